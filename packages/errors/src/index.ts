@@ -1,0 +1,1 @@
+export { QaqError, isQaqError } from './qaq-error.js';
