@@ -1,1 +1,12 @@
-export {};
+export { KvCache } from './kv-cache.js';
+export type { KvKind } from './kv-cache.js';
+export { resolveKvCacheConfig } from './config.js';
+export type { KvCacheConfig, ResolvedKvCacheConfig } from './config.js';
+export type { CacheAccounting } from './accounting.js';
+export { AttentionWorkspace, referenceAttention, referenceAttentionMulti } from './reference-attention.js';
+export type { AttentionOptions, AttentionSource } from './reference-attention.js';
+export { CACHE_FORMAT_VERSION, deserializeCache, serializeCache } from './serialization.js';
+export { crc32 } from './crc32.js';
+export { KiviCache } from './kivi-cache.js';
+export type { KiviCacheConfig } from './kivi-cache.js';
+export { UniformKvCache } from './uniform-cache.js';

@@ -1,1 +1,13 @@
-export {};
+export { AttentionAwarePolicy } from './policy.js';
+export { AttentionWindow } from './attention-window.js';
+export type { CacheLayerView } from './cache-view.js';
+export { isAllowedBitWidth, resolvePolicyConfig } from './config.js';
+export type { GroupLayout, PolicyConfig, ResolvedPolicyConfig } from './config.js';
+export { KindPlan, LayerPlan } from './layer-plan.js';
+export { OnlineQueryNormQuantile } from './online-query-norms.js';
+export type { OnlineQueryNormOptions } from './online-query-norms.js';
+export { PSquareQuantile } from './p-square-quantile.js';
+export { policyPreset, policyPresetNames } from './presets.js';
+export type { PolicyPreset, PolicyPresetName } from './presets.js';
+export { CalibratedQueryNorms } from './query-norms.js';
+export type { QueryNormSource, QueryNormTableJson } from './query-norms.js';

@@ -1,0 +1,95 @@
+import type { CpuTensor, DeviceTensor, TensorData, TensorDataType } from '@qaq/backend-spec';
+import { QaqError } from '@qaq/errors';
+import ort from 'onnxruntime-node';
+
+function disposedError(): QaqError {
+  return new QaqError('tensor-disposed', 'The tensor was disposed', { details: {} });
+}
+
+/**
+ * A CPU tensor over a caller's typed array. The onnxruntime Tensor is made once, here, and reused every run:
+ * onnxruntime-node wraps the array's memory as the OrtValue of a feed (no copy), and writes a preallocated
+ * output into it.
+ */
+export class NodeCpuTensor<T extends TensorDataType = TensorDataType> implements CpuTensor<T> {
+  readonly location = 'cpu' as const;
+  readonly dimensions: readonly number[];
+  readonly size: number;
+  readonly #ortTensor: ort.Tensor;
+  #disposed = false;
+
+  constructor(
+    readonly dataType: T,
+    readonly data: TensorData<T>,
+    dimensions: readonly number[],
+  ) {
+    this.dimensions = Object.freeze([...dimensions]);
+    this.size = data.length;
+    // onnxruntime-common types `new Tensor(type, data, dims)` per element type; the union is checked by callers.
+    this.#ortTensor = new ort.Tensor(dataType, data as Float32Array, this.dimensions);
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** The onnxruntime tensor to feed or fetch into; throws once disposed so stale tensors never reach a run. */
+  get ortTensor(): ort.Tensor {
+    if (this.#disposed) throw disposedError();
+    return this.#ortTensor;
+  }
+
+  async read(): Promise<TensorData<T>> {
+    if (this.#disposed) throw disposedError();
+    return this.data;
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+  }
+}
+
+/**
+ * An output left in GPU memory by the WebGPU provider. It can be fed to the next run. onnxruntime-node 1.30 cannot
+ * download it ("not implemented" in its binding), so `read()` says so instead of returning wrong data.
+ */
+export class NodeGpuTensor<T extends TensorDataType = TensorDataType> implements DeviceTensor<T> {
+  readonly location = 'gpu-buffer' as const;
+  readonly dimensions: readonly number[];
+  readonly size: number;
+  readonly #ortTensor: ort.Tensor;
+  #disposed = false;
+
+  constructor(
+    readonly dataType: T,
+    ortTensor: ort.Tensor,
+  ) {
+    this.dimensions = Object.freeze([...ortTensor.dims]);
+    this.size = ortTensor.size;
+    this.#ortTensor = ortTensor;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  get ortTensor(): ort.Tensor {
+    if (this.#disposed) throw disposedError();
+    return this.#ortTensor;
+  }
+
+  async read(): Promise<TensorData<T>> {
+    if (this.#disposed) throw disposedError();
+    throw new QaqError(
+      'tensor-not-on-cpu',
+      'onnxruntime-node 1.30 cannot download gpu-buffer tensors; ask for a cpu output location to read it',
+      { details: { location: this.location } },
+    );
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#ortTensor.dispose();
+  }
+}

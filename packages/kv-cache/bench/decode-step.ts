@@ -1,0 +1,96 @@
+/**
+ * Sizes (bits per element, all-in) and per-layer decode-step times of the compact cache on the two default
+ * models' shapes, with synthetic Gaussian K/V (1% of elements ×8). Timings are single-threaded CPU.
+ * Run: node --conditions=source --import tsx packages/kv-cache/bench/decode-step.ts
+ */
+import { AttentionAwarePolicy, CalibratedQueryNorms, LayerPlan, policyPreset } from '@qaq/policy';
+import { AttentionWorkspace, KvCache, referenceAttention, UniformKvCache } from '@qaq/kv-cache';
+
+interface Shape {
+  readonly name: string;
+  readonly kvHeads: number;
+  readonly queryHeads: number;
+  readonly headDim: number;
+  readonly scoreScale: number;
+}
+
+const shapes: readonly Shape[] = [
+  { name: 'SmolLM2-135M', kvHeads: 3, queryHeads: 9, headDim: 64, scoreScale: 1 / 8 },
+  { name: 'Gemma-3-270M', kvHeads: 1, queryHeads: 4, headDim: 256, scoreScale: 1 / 16 },
+];
+
+let state = 12345;
+function gaussian(count: number): Float32Array {
+  const out = new Float32Array(count);
+  for (let index = 0; index < count; index += 1) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const u = (state + 0.5) / 2 ** 32;
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const v = (state + 0.5) / 2 ** 32;
+    out[index] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * (v < 0.01 ? 8 : 1);
+  }
+  return out;
+}
+
+const tokens = 1024;
+for (const shape of shapes) {
+  const tokenLength = shape.kvHeads * shape.headDim;
+  const keys = gaussian(tokens * tokenLength);
+  const values = gaussian(tokens * tokenLength);
+  for (const groupLayout of ['token-layer-head', 'token-layer'] as const) {
+    const row: string[] = [];
+    for (const bits of [1, 2, 3, 4, 8, 16]) {
+      const cache = new UniformKvCache({ layers: 1, kvHeads: shape.kvHeads, headDim: shape.headDim, groupLayout, outlierFraction: 0.01 }, bits);
+      cache.appendUniform(0, keys, values, tokens);
+      const accounting = cache.accounting();
+      row.push(`${bits}b ${accounting.bitsPerElement.toFixed(3)} (${accounting.compressionRatio.toFixed(2)}×)`);
+    }
+    console.log(`${shape.name} ${groupLayout} α=1%, bits/element: ${row.join(' | ')}`);
+  }
+
+  // One layer's decode step at T = 1024 with the policy: append, attention, observe, decide, apply.
+  const preset = policyPreset('quality');
+  const cache = new KvCache({ layers: 1, kvHeads: shape.kvHeads, headDim: shape.headDim, outlierFraction: 0.01 });
+  const norms = new CalibratedQueryNorms({
+    format: 'qaq-query-norms',
+    version: 1,
+    quantile: 0.9,
+    scoreScale: shape.scoreScale,
+    layers: 1,
+    kvHeads: shape.kvHeads,
+    values: [Array.from({ length: shape.kvHeads }, () => 30)],
+  });
+  const policy = new AttentionAwarePolicy({ ...preset, layers: 1, kvHeads: shape.kvHeads, scoreScale: shape.scoreScale }, norms);
+  cache.append(0, keys.subarray(0, (tokens - 1) * tokenLength), values.subarray(0, (tokens - 1) * tokenLength), tokens - 1, 8, 8);
+  const query = gaussian(shape.queryHeads * shape.headDim);
+  const output = new Float32Array(query.length);
+  const probabilities = new Float32Array(shape.kvHeads * (tokens + 64));
+  const plan = new LayerPlan();
+  const workspace = new AttentionWorkspace();
+  const times = { append: 0, attention: 0, decide: 0, apply: 0 };
+  const steps = 40;
+  for (let step = 0; step < steps; step += 1) {
+    const token = keys.subarray(((step * 7) % tokens) * tokenLength, ((step * 7) % tokens + 1) * tokenLength);
+    let start = performance.now();
+    cache.append(0, token, token, 1, 8, 8);
+    times.append += performance.now() - start;
+    start = performance.now();
+    referenceAttention(cache, 0, query, { queryHeads: shape.queryHeads, scoreScale: shape.scoreScale }, output, probabilities, workspace);
+    times.attention += performance.now() - start;
+    start = performance.now();
+    const tokenCount = cache.tokenCount(0);
+    policy.observe(0, probabilities.subarray(0, shape.kvHeads * tokenCount), tokenCount);
+    policy.decide(0, cache.view(0), plan);
+    times.decide += performance.now() - start;
+    start = performance.now();
+    cache.applyPlan(0, plan);
+    times.apply += performance.now() - start;
+  }
+  const accounting = cache.accounting();
+  const perStep = (total: number): string => (total / steps).toFixed(3);
+  console.log(
+    `${shape.name} one layer, T≈${tokens + steps}, ms/step: append ${perStep(times.append)}, reference attention ${perStep(times.attention)}, ` +
+      `observe+decide ${perStep(times.decide)}, applyPlan ${perStep(times.apply)}; after ${steps} steps ('quality' preset, synthetic attention): ` +
+      `${accounting.bitsPerElement.toFixed(3)} bits/element`,
+  );
+}

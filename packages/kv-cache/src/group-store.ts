@@ -1,0 +1,415 @@
+import {
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  quantizeAndPackGroup,
+  roundDownToFloat16,
+  roundUpToFloat16,
+  unpackAndDequantizeGroup,
+} from '@qaq/quantization';
+import { mergeOutliers, outlierCountPerSide, outlierPositionBytes, selectOutliers } from '@qaq/outliers';
+import { QaqError } from '@qaq/errors';
+import type { CacheAccounting } from './accounting.js';
+import type { ByteReader, ByteWriter } from './byte-io.js';
+import { isAllowedBits } from './validation.js';
+import { SlotPool } from './slot-pool.js';
+
+/** Bit widths with a pool: 1..8 packed, 16 = fp16 passthrough. */
+export const POOL_BITS: readonly number[] = Object.freeze([1, 2, 3, 4, 5, 6, 7, 8, 16]);
+
+export interface GroupStoreOptions {
+  readonly groupLength: number;
+  readonly groupsPerToken: number;
+  readonly outlierFraction: number;
+  readonly promotionTier: boolean;
+  readonly initialCapacityTokens: number;
+}
+
+/**
+ * The groups of one kind (keys or values) of one layer. Group g (token-major: token · groupsPerToken + head)
+ * lives in the pool of its bit width at a slot; `bits[g]` is its bit-width tag and `slots[g]` its slot.
+ * 16-bit slots hold fp16 codes and, in their two parameters, the fp16 minimum and range of the group
+ * without its outliers (what the policy needs); they keep no separate outliers since fp16 is already exact.
+ */
+export class GroupStore {
+  readonly groupLength: number;
+  readonly groupsPerToken: number;
+  readonly outliersPerSide: number;
+  readonly outlierCount: number;
+  readonly positionBytes: number;
+  readonly pools: (SlotPool | undefined)[] = [];
+  readonly tier: SlotPool | null;
+  bits: Uint8Array;
+  /** Slot indices: Uint16Array while every slot index fits 16 bits, widened to Uint32Array once one does not. */
+  slots: SlotIndexArray;
+  tierSlots: SlotIndexArray;
+  /** Bits a group gets when it leaves the recent window. */
+  pendingBits: Uint8Array;
+  groupCount = 0;
+  private readonly initialCapacityGroups: number;
+  private readonly scratch: Float32Array;
+  private readonly excluded: Uint8Array;
+  private readonly positions: Uint16Array;
+  private readonly outlierValues: Uint16Array;
+  private readonly parameters = new Float32Array(2);
+
+  constructor(options: GroupStoreOptions) {
+    this.groupLength = options.groupLength;
+    this.groupsPerToken = options.groupsPerToken;
+    this.outliersPerSide = outlierCountPerSide(options.groupLength, options.outlierFraction);
+    this.outlierCount = 2 * this.outliersPerSide;
+    this.positionBytes = outlierPositionBytes(options.groupLength);
+    this.initialCapacityGroups = Math.max(1, options.initialCapacityTokens * options.groupsPerToken);
+    const capacity = this.initialCapacityGroups;
+    this.bits = new Uint8Array(capacity);
+    this.slots = new Uint16Array(capacity);
+    this.tierSlots = new Uint16Array(options.promotionTier ? capacity : 0);
+    this.pendingBits = new Uint8Array(capacity);
+    this.tier = options.promotionTier
+      ? new SlotPool({ codeBytes: options.groupLength * 2, parameterCount: 0, outlierCount: 0, positionBytes: 0 }, capacity)
+      : null;
+    this.scratch = new Float32Array(options.groupLength);
+    this.excluded = new Uint8Array(options.groupLength);
+    this.positions = new Uint16Array(Math.max(1, this.outlierCount));
+    this.outlierValues = new Uint16Array(Math.max(1, this.outlierCount));
+  }
+
+  get capacityGroups(): number {
+    return this.bits.length;
+  }
+
+  pool(bits: number): SlotPool {
+    let pool = this.pools[bits];
+    if (pool === undefined) {
+      const packed = bits === 16;
+      pool = new SlotPool(
+        {
+          codeBytes: packed ? this.groupLength * 2 : Math.ceil((this.groupLength * bits) / 8),
+          parameterCount: 2,
+          outlierCount: packed ? 0 : this.outlierCount,
+          positionBytes: packed ? 0 : this.positionBytes,
+        },
+        // Pools start small and double: most widths hold a fraction of the tokens.
+        Math.max(1, Math.min(this.initialCapacityGroups, 16)),
+      );
+      this.pools[bits] = pool;
+    }
+    return pool;
+  }
+
+  /** Grows the per-group arrays (doubling) to hold `groupCount` groups. */
+  reserveGroups(groupCount: number): void {
+    if (groupCount <= this.capacityGroups) return;
+    let capacity = this.capacityGroups;
+    while (capacity < groupCount) capacity *= 2;
+    const bits = new Uint8Array(capacity);
+    bits.set(this.bits);
+    const slots = sameKind(this.slots, capacity);
+    slots.set(this.slots);
+    const pending = new Uint8Array(capacity);
+    pending.set(this.pendingBits);
+    if (this.tier !== null) {
+      const tierSlots = sameKind(this.tierSlots, capacity);
+      tierSlots.set(this.tierSlots);
+      this.tierSlots = tierSlots;
+    }
+    this.bits = bits;
+    this.slots = slots;
+    this.pendingBits = pending;
+  }
+
+  /** Appends one group from source[offset…offset+groupLength) at `bits`; validated input only. */
+  appendGroup(source: Float32Array, offset: number, bits: number, pendingBits: number): void {
+    const group = this.groupCount;
+    this.reserveGroups(group + 1);
+    const pool = this.pool(bits);
+    const slot = pool.allocate();
+    this.encode(pool, slot, bits, source, offset);
+    this.bits[group] = bits;
+    this.widenSlotsFor(slot);
+    this.slots[group] = slot;
+    this.pendingBits[group] = pendingBits;
+    if (this.tier !== null) {
+      const tierSlot = this.tier.allocate();
+      writeFloat16(source, offset, this.groupLength, this.tier.codes, tierSlot * this.tier.layout.codeBytes);
+      this.widenTierSlotsFor(tierSlot);
+      this.tierSlots[group] = tierSlot;
+    }
+    this.groupCount = group + 1;
+  }
+
+  /**
+   * Moves a group to `bits`. The source is the fp16 tier copy when there is one; otherwise the group is
+   * dequantized into scratch and quantized again, so errors compound (see README).
+   */
+  requantize(group: number, bits: number): void {
+    const current = this.bits[group] as number;
+    if (current === bits) return;
+    if (this.tier !== null) {
+      const tierSlot = this.tierSlots[group] as number;
+      readFloat16(this.tier.codes, tierSlot * this.tier.layout.codeBytes, this.groupLength, this.scratch, 0);
+    } else {
+      this.decode(group, this.scratch, 0);
+    }
+    const oldPool = this.pool(current);
+    const newPool = this.pool(bits);
+    const slot = newPool.allocate();
+    this.encode(newPool, slot, bits, this.scratch, 0);
+    oldPool.release(this.slots[group] as number);
+    this.bits[group] = bits;
+    this.widenSlotsFor(slot);
+    this.slots[group] = slot;
+  }
+
+  /** Dequantizes group `group` into target[offset…offset+groupLength). */
+  decode(group: number, target: Float32Array, offset: number): void {
+    const bits = this.bits[group] as number;
+    const slot = this.slots[group] as number;
+    const pool = this.pool(bits);
+    const codeOffset = slot * pool.layout.codeBytes;
+    if (bits === 16) {
+      readFloat16(pool.codes, codeOffset, this.groupLength, target, offset);
+      return;
+    }
+    unpackAndDequantizeGroup(
+      pool.codes,
+      codeOffset,
+      this.groupLength,
+      bits,
+      float16BitsToFloat32(pool.parameters[slot * 2] as number),
+      float16BitsToFloat32(pool.parameters[slot * 2 + 1] as number),
+      target,
+      offset,
+    );
+    if (this.outlierCount > 0) {
+      mergeOutliers(target, offset, 1, pool.outlierPositions, pool.outlierValues, slot * this.outlierCount, this.outlierCount);
+    }
+  }
+
+  /** max − min of the group without its outliers, as stored (an upper bound within fp16 rounding). */
+  range(group: number): number {
+    const bits = this.bits[group] as number;
+    const slot = this.slots[group] as number;
+    const pool = this.pool(bits);
+    const step = float16BitsToFloat32(pool.parameters[slot * 2 + 1] as number);
+    return bits === 16 ? 2 * step : step * 2 ** bits;
+  }
+
+  /** Drops the oldest `count` tokens' groups, freeing their slots. */
+  evictOldestGroups(count: number): void {
+    for (let group = 0; group < count; group += 1) {
+      this.pool(this.bits[group] as number).release(this.slots[group] as number);
+      if (this.tier !== null) this.tier.release(this.tierSlots[group] as number);
+    }
+    this.bits.copyWithin(0, count, this.groupCount);
+    this.slots.copyWithin(0, count, this.groupCount);
+    this.pendingBits.copyWithin(0, count, this.groupCount);
+    if (this.tier !== null) this.tierSlots.copyWithin(0, count, this.groupCount);
+    this.groupCount -= count;
+  }
+
+  /** Serialized bytes of one group at `bits`. */
+  serializedGroupBytes(bits: number): number {
+    const layout = this.pool(bits).layout;
+    const tierBytes = this.tier === null ? 0 : this.groupLength * 2;
+    return 2 + layout.codeBytes + 4 + layout.outlierCount * (2 + layout.positionBytes) + tierBytes;
+  }
+
+  /** Writes group `group`: bits, pending bits, codes, parameters, outliers, tier copy. */
+  exportGroup(group: number, writer: ByteWriter): void {
+    const bits = this.bits[group] as number;
+    const pool = this.pool(bits);
+    const slot = this.slots[group] as number;
+    const { codeBytes, outlierCount, positionBytes } = pool.layout;
+    writer.u8(bits);
+    writer.u8(this.pendingBits[group] as number);
+    writer.raw(pool.codes.subarray(slot * codeBytes, (slot + 1) * codeBytes));
+    writer.u16Array(pool.parameters, slot * 2, 2);
+    writer.u16Array(pool.outlierValues, slot * outlierCount, outlierCount);
+    for (let index = 0; index < outlierCount; index += 1) {
+      const position = pool.outlierPositions[slot * outlierCount + index] as number;
+      if (positionBytes === 2) writer.u16(position);
+      else writer.u8(position);
+    }
+    if (this.tier !== null) {
+      const tierBytes = this.tier.layout.codeBytes;
+      const tierSlot = this.tierSlots[group] as number;
+      writer.raw(this.tier.codes.subarray(tierSlot * tierBytes, (tierSlot + 1) * tierBytes));
+    }
+  }
+
+  /** Reads one group written by exportGroup and appends it; checks every field (QaqError 'corrupt-cache'). */
+  importGroup(reader: ByteReader): void {
+    const corrupt = (message: string, details: Record<string, unknown>): never => {
+      throw new QaqError('corrupt-cache', message, { details });
+    };
+    const bits = reader.u8();
+    const pending = reader.u8();
+    if (!isAllowedBits(bits) || !isAllowedBits(pending)) corrupt('invalid bit-width tag', { bits, pending });
+    const pool = this.pool(bits);
+    const { codeBytes, outlierCount, positionBytes } = pool.layout;
+    const codes = reader.raw(codeBytes);
+    const minimum = reader.u16();
+    const step = reader.u16();
+    if (!isFiniteFloat16(minimum) || !isFiniteFloat16(step) || (bits !== 16 && !(float16BitsToFloat32(step) > 0))) {
+      corrupt('invalid group parameters', { minimum, step, bits });
+    }
+    if (bits === 16) {
+      for (let index = 0; index < this.groupLength; index += 1) {
+        if (!isFiniteFloat16((codes[2 * index] as number) | ((codes[2 * index + 1] as number) << 8))) corrupt('non-finite fp16 value', { index });
+      }
+    }
+    const group = this.groupCount;
+    this.reserveGroups(group + 1);
+    const slot = pool.allocate();
+    pool.codes.set(codes, slot * codeBytes);
+    pool.parameters[slot * 2] = minimum;
+    pool.parameters[slot * 2 + 1] = step;
+    for (let index = 0; index < outlierCount; index += 1) {
+      const value = reader.u16();
+      if (!isFiniteFloat16(value)) corrupt('non-finite outlier', { value });
+      pool.outlierValues[slot * outlierCount + index] = value;
+    }
+    for (let index = 0; index < outlierCount; index += 1) {
+      const position = positionBytes === 2 ? reader.u16() : reader.u8();
+      if (position >= this.groupLength) corrupt('outlier position out of range', { position });
+      pool.outlierPositions[slot * outlierCount + index] = position;
+    }
+    this.bits[group] = bits;
+    this.widenSlotsFor(slot);
+    this.slots[group] = slot;
+    this.pendingBits[group] = pending;
+    if (this.tier !== null) {
+      const tierBytes = this.tier.layout.codeBytes;
+      const copy = reader.raw(tierBytes);
+      for (let index = 0; index < this.groupLength; index += 1) {
+        if (!isFiniteFloat16((copy[2 * index] as number) | ((copy[2 * index + 1] as number) << 8))) corrupt('non-finite tier value', { index });
+      }
+      const tierSlot = this.tier.allocate();
+      this.tier.codes.set(copy, tierSlot * tierBytes);
+      this.widenTierSlotsFor(tierSlot);
+      this.tierSlots[group] = tierSlot;
+    }
+    this.groupCount = group + 1;
+  }
+
+  /** Adds this store's bytes to `accounting`; groups from `recentStart` on are in the recent window. */
+  addAccounting(accounting: CacheAccounting, recentStart: number): void {
+    const live = this.groupCount;
+    for (let group = 0; group < live; group += 1) {
+      const bits = this.bits[group] as number;
+      const layout = this.pool(bits).layout;
+      if (group >= recentStart) {
+        accounting.recentWindowBytes += layout.codeBytes + 2 * layout.parameterCount;
+        continue;
+      }
+      accounting.codeBytes += layout.codeBytes;
+      accounting.minimumBytes += 2;
+      accounting.scaleBytes += 2;
+      accounting.outlierValueBytes += 2 * layout.outlierCount;
+      accounting.outlierPositionBytes += layout.positionBytes * layout.outlierCount;
+    }
+    const spare = this.capacityGroups - live;
+    accounting.bitWidthTagBytes += live * this.bits.BYTES_PER_ELEMENT;
+    accounting.slotIndexBytes += live * this.slots.BYTES_PER_ELEMENT;
+    accounting.slackBytes += spare * (this.bits.BYTES_PER_ELEMENT + this.slots.BYTES_PER_ELEMENT);
+    accounting.bookkeepingBytes += this.pendingBits.byteLength;
+    for (const pool of this.pools) {
+      if (pool === undefined) continue;
+      accounting.slackBytes += (pool.capacity - pool.liveSlots) * pool.slotBytes;
+      accounting.bookkeepingBytes += pool.freeListBytes();
+    }
+    if (this.tier !== null) {
+      accounting.promotionTierBytes += this.tier.liveSlots * this.tier.slotBytes + live * this.tierSlots.BYTES_PER_ELEMENT;
+      accounting.slackBytes += (this.tier.capacity - this.tier.liveSlots) * this.tier.slotBytes + spare * this.tierSlots.BYTES_PER_ELEMENT;
+      accounting.bookkeepingBytes += this.tier.freeListBytes();
+    }
+    accounting.scratchBytes += this.scratch.byteLength + this.excluded.byteLength + this.positions.byteLength + this.outlierValues.byteLength + this.parameters.byteLength;
+  }
+
+  /** Sum of byteLength over every typed array this store owns (independent of the accounting above). */
+  heldBytes(): number {
+    let total =
+      this.bits.byteLength +
+      this.slots.byteLength +
+      this.tierSlots.byteLength +
+      this.pendingBits.byteLength +
+      this.scratch.byteLength +
+      this.excluded.byteLength +
+      this.positions.byteLength +
+      this.outlierValues.byteLength +
+      this.parameters.byteLength;
+    for (const pool of this.pools) if (pool !== undefined) total += pool.byteLength();
+    if (this.tier !== null) total += this.tier.byteLength();
+    return total;
+  }
+
+  private widenSlotsFor(slot: number): void {
+    if (slot > 0xffff && this.slots instanceof Uint16Array) this.slots = Uint32Array.from(this.slots);
+  }
+
+  private widenTierSlotsFor(slot: number): void {
+    if (slot > 0xffff && this.tierSlots instanceof Uint16Array) this.tierSlots = Uint32Array.from(this.tierSlots);
+  }
+
+  private encode(pool: SlotPool, slot: number, bits: number, source: Float32Array, offset: number): void {
+    const length = this.groupLength;
+    const codeOffset = slot * pool.layout.codeBytes;
+    if (bits === 16) {
+      // fp16 keeps outliers exactly; they are only set aside for the range the policy reads.
+      selectOutliers(source, offset, length, 1, this.outliersPerSide, this.positions, this.outlierValues, 0, this.excluded);
+      writeFloat16(source, offset, length, pool.codes, codeOffset);
+      let low = Infinity;
+      let high = -Infinity;
+      for (let index = 0; index < length; index += 1) {
+        if (this.excluded[index] === 1) continue;
+        const value = source[offset + index] as number;
+        if (value < low) low = value;
+        if (value > high) high = value;
+      }
+      if (low === Infinity) {
+        low = 0;
+        high = 0;
+      }
+      const minimum = roundDownToFloat16(low);
+      // Half the range, rounded up, so the largest fp16 range (2 · 65504) still fits an fp16.
+      pool.parameters[slot * 2] = float32ToFloat16Bits(minimum);
+      pool.parameters[slot * 2 + 1] = float32ToFloat16Bits(roundUpToFloat16((high - minimum) / 2));
+      return;
+    }
+    const outlierBase = slot * this.outlierCount;
+    selectOutliers(source, offset, length, 1, this.outliersPerSide, this.positions, this.outlierValues, 0, this.excluded);
+    quantizeAndPackGroup(source, offset, length, 1, bits, pool.codes, codeOffset, this.parameters, 0, this.excluded);
+    pool.parameters[slot * 2] = float32ToFloat16Bits(this.parameters[0] as number);
+    pool.parameters[slot * 2 + 1] = float32ToFloat16Bits(this.parameters[1] as number);
+    if (this.outlierCount > 0) {
+      // Scratch first: the pool may keep positions in one byte, selectOutliers writes Uint16.
+      pool.outlierPositions.set(this.positions.subarray(0, this.outlierCount), outlierBase);
+      pool.outlierValues.set(this.outlierValues.subarray(0, this.outlierCount), outlierBase);
+    }
+  }
+}
+
+function writeFloat16(source: Float32Array, offset: number, length: number, target: Uint8Array, byteOffset: number): void {
+  for (let index = 0; index < length; index += 1) {
+    const bits = float32ToFloat16Bits(source[offset + index] as number);
+    target[byteOffset + 2 * index] = bits & 0xff;
+    target[byteOffset + 2 * index + 1] = bits >>> 8;
+  }
+}
+
+export function readFloat16(source: Uint8Array, byteOffset: number, length: number, target: Float32Array, offset: number): void {
+  for (let index = 0; index < length; index += 1) {
+    const bits = (source[byteOffset + 2 * index] as number) | ((source[byteOffset + 2 * index + 1] as number) << 8);
+    target[offset + index] = float16BitsToFloat32(bits);
+  }
+}
+
+function isFiniteFloat16(bits: number): boolean {
+  return (bits & 0x7c00) !== 0x7c00;
+}
+
+type SlotIndexArray = Uint16Array | Uint32Array;
+
+function sameKind(array: SlotIndexArray, length: number): SlotIndexArray {
+  return array instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
+}

@@ -1,0 +1,221 @@
+import { isQaqError } from '@qaq/errors';
+import { float16BitsToFloat32 } from '@qaq/quantization';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LayerPlan } from '@qaq/policy';
+import { KvCache, type KvKind } from './kv-cache.js';
+import { UniformKvCache } from './uniform-cache.js';
+import { fp16Values } from './random.test-utils.js';
+
+function expectCode(call: () => unknown, code: string): void {
+  try {
+    call();
+    expect.unreachable(`should throw ${code}`);
+  } catch (error) {
+    expect(isQaqError(error, code), String(error)).toBe(true);
+  }
+}
+
+function snapshot(cache: KvCache): unknown {
+  const layers: unknown[] = [];
+  for (let layer = 0; layer < cache.config.layers; layer += 1) {
+    const count = cache.tokenCount(layer);
+    const keys = new Float32Array(count * cache.tokenLength);
+    const values = new Float32Array(count * cache.tokenLength);
+    cache.readLayer(layer, keys, values);
+    layers.push({
+      keys: Array.from(keys),
+      values: Array.from(values),
+      keyBits: Array.from(cache.store('keys', layer).bits.subarray(0, count * cache.groupsPerToken)),
+      valueBits: Array.from(cache.store('values', layer).bits.subarray(0, count * cache.groupsPerToken)),
+    });
+  }
+  return { layers, accounting: cache.accounting() };
+}
+
+/** Per element: |x − x̂| ≤ step/2 for quantized elements, exact for outliers and fp16 groups (inputs are fp16-exact). */
+function expectWithinBound(cache: KvCache, kind: KvKind, layer: number, original: Float32Array, slack = 0): void {
+  const store = cache.store(kind, layer);
+  const out = new Float32Array(cache.groupLength);
+  for (let group = 0; group < store.groupCount; group += 1) {
+    store.decode(group, out, 0);
+    const bits = store.bits[group] as number;
+    const pool = store.pool(bits);
+    const step = bits === 16 ? 0 : float16BitsToFloat32(pool.parameters[(store.slots[group] as number) * 2 + 1] as number);
+    for (let element = 0; element < cache.groupLength; element += 1) {
+      const error = Math.abs((out[element] as number) - (original[group * cache.groupLength + element] as number));
+      expect(error).toBeLessThanOrEqual(step / 2 + slack + 1e-6 * Math.abs(original[group * cache.groupLength + element] as number));
+    }
+  }
+}
+
+describe('KvCache', () => {
+  it('stores 16-bit groups exactly and reports their accounting', () => {
+    const cache = new KvCache({ layers: 2, kvHeads: 2, headDim: 8 });
+    const keys = fp16Values(3 * 16, 1);
+    const values = fp16Values(3 * 16, 2);
+    cache.append(1, keys, values, 3, 16, 16);
+    const keysOut = new Float32Array(48);
+    const valuesOut = new Float32Array(48);
+    cache.readLayer(1, keysOut, valuesOut);
+    expect(keysOut).toEqual(keys);
+    expect(valuesOut).toEqual(values);
+    expect(cache.tokenCount(0)).toBe(0);
+    const accounting = cache.accounting();
+    expect(accounting.codeBytes).toBe(2 * 48 * 2);
+    expect(accounting.liveElements).toBe(96);
+    expect(accounting.totalBytes).toBe(cache.heldBytes());
+  });
+
+  it('reconstructs every element within its bit width bound, outliers exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8),
+        fc.constantFrom<'token-layer-head' | 'token-layer'>('token-layer-head', 'token-layer'),
+        fc.constantFrom(0, 0.05),
+        fc.integer({ min: 1, max: 1000 }),
+        (bits, groupLayout, outlierFraction, seed) => {
+          const cache = new KvCache({ layers: 1, kvHeads: 2, headDim: 32, groupLayout, outlierFraction });
+          const keys = fp16Values(5 * 64, seed);
+          const values = fp16Values(5 * 64, seed + 1);
+          cache.append(0, keys, values, 5, bits, bits);
+          expectWithinBound(cache, 'keys', 0, keys);
+          expectWithinBound(cache, 'values', 0, values);
+          // The view's range covers the group without outliers: error ≤ range / 2^(bits+1).
+          const view = cache.view(0);
+          for (let group = 0; group < 5 * cache.groupsPerToken; group += 1) {
+            expect(view.keyBits(group)).toBe(bits);
+            expect(view.keyRange(group)).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('demotes without a tier within the compounded bound, and promotes from the tier', () => {
+    const keys = fp16Values(4 * 64, 7);
+    const values = fp16Values(4 * 64, 8);
+    const oneWay = new KvCache({ layers: 1, kvHeads: 1, headDim: 64, outlierFraction: 0.02 });
+    oneWay.append(0, keys, values, 4, 8, 8);
+    const store = oneWay.store('values', 0);
+    const eightBitStep = float16BitsToFloat32(store.pool(8).parameters[(store.slots[1] as number) * 2 + 1] as number);
+    oneWay.setGroupBits('values', 0, 1, 3);
+    expect(store.bits[1]).toBe(3);
+    expect(store.pool(8).liveSlots).toBe(3);
+    expect(store.pool(3).liveSlots).toBe(1);
+    expectWithinBound(oneWay, 'values', 0, values, eightBitStep / 2);
+    expectCode(() => oneWay.setGroupBits('values', 0, 1, 8), 'promotion-unavailable');
+
+    const tiered = new KvCache({ layers: 1, kvHeads: 1, headDim: 64, outlierFraction: 0.02, promotionTier: true });
+    tiered.append(0, keys, values, 4, 8, 8);
+    tiered.setGroupBits('keys', 0, 2, 1);
+    tiered.setGroupBits('keys', 0, 2, 8);
+    expectWithinBound(tiered, 'keys', 0, keys);
+    const accounting = tiered.accounting();
+    expect(accounting.promotionTierBytes).toBe(2 * 4 * (64 * 2 + 2));
+    expect(accounting.totalBytes).toBe(tiered.heldBytes());
+  });
+
+  it('keeps the newest R tokens at fp16 and quantizes them as they leave the window', () => {
+    const cache = new KvCache({ layers: 1, kvHeads: 1, headDim: 16, recentWindow: 2 });
+    const data = fp16Values(5 * 16, 3);
+    cache.append(0, data.subarray(0, 48), data.subarray(0, 48), 3, 2, 4);
+    const keys = cache.store('keys', 0);
+    expect(Array.from(keys.bits.subarray(0, 3))).toEqual([2, 16, 16]);
+    cache.append(0, data.subarray(48, 64), data.subarray(48, 64), 1, 2, 4);
+    expect(Array.from(keys.bits.subarray(0, 4))).toEqual([2, 2, 16, 16]);
+    expect(Array.from(cache.store('values', 0).bits.subarray(0, 4))).toEqual([4, 4, 16, 16]);
+    expect(cache.view(0).recentTokens).toBe(2);
+    expectCode(() => cache.setGroupBits('keys', 0, 3, 1), 'invalid-group');
+    const accounting = cache.accounting();
+    expect(accounting.recentWindowBytes).toBe(2 * 2 * (32 + 4));
+    expect(accounting.totalBytes).toBe(cache.heldBytes());
+  });
+
+  it('evicts the oldest tokens on sliding-window layers', () => {
+    const cache = new KvCache({ layers: 2, kvHeads: 1, headDim: 4, slidingWindow: [3, null] });
+    const data = fp16Values(5 * 4, 4);
+    expect(cache.append(0, data, data, 5, 16, 16)).toBe(2);
+    expect(cache.append(1, data, data, 5, 16, 16)).toBe(0);
+    const out = new Float32Array(12);
+    cache.readLayer(0, out, new Float32Array(12));
+    expect(out).toEqual(data.subarray(8));
+    cache.evictOldest(1, 4);
+    expect(cache.tokenCount(1)).toBe(1);
+    expect(cache.accounting().totalBytes).toBe(cache.heldBytes());
+  });
+
+  it('rejects bad input with typed errors and stays unchanged', () => {
+    const cache = new KvCache({ layers: 1, kvHeads: 2, headDim: 4, outlierFraction: 0.25 });
+    const good = fp16Values(16, 5);
+    cache.append(0, good, good, 2, 4, 4);
+    const before = JSON.stringify(snapshot(cache));
+    const withNaN = good.slice();
+    withNaN[15] = Number.NaN;
+    const huge = good.slice();
+    huge[3] = 70000;
+    expectCode(() => cache.append(0, withNaN, good, 2, 4, 4), 'non-finite-input');
+    expectCode(() => cache.append(0, good, huge, 2, 4, 4), 'non-finite-input');
+    expectCode(() => cache.append(0, good, good.subarray(1), 2, 4, 4), 'shape-mismatch');
+    expectCode(() => cache.append(0, good, good, 3, 4, 4), 'shape-mismatch');
+    expectCode(() => cache.append(0, good, good, 2, 9, 4), 'invalid-bit-width');
+    expectCode(() => cache.append(0, good, good, 2, 4, 0), 'invalid-bit-width');
+    expectCode(() => cache.append(0, good, good, 2, 17, 4), 'invalid-bit-width');
+    expectCode(() => cache.append(1, good, good, 2, 4, 4), 'invalid-layer');
+    expectCode(() => cache.evictOldest(0, 3), 'invalid-eviction');
+    expectCode(() => cache.readToken(0, 2, new Float32Array(8), new Float32Array(8)), 'invalid-token');
+    expectCode(() => cache.readLayer(0, new Float32Array(15), new Float32Array(16)), 'shape-mismatch');
+    expect(JSON.stringify(snapshot(cache))).toBe(before);
+    for (const config of [
+      { layers: 0, kvHeads: 1, headDim: 4 },
+      { layers: 1, kvHeads: 1, headDim: 4, outlierFraction: 0.5 },
+      { layers: 1, kvHeads: 1, headDim: 4, recentWindow: -1 },
+      { layers: 1, kvHeads: 1, headDim: 4, slidingWindow: [0] },
+      { layers: 1, kvHeads: 1, headDim: 1.5 },
+    ]) {
+      expectCode(() => new KvCache(config), 'invalid-cache-config');
+    }
+  });
+
+  it('refuses invalid plans as a whole and stays unchanged', () => {
+    const cache = new KvCache({ layers: 1, kvHeads: 1, headDim: 8, recentWindow: 1 });
+    const data = fp16Values(3 * 8, 12);
+    cache.append(0, data, data, 3, 4, 4);
+    const before = JSON.stringify(snapshot(cache));
+    const plan = new LayerPlan(3);
+    plan.groupCount = 3;
+    plan.groupsPerToken = 1;
+    // A valid first entry followed by an invalid one: nothing may be applied.
+    plan.values.demoteGroups.set([0, 1]);
+    plan.values.demoteBits.set([2, 5]);
+    plan.values.demoteCount = 2;
+    expectCode(() => cache.applyPlan(0, plan), 'invalid-plan');
+    plan.values.demoteBits.set([2, 9]);
+    expectCode(() => cache.applyPlan(0, plan), 'invalid-bit-width');
+    plan.values.demoteGroups.set([0, 2]);
+    plan.values.demoteBits.set([2, 2]);
+    expectCode(() => cache.applyPlan(0, plan), 'invalid-plan');
+    plan.values.demoteCount = 1;
+    plan.keys.promoteGroups[0] = 0;
+    plan.keys.promoteBits[0] = 8;
+    plan.keys.promoteCount = 1;
+    expectCode(() => cache.applyPlan(0, plan), 'promotion-unavailable');
+    plan.groupCount = 2;
+    expectCode(() => cache.applyPlan(0, plan), 'plan-mismatch');
+    expect(JSON.stringify(snapshot(cache))).toBe(before);
+    plan.groupCount = 3;
+    plan.keys.promoteCount = 0;
+    cache.applyPlan(0, plan);
+    expect(cache.view(0).valueBits(0)).toBe(2);
+  });
+
+  it('uniform baseline: the same cache at fixed bits', () => {
+    const uniform = new UniformKvCache({ layers: 1, kvHeads: 2, headDim: 64, outlierFraction: 0.01 }, 2);
+    const data = fp16Values(10 * 128, 13);
+    uniform.appendUniform(0, data, data, 10);
+    expect(Array.from(uniform.store('keys', 0).bits.subarray(0, 20)).every((bits) => bits === 2)).toBe(true);
+    expectWithinBound(uniform, 'keys', 0, data);
+    expectCode(() => new UniformKvCache({ layers: 1, kvHeads: 1, headDim: 4 }, 12), 'invalid-bit-width');
+  });
+});

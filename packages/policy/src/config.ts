@@ -1,0 +1,105 @@
+import { QaqError } from '@qaq/errors';
+
+/** How tokens are grouped for quantization; must match the cache's layout. */
+export type GroupLayout = 'token-layer-head' | 'token-layer';
+
+/** Bit widths a group can have: 1..8 packed, 16 = fp16 passthrough. */
+export function isAllowedBitWidth(bits: number): boolean {
+  return Number.isInteger(bits) && ((bits >= 1 && bits <= 8) || bits === 16);
+}
+
+export interface PolicyConfig {
+  /** Number of decoder layers. */
+  readonly layers: number;
+  /** KV heads per layer. */
+  readonly kvHeads: number;
+  /** The model's real score scale c (1/√D for Llama, query_pre_attn_scalar^-0.5 for Gemma 3). Required. */
+  readonly scoreScale: number;
+  /** σ_S,max: allowed std of attention-score error (the key knob). */
+  readonly sigmaScoreMax: number;
+  /** σ_X,max: allowed std of attention-output error (the value knob). */
+  readonly sigmaOutputMax: number;
+  /** B_min, 1..8 or 16. */
+  readonly minBits: number;
+  /** B_max, 1..8 or 16, ≥ B_min. */
+  readonly maxBits: number;
+  /** n: attention is predicted as the maximum over the last n steps. Default 5. */
+  readonly window?: number;
+  /** Group layout of the cache the plans are for. Default 'token-layer-head'. */
+  readonly groupLayout?: GroupLayout;
+  /** Tokens per layer to allocate for at first; buffers double beyond. Default 256. */
+  readonly initialCapacityTokens?: number;
+}
+
+export interface ResolvedPolicyConfig {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly scoreScale: number;
+  readonly sigmaScoreMax: number;
+  readonly sigmaOutputMax: number;
+  readonly minBits: number;
+  readonly maxBits: number;
+  readonly window: number;
+  readonly groupLayout: GroupLayout;
+  readonly initialCapacityTokens: number;
+}
+
+function requirePositiveInteger(name: string, value: number, maximum = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < 1 || value > maximum) {
+    throw new QaqError('invalid-policy-config', `${name} must be an integer in 1..${maximum}`, {
+      details: { [name]: value },
+    });
+  }
+}
+
+function requirePositiveFinite(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new QaqError('invalid-policy-config', `${name} must be a finite number > 0`, {
+      details: { [name]: value },
+    });
+  }
+}
+
+/** Validates a policy config and fills defaults; throws QaqError('invalid-policy-config'). */
+export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig {
+  requirePositiveInteger('layers', config.layers, 4096);
+  requirePositiveInteger('kvHeads', config.kvHeads, 4096);
+  requirePositiveFinite('scoreScale', config.scoreScale);
+  requirePositiveFinite('sigmaScoreMax', config.sigmaScoreMax);
+  requirePositiveFinite('sigmaOutputMax', config.sigmaOutputMax);
+  for (const [name, bits] of [
+    ['minBits', config.minBits],
+    ['maxBits', config.maxBits],
+  ] as const) {
+    if (!isAllowedBitWidth(bits)) {
+      throw new QaqError('invalid-bit-width', `${name} must be 1..8 or 16`, { details: { [name]: bits } });
+    }
+  }
+  if (config.minBits > config.maxBits) {
+    throw new QaqError('invalid-policy-config', 'minBits must not exceed maxBits', {
+      details: { minBits: config.minBits, maxBits: config.maxBits },
+    });
+  }
+  const window = config.window ?? 5;
+  requirePositiveInteger('window', window, 255);
+  const groupLayout = config.groupLayout ?? 'token-layer-head';
+  if (groupLayout !== 'token-layer-head' && groupLayout !== 'token-layer') {
+    throw new QaqError('invalid-policy-config', 'groupLayout must be token-layer-head or token-layer', {
+      details: { groupLayout },
+    });
+  }
+  const initialCapacityTokens = config.initialCapacityTokens ?? 256;
+  requirePositiveInteger('initialCapacityTokens', initialCapacityTokens, 1 << 24);
+  return {
+    layers: config.layers,
+    kvHeads: config.kvHeads,
+    scoreScale: config.scoreScale,
+    sigmaScoreMax: config.sigmaScoreMax,
+    sigmaOutputMax: config.sigmaOutputMax,
+    minBits: config.minBits,
+    maxBits: config.maxBits,
+    window,
+    groupLayout,
+    initialCapacityTokens,
+  };
+}

@@ -1,0 +1,194 @@
+import { isQaqError } from '@qaq/errors';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bitsForRange, keyAllowedStd, valueAllowedStd } from '@qaq/quantization';
+import type { CacheLayerView } from './cache-view.js';
+import { type PolicyConfig } from './config.js';
+import { LayerPlan } from './layer-plan.js';
+import { AttentionAwarePolicy } from './policy.js';
+import { policyPreset, policyPresetNames } from './presets.js';
+import { CalibratedQueryNorms } from './query-norms.js';
+
+/** An array-backed CacheLayerView for tests. */
+class ArrayView implements CacheLayerView {
+  readonly keyBitsArray: Uint8Array;
+  readonly valueBitsArray: Uint8Array;
+  constructor(
+    readonly tokenCount: number,
+    readonly groupsPerToken: number,
+    readonly keyRanges: Float64Array,
+    readonly valueRanges: Float64Array,
+    initialBits: number,
+    readonly canPromote = false,
+    readonly recentTokens = 0,
+  ) {
+    this.keyBitsArray = new Uint8Array(tokenCount * groupsPerToken).fill(initialBits);
+    this.valueBitsArray = new Uint8Array(tokenCount * groupsPerToken).fill(initialBits);
+  }
+  keyBits(group: number): number {
+    return this.keyBitsArray[group] as number;
+  }
+  valueBits(group: number): number {
+    return this.valueBitsArray[group] as number;
+  }
+  keyRange(group: number): number {
+    return this.keyRanges[group] as number;
+  }
+  valueRange(group: number): number {
+    return this.valueRanges[group] as number;
+  }
+}
+
+const norms = (layers: number, kvHeads: number, value: number): CalibratedQueryNorms =>
+  new CalibratedQueryNorms({
+    format: 'qaq-query-norms',
+    version: 1,
+    quantile: 0.9,
+    scoreScale: 0.125,
+    layers,
+    kvHeads,
+    values: Array.from({ length: layers }, () => Array.from({ length: kvHeads }, () => value)),
+  });
+
+const baseConfig: PolicyConfig = {
+  layers: 1,
+  kvHeads: 2,
+  scoreScale: 0.125,
+  sigmaScoreMax: 0.02,
+  sigmaOutputMax: 0.02,
+  minBits: 1,
+  maxBits: 8,
+  window: 3,
+};
+
+function expectCode(call: () => unknown, code: string): void {
+  try {
+    call();
+    expect.unreachable(`should throw ${code}`);
+  } catch (error) {
+    expect(isQaqError(error, code), String(error)).toBe(true);
+  }
+}
+
+describe('AttentionAwarePolicy', () => {
+  it('validates its config with typed errors', () => {
+    const source = norms(1, 2, 1);
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, sigmaScoreMax: 0 }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, sigmaOutputMax: Number.NaN }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, scoreScale: Number.POSITIVE_INFINITY }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, minBits: 6, maxBits: 4 }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, maxBits: 9 }, source), 'invalid-bit-width');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, minBits: 0 }, source), 'invalid-bit-width');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, maxBits: 17 }, source), 'invalid-bit-width');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, window: 0 }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, layers: 1.5 }, source), 'invalid-policy-config');
+    expect(new AttentionAwarePolicy({ ...baseConfig, maxBits: 16 }, source).config.window).toBe(3);
+  });
+
+  it('keeps tokens without a full window at B_max and decides the rest from the formulas', () => {
+    const kvHeads = 2;
+    const policy = new AttentionAwarePolicy(baseConfig, norms(1, kvHeads, 2));
+    // 4 prompt tokens observed for 3 steps; then one new token arrives.
+    const probabilities = (tokenCount: number): Float32Array => {
+      const out = new Float32Array(kvHeads * tokenCount);
+      for (let head = 0; head < kvHeads; head += 1) {
+        for (let token = 0; token < tokenCount; token += 1) out[head * tokenCount + token] = token === 0 ? 0.6 : 0.1 / (head + 1);
+      }
+      return out;
+    };
+    for (let step = 0; step < 3; step += 1) policy.observe(0, probabilities(4), 4);
+    policy.observe(0, probabilities(5), 5);
+    const ranges = new Float64Array(5 * kvHeads).fill(4);
+    const view = new ArrayView(5, kvHeads, ranges, ranges, 8);
+    const plan = new LayerPlan(2);
+    policy.decide(0, view, plan);
+    expect(plan.groupCount).toBe(10);
+    const keyStd = keyAllowedStd(0.02, 5, 2);
+    for (let token = 0; token < 5; token += 1) {
+      for (let head = 0; head < kvHeads; head += 1) {
+        const group = token * kvHeads + head;
+        if (token === 4) {
+          expect(plan.keys.targetBits[group]).toBe(8);
+          expect(plan.values.targetBits[group]).toBe(8);
+          continue;
+        }
+        const attention = Math.fround(token === 0 ? 0.6 : 0.1 / (head + 1));
+        expect(plan.keys.targetBits[group]).toBe(bitsForRange(4, keyStd, 1, 8));
+        expect(plan.values.targetBits[group]).toBe(bitsForRange(4, valueAllowedStd(0.02, 5, attention), 1, 8));
+      }
+    }
+    for (const kind of [plan.keys, plan.values]) {
+      expect(kind.demoteCount + kind.promoteCount + kind.unchangedCount).toBe(10);
+      for (let index = 0; index < kind.demoteCount; index += 1) {
+        expect(kind.demoteBits[index]).toBe(kind.targetBits[kind.demoteGroups[index] as number]);
+      }
+    }
+    expect(plan.values.demoteCount).toBeGreaterThan(0);
+  });
+
+  it('promotes only when the cache can, and leaves the recent window alone', () => {
+    const policy = new AttentionAwarePolicy({ ...baseConfig, kvHeads: 1, window: 1 }, norms(1, 1, 2));
+    policy.observe(0, new Float32Array([0.5, 0.3, 0.2]), 3);
+    const ranges = new Float64Array(3).fill(10);
+    const plan = new LayerPlan(1);
+    policy.decide(0, new ArrayView(3, 1, ranges, ranges, 1, false, 1), plan);
+    expect(plan.values.promoteCount).toBe(0);
+    expect(plan.values.blockedPromotionCount).toBe(2);
+    policy.decide(0, new ArrayView(3, 1, ranges, ranges, 1, true, 1), plan);
+    expect(plan.values.promoteCount).toBe(2);
+    expect(Array.from(plan.values.promoteGroups.subarray(0, 2))).toEqual([0, 1]);
+    expect(plan.values.targetBits[2]).toBe(1);
+  });
+
+  it('per-(token, layer) groups use the max over KV heads', () => {
+    const policy = new AttentionAwarePolicy({ ...baseConfig, groupLayout: 'token-layer', window: 1 }, norms(1, 2, 2));
+    policy.observe(0, new Float32Array([0.01, 0.9, 0.8, 0.02]), 2);
+    expect(policy.predictedAttention(0, 0, 0)).toBeCloseTo(0.8, 6);
+    expect(policy.predictedAttention(0, 1, 0)).toBeCloseTo(0.9, 6);
+    const plan = new LayerPlan();
+    expectCode(() => policy.decide(0, new ArrayView(2, 2, new Float64Array(4), new Float64Array(4), 8), plan), 'group-layout-mismatch');
+    expectCode(() => policy.decide(0, new ArrayView(3, 1, new Float64Array(3), new Float64Array(3), 8), plan), 'token-count-mismatch');
+    policy.decide(0, new ArrayView(2, 1, new Float64Array([1, 1]), new Float64Array([1, 1]), 8), plan);
+    expect(plan.groupCount).toBe(2);
+  });
+
+  it('looser budgets never give more bits', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1e-4, max: 1, noNaN: true }),
+        fc.double({ min: 1, max: 100, noNaN: true }),
+        fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 12 }),
+        fc.array(fc.double({ min: 0, max: 50, noNaN: true }), { minLength: 12, maxLength: 12 }),
+        (sigma, looseness, attention, rangeList) => {
+          const tokenCount = attention.length;
+          const ranges = Float64Array.from(rangeList.slice(0, tokenCount));
+          const targets = (scale: number): [Uint8Array, Uint8Array] => {
+            const policy = new AttentionAwarePolicy(
+              { ...baseConfig, kvHeads: 1, window: 1, sigmaScoreMax: sigma * scale, sigmaOutputMax: sigma * scale },
+              norms(1, 1, 3),
+            );
+            policy.observe(0, Float32Array.from(attention), tokenCount);
+            const plan = new LayerPlan(4);
+            policy.decide(0, new ArrayView(tokenCount, 1, ranges, ranges, 8), plan);
+            return [plan.keys.targetBits.slice(0, tokenCount), plan.values.targetBits.slice(0, tokenCount)];
+          };
+          const [tightKeys, tightValues] = targets(1);
+          const [looseKeys, looseValues] = targets(looseness);
+          for (let token = 0; token < tokenCount; token += 1) {
+            expect(looseKeys[token]).toBeLessThanOrEqual(tightKeys[token] as number);
+            expect(looseValues[token]).toBeLessThanOrEqual(tightValues[token] as number);
+          }
+        },
+      ),
+    );
+  });
+
+  it('has presets as plain, valid data', () => {
+    for (const name of policyPresetNames) {
+      const preset = policyPreset(name);
+      expect(JSON.parse(JSON.stringify(preset))).toEqual(preset);
+      expect(() => new AttentionAwarePolicy({ ...baseConfig, ...preset }, norms(1, 2, 1))).not.toThrow();
+    }
+    expectCode(() => policyPreset('nope' as 'quality'), 'unknown-preset');
+  });
+});

@@ -1,0 +1,144 @@
+import { QaqError } from '@qaq/errors';
+import { AttentionWindow } from './attention-window.js';
+import { bitsForRange, keyAllowedStd, valueAllowedStd } from '@qaq/quantization';
+import type { CacheLayerView } from './cache-view.js';
+import { resolvePolicyConfig, type PolicyConfig, type ResolvedPolicyConfig } from './config.js';
+import type { KindPlan, LayerPlan } from './layer-plan.js';
+import type { QueryNormSource } from './query-norms.js';
+
+/**
+ * The QAQ attention-aware policy. Each step: `observe` every layer's attention statistics, then `decide`
+ * each layer's plan against the cache's view, then let the cache apply it.
+ *
+ * For a group spanning several KV heads (groupLayout 'token-layer'), the attention statistic is the
+ * maximum over those heads and ‖q̃‖² the maximum over those heads: both are the conservative choice.
+ */
+export class AttentionAwarePolicy {
+  readonly config: ResolvedPolicyConfig;
+  private readonly attention: AttentionWindow;
+  private readonly queryNorms: QueryNormSource;
+  /** Per-head allowed key std for the layer being decided; allocated once. */
+  private readonly keyStdScratch: Float64Array;
+
+  constructor(config: PolicyConfig, queryNorms: QueryNormSource) {
+    this.config = resolvePolicyConfig(config);
+    this.queryNorms = queryNorms;
+    this.attention = new AttentionWindow(
+      this.config.layers,
+      this.config.kvHeads,
+      this.config.window,
+      this.config.initialCapacityTokens,
+    );
+    this.keyStdScratch = new Float64Array(this.config.kvHeads);
+  }
+
+  get groupsPerToken(): number {
+    return this.config.groupLayout === 'token-layer-head' ? this.config.kvHeads : 1;
+  }
+
+  /** Records one step's statistics of a layer: [kvHeads, tokenCount] max-over-query-heads probabilities. */
+  observe(layer: number, probabilities: Float32Array, tokenCount: number): void {
+    this.attention.observe(layer, probabilities, tokenCount);
+  }
+
+  /** Mirrors the cache's sliding-window eviction. */
+  evictOldest(layer: number, count: number): void {
+    this.attention.evictOldest(layer, count);
+  }
+
+  tokenCount(layer: number): number {
+    return this.attention.tokenCount(layer);
+  }
+
+  /** Predicted attention of (token, group) of a layer: the window maximum. */
+  predictedAttention(layer: number, token: number, group: number): number {
+    return this.config.groupLayout === 'token-layer-head'
+      ? this.attention.windowMax(layer, group, token)
+      : this.attention.windowMaxOverHeads(layer, token);
+  }
+
+  hasFullWindow(layer: number, token: number): boolean {
+    return this.attention.hasFullWindow(layer, token);
+  }
+
+  /** Writes the layer's plan into `plan` (reused; grows only when the layer outgrows it). */
+  decide(layer: number, view: CacheLayerView, plan: LayerPlan): void {
+    const tokenCount = this.attention.tokenCount(layer);
+    if (view.tokenCount !== tokenCount) {
+      throw new QaqError('token-count-mismatch', 'the cache and the observed statistics disagree on the token count', {
+        details: { layer, cacheTokens: view.tokenCount, observedTokens: tokenCount },
+      });
+    }
+    const groupsPerToken = this.groupsPerToken;
+    if (view.groupsPerToken !== groupsPerToken) {
+      throw new QaqError('group-layout-mismatch', 'the cache and the policy use different group layouts', {
+        details: { cacheGroupsPerToken: view.groupsPerToken, policyGroupsPerToken: groupsPerToken },
+      });
+    }
+    const { minBits, maxBits, sigmaOutputMax, sigmaScoreMax, kvHeads } = this.config;
+    for (let head = 0; head < kvHeads; head += 1) {
+      const norm = this.queryNorms.squaredScaledNorm(layer, head);
+      if (!(Number.isFinite(norm) && norm > 0)) {
+        throw new QaqError('invalid-query-norms', '‖q̃‖² must be finite and > 0', { details: { layer, head, norm } });
+      }
+      this.keyStdScratch[head] = keyAllowedStd(sigmaScoreMax, tokenCount, norm);
+    }
+    if (groupsPerToken === 1) {
+      // One group spans every head: the tightest (smallest) allowed std of them.
+      let smallest = Number.POSITIVE_INFINITY;
+      for (let head = 0; head < kvHeads; head += 1) smallest = Math.min(smallest, this.keyStdScratch[head] as number);
+      this.keyStdScratch[0] = smallest;
+    }
+    const groupCount = tokenCount * groupsPerToken;
+    plan.keys.reset(groupCount);
+    plan.values.reset(groupCount);
+    plan.groupCount = groupCount;
+    plan.groupsPerToken = groupsPerToken;
+    const recentStart = Math.max(0, tokenCount - Math.max(0, view.recentTokens));
+    for (let token = 0; token < tokenCount; token += 1) {
+      const full = this.attention.hasFullWindow(layer, token);
+      for (let head = 0; head < groupsPerToken; head += 1) {
+        const group = token * groupsPerToken + head;
+        const currentKey = view.keyBits(group);
+        const currentValue = view.valueBits(group);
+        if (token >= recentStart) {
+          record(plan.keys, group, currentKey, currentKey, view.canPromote);
+          record(plan.values, group, currentValue, currentValue, view.canPromote);
+          continue;
+        }
+        let keyTarget = maxBits;
+        let valueTarget = maxBits;
+        if (full) {
+          const attention = this.predictedAttention(layer, token, head);
+          keyTarget = bitsForRange(view.keyRange(group), this.keyStdScratch[head] as number, minBits, maxBits);
+          valueTarget = bitsForRange(
+            view.valueRange(group),
+            valueAllowedStd(sigmaOutputMax, tokenCount, attention),
+            minBits,
+            maxBits,
+          );
+        }
+        record(plan.keys, group, currentKey, keyTarget, view.canPromote);
+        record(plan.values, group, currentValue, valueTarget, view.canPromote);
+      }
+    }
+  }
+}
+
+function record(plan: KindPlan, group: number, current: number, target: number, canPromote: boolean): void {
+  if (target < current) {
+    plan.demoteGroups[plan.demoteCount] = group;
+    plan.demoteBits[plan.demoteCount] = target;
+    plan.demoteCount += 1;
+    plan.targetBits[group] = target;
+  } else if (target > current && canPromote) {
+    plan.promoteGroups[plan.promoteCount] = group;
+    plan.promoteBits[plan.promoteCount] = target;
+    plan.promoteCount += 1;
+    plan.targetBits[group] = target;
+  } else {
+    if (target > current) plan.blockedPromotionCount += 1;
+    plan.unchangedCount += 1;
+    plan.targetBits[group] = current;
+  }
+}

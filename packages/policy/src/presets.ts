@@ -1,0 +1,54 @@
+import { QaqError } from '@qaq/errors';
+import type { GroupLayout } from './config.js';
+
+/** A named starting point for the policy's knobs (plain data). */
+export interface PolicyPreset {
+  readonly name: string;
+  readonly sigmaScoreMax: number;
+  readonly sigmaOutputMax: number;
+  readonly minBits: number;
+  readonly maxBits: number;
+  /** Outlier fraction α (both sides together) for the cache. */
+  readonly outlierFraction: number;
+  readonly window: number;
+  readonly groupLayout: GroupLayout;
+}
+
+// PLACEHOLDER VALUES: these numbers are educated guesses, not measured. They are to be tuned by the
+// quality evaluation (perplexity / KL / task accuracy vs bits per element) on the real models.
+const presets = {
+  quality: {
+    name: 'quality',
+    sigmaScoreMax: 0.01,
+    sigmaOutputMax: 0.01,
+    minBits: 2,
+    maxBits: 8,
+    outlierFraction: 0.01,
+    window: 5,
+    groupLayout: 'token-layer-head',
+  },
+  compact: {
+    name: 'compact',
+    sigmaScoreMax: 0.05,
+    sigmaOutputMax: 0.05,
+    minBits: 1,
+    maxBits: 4,
+    outlierFraction: 0.01,
+    window: 5,
+    groupLayout: 'token-layer-head',
+  },
+} as const satisfies Record<string, PolicyPreset>;
+
+export type PolicyPresetName = keyof typeof presets;
+
+export const policyPresetNames: readonly PolicyPresetName[] = Object.freeze(
+  Object.keys(presets) as PolicyPresetName[],
+);
+
+/** Returns a copy of the named preset. */
+export function policyPreset(name: PolicyPresetName): PolicyPreset {
+  if (!Object.hasOwn(presets, name)) {
+    throw new QaqError('unknown-preset', `unknown policy preset ${String(name)}`, { details: { name, known: policyPresetNames } });
+  }
+  return { ...presets[name] };
+}

@@ -1,0 +1,100 @@
+import { FLOAT16_MIN_POSITIVE, float16BitsToFloat32, float32ToFloat16Bits, roundDownToFloat16, roundToFloat16, roundUpToFloat16 } from './float16.js';
+
+/**
+ * Quantizer parameters for one group (qaq-method.md §1): asymmetric min–max with 2^B equal segments of width
+ * `step` and midpoint reconstruction x̂ = minimum + (code + 0.5)·step.
+ *
+ * Both parameters are stored as fp16, so they are chosen fp16-exact and conservative: `minimum` is the group
+ * minimum rounded down, `step` the smallest value rounded up so that minimum + 2^B·step ≥ maximum. Every
+ * non-excluded value x then lies in [minimum, minimum + 2^B·step] and |x − x̂| ≤ step/2 holds exactly.
+ *
+ * Float32 alignment: the reconstruction is written to a Float32Array, and rounding it to float32 could push the
+ * error past step/2 (by up to half a float32 ulp) for groups whose range is tiny next to their magnitude. So
+ * `minimum` is also a multiple of u = ulp32 of the largest reconstruction magnitude and `step` a multiple of 2u;
+ * every x̂ is then exactly representable in float32 and the bound holds for the float32 output too. This lowers
+ * minimum by less than u and raises step by less than 2u (or one fp16 increment when coverage needs it): a
+ * relative change near 2^-23 of the magnitude, which only matters for ranges far below the magnitude.
+ *
+ * Degenerate groups (all values equal, or nothing left after exclusions) get step = max(2^-24, 2u): the smallest
+ * positive fp16, or two float32 ulps of the value; they reconstruct within step/2 of it.
+ *
+ * All the arithmetic below is exact in float64: fp16 values are multiples of 2^-24 below 2^16, so
+ * minimum + k·step for k ≤ 256 needs fewer than 53 bits.
+ */
+
+/** The float32 ulp of magnitudes in [2^e, 2^(e+1)) containing `magnitude` (> 0): 2^(e−23). */
+function float32UnitAt(magnitude: number): number {
+  let unit = 2 ** (Math.floor(Math.log2(magnitude)) - 23);
+  // Math.log2 may be off by one next to a power of two; settle on 2^23·unit ≤ magnitude < 2^24·unit.
+  if (unit * 8388608 > magnitude) unit /= 2;
+  else if (unit * 16777216 <= magnitude) unit *= 2;
+  return unit;
+}
+
+/** Below this float32 unit every fp16 value is already a multiple of u and 2u. */
+const ALIGNMENT_NEEDED_ABOVE = 2 ** -25;
+
+/** Writes [minimum, step] for the non-excluded values of a validated group (finite, |x| ≤ 65504). */
+export function computeGroupParametersUnchecked(
+  source: Float32Array,
+  sourceOffset: number,
+  length: number,
+  stride: number,
+  bits: number,
+  excluded: Uint8Array | null | undefined,
+  parametersOut: Float32Array,
+  parametersOffset: number,
+): void {
+  let low = Infinity;
+  let high = -Infinity;
+  if (excluded === null || excluded === undefined) {
+    for (let index = 0, position = sourceOffset; index < length; index += 1, position += stride) {
+      const value = source[position] as number;
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  } else {
+    for (let index = 0, position = sourceOffset; index < length; index += 1, position += stride) {
+      if (excluded[index] === 1) continue;
+      const value = source[position] as number;
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  }
+  if (low === Infinity) {
+    // Every element excluded: any parameters reconstruct nothing; pick the zero group.
+    low = 0;
+    high = 0;
+  }
+  const levels = 1 << bits;
+  let minimum = roundDownToFloat16(low);
+  let step = Math.max(roundUpToFloat16((high - minimum) / levels), FLOAT16_MIN_POSITIVE);
+  // (high − minimum) may have been rounded down in float64; the exact check settles it. With every value within
+  // ±65504 (checked by the callers) minimum ≥ −65504 and the loop ends by step = 65504 at the latest.
+  while (minimum + levels * step < high) {
+    step = nextFloat16Up(step);
+  }
+  // Float32 alignment (see above). Raising the magnitude can double u once or twice, hence the loop; it only
+  // lowers minimum and raises step, so it settles quickly.
+  for (;;) {
+    const magnitude = Math.max(Math.abs(minimum), Math.abs(minimum + levels * step));
+    const unit = magnitude === 0 ? 0 : float32UnitAt(magnitude);
+    if (unit <= ALIGNMENT_NEEDED_ABOVE) break;
+    const doubleUnit = 2 * unit;
+    // A minimum far below the magnitude becomes a multiple of u under 2^11·u: still fp16-exact. Likewise a step
+    // under 2^12·u; a larger fp16 step is already a multiple of 2u.
+    const alignedMinimum = Math.floor(minimum / unit) * unit;
+    let alignedStep = Math.ceil(step / doubleUnit) * doubleUnit;
+    while (alignedMinimum + levels * alignedStep < high) alignedStep += doubleUnit;
+    if (roundToFloat16(alignedStep) !== alignedStep) alignedStep = roundUpToFloat16(alignedStep);
+    if (alignedMinimum === minimum && alignedStep === step) break;
+    minimum = alignedMinimum;
+    step = alignedStep;
+  }
+  parametersOut[parametersOffset] = minimum;
+  parametersOut[parametersOffset + 1] = step;
+}
+
+function nextFloat16Up(positive: number): number {
+  return float16BitsToFloat32(float32ToFloat16Bits(positive) + 1);
+}
