@@ -9,7 +9,10 @@ const configurations: readonly [string, SamplingOptions][] = [
   ['temperature 0.8', { temperature: 0.8 }],
   ['top-k 40', { temperature: 0.8, topK: 40 }],
   ['top-p 0.95', { temperature: 0.8, topP: 0.95 }],
-  ['top-k 40 + top-p 0.95 + min-p 0.05 + penalty 1.1', { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1 }],
+  [
+    'top-k 40 + top-p 0.95 + min-p 0.05 + penalty 1.1',
+    { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1 },
+  ],
 ];
 
 for (const vocabularySize of [49_152, 262_144]) {

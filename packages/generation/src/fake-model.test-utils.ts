@@ -1,5 +1,10 @@
 import { QaqError } from '@qaq/errors';
-import type { AbortSignalLike, CausalLanguageModel, GenerationTokenizer, StreamDecoder } from './causal-language-model.js';
+import type {
+  AbortSignalLike,
+  CausalLanguageModel,
+  GenerationTokenizer,
+  StreamDecoder,
+} from './causal-language-model.js';
 
 /**
  * A real (tiny) causal LM for tests: next-token logits depend only on the last fed token through a bigram table.
@@ -88,7 +93,7 @@ export class PieceTokenizer implements GenerationTokenizer {
 
   createStreamDecoder(): StreamDecoder {
     return {
-      push: (id) => (this.eosTokenIds.includes(id) ? '' : (this.pieces[id] ?? '')),
+      push: (id) => (this.eosTokenIds.includes(id) ? '' : this.pieces[id] ?? ''),
       flush: () => '',
     };
   }

@@ -1,11 +1,6 @@
 import { isQaqError } from '@qaq/errors';
 import { describe, expect, it } from 'vitest';
-import {
-  BigramModel,
-  chainTable,
-  createAbortController,
-  PieceTokenizer,
-} from './fake-model.test-utils.js';
+import { BigramModel, chainTable, createAbortController, PieceTokenizer } from './fake-model.test-utils.js';
 import { generate, generateText } from './generate.js';
 import type { GenerationEvent, GenerationResult } from './generation-types.js';
 import { SeededRandom } from './random.js';
@@ -141,7 +136,7 @@ describe('generate', () => {
     expect(early.tokenIds).toHaveLength(0);
   });
 
-  it('releases held text when aborted, and stop strings completed by the decoder\'s final flush', async () => {
+  it("releases held text when aborted, and stop strings completed by the decoder's final flush", async () => {
     const controller = createAbortController();
     const { events, result } = await collect(
       generate(chainModel(), tokenizer, [1], { stopStrings: ['STOPX'], signal: controller.signal }),
@@ -174,7 +169,8 @@ describe('generate', () => {
 
   it('rethrows model errors that are not an abort', async () => {
     const model = chainModel();
-    model.beforeForward = (callIndex) => (callIndex === 2 ? Promise.reject(new Error('device lost')) : Promise.resolve());
+    model.beforeForward = (callIndex) =>
+      callIndex === 2 ? Promise.reject(new Error('device lost')) : Promise.resolve();
     await expect(generateText(model, tokenizer, [1])).rejects.toThrow('device lost');
   });
 

@@ -195,7 +195,10 @@ function planGeneration(model: CausalLanguageModel, prompt: Int32Array, options:
 }
 
 /** Text the decoder still held, passed through the matcher one last time, then the matcher's held text. */
-function releaseAtEnd(decoderRest: string, matcher: StopStringMatcher): { text: string; stopString: string | undefined } {
+function releaseAtEnd(
+  decoderRest: string,
+  matcher: StopStringMatcher,
+): { text: string; stopString: string | undefined } {
   const step = matcher.push(decoderRest);
   if (step.stopString !== undefined) return step;
   return { text: step.text + matcher.flush(), stopString: undefined };

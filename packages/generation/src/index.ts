@@ -1,6 +1,9 @@
 export type {
   AbortSignalLike,
-  CausalLanguageModel, GenerationTokenizer, StreamDecoder } from './causal-language-model.js';
+  CausalLanguageModel,
+  GenerationTokenizer,
+  StreamDecoder,
+} from './causal-language-model.js';
 export type {
   FinishReason,
   GenerateOptions,

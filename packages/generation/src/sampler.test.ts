@@ -18,7 +18,10 @@ function histogram(sampler: Sampler, input: Float32Array, draws: number): number
 }
 
 /** Pearson chi-square over the expected probabilities; tokens with zero expectation must never appear. */
-function chiSquare(counts: readonly number[], probabilities: readonly number[]): { statistic: number; degrees: number } {
+function chiSquare(
+  counts: readonly number[],
+  probabilities: readonly number[],
+): { statistic: number; degrees: number } {
   const draws = counts.reduce((sum, count) => sum + count, 0);
   let statistic = 0;
   let degrees = -1;
@@ -90,7 +93,10 @@ describe('Sampler', () => {
       [0.7, 3],
     ] as const) {
       const sampler = new Sampler(8, { temperature: 1, topP, seed: 5 });
-      expectDistribution(histogram(sampler, logits, 30_000), renormalise(probabilities, (token) => token < kept));
+      expectDistribution(
+        histogram(sampler, logits, 30_000),
+        renormalise(probabilities, (token) => token < kept),
+      );
     }
   });
 

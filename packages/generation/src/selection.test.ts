@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { selectLargest, selectNucleus } from './selection.js';
 
-const valueArrays = fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 60 }).map((values) =>
-  Float32Array.from(values, (value) => value / 4),
-);
+const valueArrays = fc
+  .array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 60 })
+  .map((values) => Float32Array.from(values, (value) => value / 4));
 
 function identity(count: number): Int32Array {
   return Int32Array.from({ length: count }, (_, index) => index);
@@ -18,7 +18,9 @@ describe('selectLargest', () => {
         const kept = selectLargest(indices, values.length, values, keep);
         expect(kept).toBe(Math.min(keep, values.length));
         const chosen = Array.from(indices.subarray(0, kept), (index) => values[index]!).sort((a, b) => b - a);
-        const expected = Array.from(values).sort((a, b) => b - a).slice(0, kept);
+        const expected = Array.from(values)
+          .sort((a, b) => b - a)
+          .slice(0, kept);
         expect(chosen).toEqual(expected);
         expect([...indices].sort((a, b) => a - b)).toEqual([...identity(values.length)]); // a permutation
       }),

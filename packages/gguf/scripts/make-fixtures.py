@@ -10,6 +10,7 @@ Writes into packages/gguf/fixtures/:
   tensor: the raw block bytes and gguf.quants.dequantize's float32 output (base64, little-endian).
 - <model>-seed.gguf: the model's real header (metadata + tensor infos, byte for byte) with every metadata array
   cut to its first 64 elements: a small, realistic seed for the fuzz tests (no tensor data).
+- tensor-types.json: gguf-py's GGML_QUANT_SIZES (type id, block elements, block bytes) for every type.
 - synthetic.gguf + synthetic-blocks.json: a tiny GGUF written by gguf.GGUFWriter with one tensor for each type
   the models lack (F16, BF16, Q4_0, Q5_1 quantized by gguf.quants; Q5_K and Q8_K as crafted random blocks),
   and the reference dequantization (gguf.quants.dequantize; Q8_K, which gguf-py cannot dequantize, by the
@@ -230,6 +231,8 @@ def main() -> None:
         (FIXTURES / f"{model}-blocks.json").write_text(json.dumps({"model": path.name, "entries": block_fixture(reader)}) + "\n")
         (FIXTURES / f"{model}-seed.gguf").write_bytes(seed_header(reader))
         print(f"wrote {model} fixtures")
+    sizes = {t.name: {"id": int(t), "blockElementCount": s[0], "blockByteLength": s[1]} for t, s in gguf.GGML_QUANT_SIZES.items()}
+    (FIXTURES / "tensor-types.json").write_text(json.dumps(sizes, indent=1) + "\n")
     _, entries = synthetic(np.random.default_rng(20261128))
     (FIXTURES / "synthetic-blocks.json").write_text(json.dumps({"model": "synthetic.gguf", "entries": entries}) + "\n")
     print("wrote synthetic fixtures")

@@ -52,14 +52,14 @@ describe('readGguf under fuzzing', () => {
 
   for (const model of realModels) {
     const path = heavy ? realModelPath(model.path) : undefined;
-    it.runIf(path !== undefined)(`2,000 mutations of the full ${model.id} header, 8 MiB prefix (heavy)`, () => {
+    it.runIf(path !== undefined)(`400 mutations of the full ${model.id} header, 8 MiB prefix (heavy)`, () => {
       const prefix = readPrefix(path as string, 8 * 1024 * 1024);
       const dataOffset = readGguf(prefix, { headerOnly: true }).dataOffset;
       const seed = makeSeed(`${model.id} prefix`, prefix.subarray(0, dataOffset), false);
-      const report = runFuzz([seed], 2_000, 7);
+      const report = runFuzz([seed], 400, 7);
       console.info(`gguf fuzz ${model.id} prefix: ${JSON.stringify({ ...report, failures: report.failures.length })}`);
       expect(report.failures.slice(0, 5)).toEqual([]);
       expect(report.largestRetainedRatio).toBeLessThan(16);
-    });
+    }, 300_000);
   }
 });

@@ -13,6 +13,9 @@ import type { ByteReader, ByteWriter } from './byte-io.js';
 import { isAllowedBits } from './validation.js';
 import { SlotPool } from './slot-pool.js';
 
+/** range = step · RANGE_FACTOR[bits]: 2^B segments for packed widths; 16-bit slots store half the range. */
+const RANGE_FACTOR = Float64Array.from({ length: 17 }, (_, bits) => (bits === 16 ? 2 : 2 ** bits));
+
 /** Bit widths with a pool: 1..8 packed, 16 = fp16 passthrough. */
 export const POOL_BITS: readonly number[] = Object.freeze([1, 2, 3, 4, 5, 6, 7, 8, 16]);
 
@@ -191,7 +194,26 @@ export class GroupStore {
     const slot = this.slots[group] as number;
     const pool = this.pool(bits);
     const step = float16BitsToFloat32(pool.parameters[slot * 2 + 1] as number);
-    return bits === 16 ? 2 * step : step * 2 ** bits;
+    return step * (RANGE_FACTOR[bits] as number);
+  }
+
+  /** Bits and range of every live group, into caller arrays (the policy's bulk read). */
+  readState(bitsOut: Uint8Array, rangesOut: Float64Array): void {
+    const count = this.groupCount;
+    if (bitsOut.length < count || rangesOut.length < count) {
+      throw new QaqError('shape-mismatch', 'output arrays are shorter than the group count', {
+        details: { groups: count, bitsLength: bitsOut.length, rangesLength: rangesOut.length },
+      });
+    }
+    const bitsArray = this.bits;
+    const slots = this.slots;
+    for (let group = 0; group < count; group += 1) {
+      const bits = bitsArray[group] as number;
+      const pool = this.pools[bits] as SlotPool;
+      const step = float16BitsToFloat32(pool.parameters[(slots[group] as number) * 2 + 1] as number);
+      bitsOut[group] = bits;
+      rangesOut[group] = step * (RANGE_FACTOR[bits] as number);
+    }
   }
 
   /** Drops the oldest `count` tokens' groups, freeing their slots. */

@@ -83,9 +83,15 @@ describe('KvCache', () => {
           expectWithinBound(cache, 'values', 0, values);
           // The view's range covers the group without outliers: error ≤ range / 2^(bits+1).
           const view = cache.view(0);
-          for (let group = 0; group < 5 * cache.groupsPerToken; group += 1) {
+          const groups = 5 * cache.groupsPerToken;
+          const bulkBits = new Uint8Array(groups);
+          const bulkRanges = new Float64Array(groups);
+          view.readGroups('values', bulkBits, bulkRanges);
+          for (let group = 0; group < groups; group += 1) {
             expect(view.keyBits(group)).toBe(bits);
             expect(view.keyRange(group)).toBeGreaterThan(0);
+            expect(bulkBits[group]).toBe(view.valueBits(group));
+            expect(bulkRanges[group]).toBe(view.valueRange(group));
           }
         },
       ),

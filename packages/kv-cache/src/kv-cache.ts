@@ -264,6 +264,8 @@ export class KvCache implements AttentionSource {
       valueBits: (group: number): number => valueStore().bits[group] as number,
       keyRange: (group: number): number => keyStore().range(group),
       valueRange: (group: number): number => valueStore().range(group),
+      readGroups: (kind: KvKind, bitsOut: Uint8Array, rangesOut: Float64Array): void =>
+        (kind === 'keys' ? keyStore() : valueStore()).readState(bitsOut, rangesOut),
     };
   }
 }

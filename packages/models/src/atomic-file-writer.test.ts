@@ -32,7 +32,9 @@ describe('AtomicFileWriter', () => {
     await writer.write(new TextEncoder().encode('new bytes'));
     const error = await writer.commit('0'.repeat(64)).catch((caught: unknown) => caught);
     expect(isQaqError(error, 'checksum-mismatch')).toBe(true);
-    expect((error as { details: { actual: string } }).details.actual).toBe(sha256Hex(new TextEncoder().encode('new bytes')));
+    expect((error as { details: { actual: string } }).details.actual).toBe(
+      sha256Hex(new TextEncoder().encode('new bytes')),
+    );
     expect(await readdir(directory)).toEqual(['model.gguf']);
     expect(await readFile(finalPath, 'utf8')).toBe('old');
 

@@ -21,7 +21,10 @@ export function assertHttpsUrl(reference: string): URL {
   try {
     url = new URL(reference);
   } catch (error) {
-    throw new QaqError(modelErrorCodes.urlNotHttps, `not a valid URL: ${reference}`, { details: { url: reference }, cause: error });
+    throw new QaqError(modelErrorCodes.urlNotHttps, `not a valid URL: ${reference}`, {
+      details: { url: reference },
+      cause: error,
+    });
   }
   if (url.protocol !== 'https:') {
     throw new QaqError(modelErrorCodes.urlNotHttps, `only https URLs are accepted, got ${url.protocol}`, {
@@ -35,7 +38,11 @@ export function assertHttpsUrl(reference: string): URL {
  * Streams a GGUF file from an https URL into a temporary file next to `finalPath` (hashing as it goes), checks the
  * GGUF magic and the optional SHA-256, then renames it into place. Returns the SHA-256.
  */
-export async function downloadHttpsFile(url: string, finalPath: string, options: DownloadOptions = {}): Promise<string> {
+export async function downloadHttpsFile(
+  url: string,
+  finalPath: string,
+  options: DownloadOptions = {},
+): Promise<string> {
   assertHttpsUrl(url);
   const fetchFunction: FetchFunction = options.fetchImplementation ?? ((target, init) => fetch(target, init));
   const label = decodeURIComponent(new URL(url).pathname.split('/').pop() || url);

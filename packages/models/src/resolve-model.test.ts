@@ -6,7 +6,12 @@ import type { FetchFunction } from './download-url.js';
 import type { ModelProgressEvent } from './progress.js';
 import { resolveModel, urlCachePath } from './resolve-model.js';
 import { stampFilePath } from './verification-stamps.js';
-import { fakeGgufBytes, makeTemporaryDirectory, removeTemporaryDirectories, sha256Hex } from './test-helpers.test-utils.js';
+import {
+  fakeGgufBytes,
+  makeTemporaryDirectory,
+  removeTemporaryDirectories,
+  sha256Hex,
+} from './test-helpers.test-utils.js';
 
 afterAll(removeTemporaryDirectories);
 
@@ -54,7 +59,10 @@ describe('resolveModel: local paths and references', () => {
     await writeFile(path, bytes);
     const resolved = await resolveModel(path, { cacheDirectory });
     expect(resolved).toEqual({ path, sha256: sha256Hex(bytes), source: 'path' });
-    const stamps = JSON.parse(await readFile(stampFilePath(cacheDirectory), 'utf8')) as Record<string, { sha256: string }>;
+    const stamps = JSON.parse(await readFile(stampFilePath(cacheDirectory), 'utf8')) as Record<
+      string,
+      { sha256: string }
+    >;
     expect(stamps[path]?.sha256).toBe(sha256Hex(bytes));
 
     const verifyEvents: ModelProgressEvent[] = [];
@@ -79,8 +87,12 @@ describe('resolveModel: local paths and references', () => {
     const unknown = await caught(() => resolveModel('llama-7b', { cacheDirectory }));
     expect(unknown.code).toBe('unknown-model');
     expect(unknown.details['knownIds']).toEqual(['smollm2-135m', 'gemma3-270m']);
-    expect((await caught(() => resolveModel('http://example.com/m.gguf', { cacheDirectory }))).code).toBe('url-not-https');
-    expect((await caught(() => resolveModel('ftp://example.com/m.gguf', { cacheDirectory }))).code).toBe('url-not-https');
+    expect((await caught(() => resolveModel('http://example.com/m.gguf', { cacheDirectory }))).code).toBe(
+      'url-not-https',
+    );
+    expect((await caught(() => resolveModel('ftp://example.com/m.gguf', { cacheDirectory }))).code).toBe(
+      'url-not-https',
+    );
   });
 });
 
@@ -98,11 +110,20 @@ describe('resolveModel: https URLs', () => {
       expectedSha256: sha256Hex(bytes),
       onProgress: (event) => events.push(event),
     });
-    expect(resolved).toEqual({ path: urlCachePath(cacheDirectory, url), sha256: sha256Hex(bytes), source: 'downloaded' });
+    expect(resolved).toEqual({
+      path: urlCachePath(cacheDirectory, url),
+      sha256: sha256Hex(bytes),
+      source: 'downloaded',
+    });
     expect(resolved.path).toMatch(/models\/url\/[0-9a-f]{16}\/tiny_model\.gguf$/);
     expect(Buffer.compare(await readFile(resolved.path), Buffer.from(bytes))).toBe(0);
     expect(events.length).toBeGreaterThan(5);
-    expect(events.at(-1)).toMatchObject({ phase: 'download', completedBytes: 123_456, totalBytes: 123_456, done: true });
+    expect(events.at(-1)).toMatchObject({
+      phase: 'download',
+      completedBytes: 123_456,
+      totalBytes: 123_456,
+      done: true,
+    });
 
     const again = await resolveModel(url, { cacheDirectory, fetchImplementation: server.fetchImplementation });
     expect(again.source).toBe('cache');
@@ -117,13 +138,19 @@ describe('resolveModel: https URLs', () => {
     const folder = join(urlCachePath(cacheDirectory, url), '..');
     const attempt = (fetchImplementation: FetchFunction, expectedSha256?: string): Promise<QaqError> =>
       caught(() =>
-        resolveModel(url, { cacheDirectory, fetchImplementation, ...(expectedSha256 === undefined ? {} : { expectedSha256 }) }),
+        resolveModel(url, {
+          cacheDirectory,
+          fetchImplementation,
+          ...(expectedSha256 === undefined ? {} : { expectedSha256 }),
+        }),
       );
 
     const notFound = await attempt(servingFetch(new Uint8Array(0), { status: 404 }).fetchImplementation);
     expect(notFound.code).toBe('download-failed');
     expect(notFound.details['status']).toBe(404);
-    expect((await attempt(servingFetch(bytes, { contentLength: 40_000 }).fetchImplementation)).code).toBe('download-failed');
+    expect((await attempt(servingFetch(bytes, { contentLength: 40_000 }).fetchImplementation)).code).toBe(
+      'download-failed',
+    );
     expect((await attempt(servingFetch(new TextEncoder().encode('<html>login</html>')).fetchImplementation)).code).toBe(
       'not-gguf',
     );

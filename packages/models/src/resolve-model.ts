@@ -99,7 +99,11 @@ export function urlCachePath(cacheDirectory: string, url: string): string {
   return join(cacheDirectory, 'models', 'url', key, fileName);
 }
 
-async function ensureUrlModel(url: string, cacheDirectory: string, options: ResolveModelOptions): Promise<ResolvedModel> {
+async function ensureUrlModel(
+  url: string,
+  cacheDirectory: string,
+  options: ResolveModelOptions,
+): Promise<ResolvedModel> {
   assertHttpsUrl(url);
   const path = urlCachePath(cacheDirectory, url);
   const expected = options.expectedSha256?.toLowerCase();

@@ -13,9 +13,7 @@ function download(completedBytes: number, done = false): ModelProgressEvent {
 
 describe('stderr progress', () => {
   it('formats a bar with percent and megabytes', () => {
-    expect(formatProgressLine(download(450_000))).toBe(
-      'download m.whl [#############---------------]  45% 0.5/1.0 MB',
-    );
+    expect(formatProgressLine(download(450_000))).toBe('download m.whl [#############---------------]  45% 0.5/1.0 MB');
     expect(formatProgressLine({ phase: 'verify', label: 'x', completedBytes: 2e6, totalBytes: undefined })).toBe(
       'verify x 2.0 MB',
     );

@@ -48,8 +48,8 @@ export function createStderrProgressReporter(options: StderrProgressOptions = {}
       event.done === true
         ? 4
         : event.totalBytes === undefined || event.totalBytes === 0
-          ? 0
-          : Math.min(3, Math.floor((4 * event.completedBytes) / event.totalBytes));
+        ? 0
+        : Math.min(3, Math.floor((4 * event.completedBytes) / event.totalBytes));
     const printed = printedQuarters.get(key);
     if (printed !== undefined && quarter <= printed) return;
     printedQuarters.set(key, quarter);

@@ -95,7 +95,10 @@ export interface FakePythonBehaviour {
  * An executable standing in for `python3` (tests must not need Python): it accepts exactly the pip download command
  * line, copies prepared wheels into the -d folder, prints pip-like progress, and logs each invocation.
  */
-export async function createFakePython(directory: string, behaviour: FakePythonBehaviour): Promise<{
+export async function createFakePython(
+  directory: string,
+  behaviour: FakePythonBehaviour,
+): Promise<{
   command: string;
   invocations: () => Promise<string[][]>;
 }> {

@@ -2,7 +2,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isQaqError } from '@qaq/errors';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fakeGgufBytes, makeTemporaryDirectory, removeTemporaryDirectories, writeZip } from './test-helpers.test-utils.js';
+import {
+  fakeGgufBytes,
+  makeTemporaryDirectory,
+  removeTemporaryDirectories,
+  writeZip,
+} from './test-helpers.test-utils.js';
 import { readZipEntries, readZipEntry, type ZipEntry } from './zip-reader.js';
 
 async function extract(zipPath: string, entry: ZipEntry): Promise<Buffer> {

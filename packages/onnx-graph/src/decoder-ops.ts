@@ -22,102 +22,104 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
     return g.op('MatMul', [input, matrix]);
   }
   const initializers = nbitsInitializers(g, weight, name);
-  return g.op(
-    'MatMulNBits',
-    [input, initializers.packed, initializers.scales, initializers.zeroPoints],
-    {
-      K: attribute.int(weight.columns),
-      N: attribute.int(weight.rows),
-      bits: attribute.int(weight.bits),
-      block_size: attribute.int(weight.blockSize),
-      accuracy_level: attribute.int(0),
-    },
-    { domain: 'com.microsoft' },
-  );
+  let output = '';
+  initializers.parts.forEach((part, index) => {
+    const product = g.op(
+      'MatMulNBits',
+      [input, part.packed, part.scales, part.zeroPoints],
+      {
+        K: attribute.int(weight.columns),
+        N: attribute.int(weight.rows),
+        bits: attribute.int(4),
+        block_size: attribute.int(weight.blockSize),
+        accuracy_level: attribute.int(0),
+      },
+      { domain: 'com.microsoft' },
+    );
+    output = index === 0 ? product : g.op('Add', [output, product]);
+  });
+  if (initializers.correction !== null) {
+    // Σ_b correction[n, b] · Σ_{k∈b} x_k: block sums of x times the [blocks, N] residuals.
+    const blocksPerRow = weight.columns / weight.blockSize;
+    const blockSums = g.op(
+      'ReduceSum',
+      [g.op('Reshape', [input, g.int64([0, 0, blocksPerRow, weight.blockSize])]), g.int64([-1])],
+      { keepdims: attribute.int(0) },
+    );
+    const residuals = g.op('Transpose', [initializers.correction], { perm: attribute.ints([1, 0]) });
+    output = g.op('Add', [output, g.op('MatMul', [blockSums, residuals])]);
+  }
+  return output;
 }
 
 export interface NBitsInitializers {
-  readonly packed: string;
-  readonly scales: string;
-  readonly zeroPoints: string;
+  readonly parts: readonly { readonly packed: string; readonly scales: string; readonly zeroPoints: string }[];
+  /** [rows, blocksPerRow] float32 or null. */
+  readonly correction: string | null;
 }
 
-const initializerCache = new WeakMap<NBitsWeight, NBitsInitializers>();
+const initializerCache = new WeakMap<GraphBuilder, WeakMap<NBitsWeight, NBitsInitializers>>();
 
-/** The MatMulNBits initializers of a weight, added once even when the weight is shared (tied embeddings). */
+/** The MatMulNBits initializers of a weight, added once per graph even when shared (tied embeddings). */
 export function nbitsInitializers(g: GraphBuilder, weight: NBitsWeight, name: string): NBitsInitializers {
-  const cached = initializerCache.get(weight);
+  let perGraph = initializerCache.get(g);
+  if (perGraph === undefined) {
+    perGraph = new WeakMap();
+    initializerCache.set(g, perGraph);
+  }
+  const cached = perGraph.get(weight);
   if (cached !== undefined) return cached;
   const blocksPerRow = weight.columns / weight.blockSize;
-  const blobSize = (weight.blockSize * weight.bits) / 8;
-  const zeroPointsLength =
-    weight.zeroPoints.kind === 'float' ? weight.rows * blocksPerRow : weight.zeroPoints.data.length;
-  const result = {
-    packed: g.initializer(`${name}.packed`, 'uint8', [weight.rows, blocksPerRow, blobSize], weight.packed),
-    scales: g.initializer(`${name}.scales`, 'float32', [weight.rows * blocksPerRow], weight.scales),
-    zeroPoints: g.initializer(
-      `${name}.zero_points`,
-      weight.zeroPoints.kind === 'float' ? 'float32' : 'uint8',
-      [zeroPointsLength],
-      weight.zeroPoints.data,
-    ),
+  const result: NBitsInitializers = {
+    parts: weight.parts.map((part, index) => ({
+      packed: g.initializer(`${name}.${index}.packed`, 'uint8', [weight.rows, blocksPerRow, weight.blockSize / 2], part.packed),
+      scales: g.initializer(`${name}.${index}.scales`, 'float32', [weight.rows * blocksPerRow], part.scales),
+      zeroPoints: g.initializer(`${name}.${index}.zero_points`, 'uint8', [part.zeroPoints.length], part.zeroPoints),
+    })),
+    correction:
+      weight.correction === null
+        ? null
+        : g.initializer(`${name}.correction`, 'float32', [weight.rows, blocksPerRow], weight.correction),
   };
-  initializerCache.set(weight, result);
+  perGraph.set(weight, result);
   return result;
 }
 
 /**
- * Embedding lookup on the quantized table itself: Gather the rows' codes, scales and zero points, then
- * (code − zeroPoint) · scale in fp32 — the exact MatMulNBits arithmetic, so a tied lm_head shares the bytes.
+ * Embedding lookup on the quantized table itself (shared with a tied lm_head): Gather the rows' nibbles, rebuild
+ * the original codes, then (code − zeroPoint) · scale (+ correction) in fp32 — for Q8_0 the GGUF value exactly.
  */
 export function quantizedEmbedding(g: GraphBuilder, ids: string, weight: NBitsWeight, name: string): string {
   const initializers = nbitsInitializers(g, weight, name);
   const blocksPerRow = weight.columns / weight.blockSize;
-  const rowsCodes = g.op('Gather', [initializers.packed, ids], { axis: attribute.int(0) });
-  let codes = g.op('Cast', [rowsCodes], { to: attribute.int(1) });
-  if (weight.bits === 4) {
-    const high = g.op('Floor', [g.op('Div', [codes, g.float32([16])])]);
-    const low = g.op('Sub', [codes, g.op('Mul', [high, g.float32([16])])]);
+  const gatherRows = (source: string): string => g.op('Gather', [source, ids], { axis: attribute.int(0) });
+  const nibbles = (packed: string): string => {
+    const bytes = g.op('Cast', [gatherRows(packed)], { to: attribute.int(1) }); // [1, S, blocks, blockSize/2]
+    const high = g.op('Floor', [g.op('Div', [bytes, g.float32([16])])]);
+    const low = g.op('Sub', [bytes, g.op('Mul', [high, g.float32([16])])]);
     const pairs = g.op('Concat', [g.op('Unsqueeze', [low, g.int64([-1])]), g.op('Unsqueeze', [high, g.int64([-1])])], {
       axis: attribute.int(-1),
     });
-    codes = pairs;
-  }
-  // [1, S, blocks, blockSize]
-  codes = g.op('Reshape', [codes, g.int64([0, 0, blocksPerRow, weight.blockSize])]);
+    return g.op('Reshape', [pairs, g.int64([0, 0, blocksPerRow, weight.blockSize])]);
+  };
+  const [first, second] = initializers.parts;
+  if (first === undefined) throw new Error('NBitsWeight without parts');
+  let codes = nibbles(first.packed);
+  if (second !== undefined) codes = g.op('Add', [g.op('Mul', [codes, g.float32([16])]), nibbles(second.packed)]);
   const perBlock = (source: string): string =>
-    g.op('Unsqueeze', [
-      g.op('Gather', [g.op('Reshape', [source, g.int64([weight.rows, blocksPerRow])]), ids], { axis: attribute.int(0) }),
-      g.int64([-1]),
-    ]);
-  const scales = perBlock(initializers.scales);
-  const zeroPoints = embeddingZeroPoints(g, weight, initializers, perBlock);
-  const values = g.op('Mul', [g.op('Sub', [codes, zeroPoints]), scales]);
+    g.op('Unsqueeze', [gatherRows(g.op('Reshape', [source, g.int64([weight.rows, blocksPerRow])])), g.int64([-1])]);
+  // The last part has the original scales (the high part of a split carries 16 · scale).
+  const scales = perBlock(initializers.parts[initializers.parts.length - 1]!.scales);
+  const zeroPoints = uniformOrTensor(g, weight.zeroPoints, `${name}.embedding_zero_points`, perBlock);
+  let values = g.op('Mul', [g.op('Sub', [codes, zeroPoints]), scales]);
+  if (initializers.correction !== null) values = g.op('Add', [values, perBlock(initializers.correction)]);
   return g.op('Reshape', [values, g.int64([0, 0, weight.columns])]);
 }
 
-function embeddingZeroPoints(
-  g: GraphBuilder,
-  weight: NBitsWeight,
-  initializers: NBitsInitializers,
-  perBlock: (source: string) => string,
-): string {
-  if (weight.zeroPoints.kind === 'float') return perBlock(initializers.zeroPoints);
-  const blocksPerRow = weight.columns / weight.blockSize;
-  const all = new Float32Array(weight.rows * blocksPerRow);
-  for (let index = 0; index < all.length; index++) {
-    const data = weight.zeroPoints.data;
-    all[index] =
-      weight.bits === 8
-        ? data[index]!
-        : (data[Math.floor(index / blocksPerRow) * Math.ceil(blocksPerRow / 2) + ((index % blocksPerRow) >>> 1)]! >>>
-            ((index % blocksPerRow) % 2 === 0 ? 0 : 4)) &
-          15;
-  }
-  const first = all[0] ?? 0;
-  if (all.every((value) => value === first)) return g.float32([first]);
-  const name = `${initializers.zeroPoints}.float`;
-  return perBlock(g.initializer(name, 'float32', [all.length], all));
+function uniformOrTensor(g: GraphBuilder, values: Uint8Array, name: string, perBlock: (source: string) => string): string {
+  const first = values[0] ?? 0;
+  if (values.every((value) => value === first)) return g.float32([first]);
+  return perBlock(g.initializer(name, 'float32', [values.length], Float32Array.from(values)));
 }
 
 /** HF inverse frequencies in fp32: 1 / θ^(2i/d), divided by a linear scaling factor. */

@@ -2,108 +2,121 @@ import { QaqError } from '@qaq/errors';
 import type { AffineBlocks } from '@qaq/gguf';
 
 /**
- * A weight matrix [rows = N outputs, columns = K inputs] in com.microsoft MatMulNBits layout:
- * `packed` is [N, K / blockSize, blockSize · bits / 8] (4-bit: even element in the low nibble),
- * `scales` is [N · K / blockSize], and a weight is (code − zeroPoint) · scale.
+ * One com.microsoft MatMulNBits operand, 4-bit: `packed` is [N, K / blockSize, blockSize / 2] (even element in the
+ * low nibble), `scales` [N · K / blockSize], `zeroPoints` uint8 nibbles, rows padded to whole bytes.
+ * Its weight is (code − zeroPoint) · scale.
+ */
+export interface NBitsPart {
+  readonly packed: Uint8Array;
+  readonly scales: Float32Array;
+  readonly zeroPoints: Uint8Array;
+}
+
+/**
+ * A [rows = N, columns = K] matrix as a sum of 4-bit MatMulNBits parts plus an optional per-block constant:
+ * W[n, k] = Σ_p scale_p[n, b] · (code_p[n, k] − zero_p[n, b]) + correction[n, b], b = ⌊k / blockSize⌋.
+ * 8-bit codes (Q5_0, Q8_0, Q6_K) are split into a high part (scale · 16) and a low part; float minima (Q4_1,
+ * Q4_K) become an integer zero point plus the residual in `correction`. Why: onnxruntime's CPU MatMulNBits
+ * prepacks only 4-bit weights with integer zero points; 8-bit and float-zero-point weights take an unpacked
+ * path 15–80× slower (bench/matmulnbits-variants.ts).
  */
 export interface NBitsWeight {
   readonly rows: number;
   readonly columns: number;
-  readonly bits: 4 | 8;
   readonly blockSize: number;
-  readonly packed: Uint8Array;
+  /** The original code width (4 for Q4_x, 5/6/8 for the split types). */
+  readonly codeBits: number;
+  readonly parts: readonly NBitsPart[];
+  /** [rows, blocksPerRow] or null when every block's offset is an exact integer zero point. */
+  readonly correction: Float32Array | null;
+  /** Per block: the combined integer zero point and scale of the original codes (for the embedding gather). */
+  readonly zeroPoints: Uint8Array;
   readonly scales: Float32Array;
-  /** uint8 zero points (4-bit: two per byte, low nibble first, rows padded to whole bytes) or float ones. */
-  readonly zeroPoints: { readonly kind: 'uint8'; readonly data: Uint8Array } | { readonly kind: 'float'; readonly data: Float32Array };
 }
 
 /**
- * Converts GGUF affine blocks (value = scale · code + offset) into MatMulNBits form without requantizing: codes
- * are kept bit for bit and zeroPoint = −offset / scale. When every zero point is an integer in code range (Q4_0,
- * Q5_0, Q8_0, Q6_K) the result is bit-exact; otherwise (Q4_1, Q4_K, Q5_K: float minima) zero points are float and
- * each weight differs from the GGUF value by at most a couple of fp32 ulps.
- * `rowOrder[newRow] = sourceRow` reorders output rows (used to undo llama.cpp's Q/K permutation).
+ * Converts GGUF affine blocks (value = scale · code + offset) into MatMulNBits parts without requantizing: codes
+ * are kept bit for bit. `rowOrder[newRow] = sourceRow` reorders output rows (to undo llama.cpp's Q/K permutation).
  */
-export function affineToNBits(
-  blocks: AffineBlocks,
-  rows: number,
-  columns: number,
-  rowOrder?: Int32Array,
-): NBitsWeight {
+export function affineToNBits(blocks: AffineBlocks, rows: number, columns: number, rowOrder?: Int32Array): NBitsWeight {
   const { blockSize, codeBits } = blocks;
-  const bits: 4 | 8 = codeBits <= 4 ? 4 : 8;
   if (codeBits > 8 || columns % blockSize !== 0 || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
     throw new QaqError('unsupported-tensor-type', 'blocks cannot be expressed as MatMulNBits', {
       details: { blockSize, codeBits, columns },
     });
   }
-  if (blocks.codes.length !== rows * columns) {
+  if (blocks.codes.length !== rows * columns || blocks.scales.length * blockSize !== rows * columns) {
     throw new QaqError('invalid-affine-blocks', 'code count does not match the matrix shape', {
       details: { codes: blocks.codes.length, rows, columns },
     });
   }
   const blocksPerRow = columns / blockSize;
   const blockCount = rows * blocksPerRow;
+  const maxCode = (1 << codeBits) - 1;
   const scales = new Float32Array(blockCount);
-  const zeroPoints = new Float32Array(blockCount);
-  const codes = rowOrder === undefined ? blocks.codes : new Uint8Array(rows * columns);
-  let integerZeroPoints = true;
-  const maxCode = (1 << bits) - 1;
+  const zeroPoints = new Uint8Array(blockCount);
+  const correction = new Float32Array(blockCount);
+  const codes = new Uint8Array(rows * columns);
+  let needsCorrection = false;
   for (let row = 0; row < rows; row++) {
-    const source = rowOrder === undefined ? row : (rowOrder[row] ?? row);
-    if (rowOrder !== undefined) {
-      (codes as Uint8Array).set(blocks.codes.subarray(source * columns, (source + 1) * columns), row * columns);
-    }
+    const source = rowOrder === undefined ? row : rowOrder[row]!;
+    codes.set(blocks.codes.subarray(source * columns, (source + 1) * columns), row * columns);
     for (let block = 0; block < blocksPerRow; block++) {
       const from = source * blocksPerRow + block;
       const to = row * blocksPerRow + block;
-      let scale = blocks.scales[from] ?? 0;
-      const offset = blocks.offsets[from] ?? 0;
-      let zeroPoint: number;
-      if (scale === 0) {
-        // A constant block: code 1, zero point 0, scale = offset reproduces `offset` exactly.
-        codes.fill(1, to * blockSize, (to + 1) * blockSize);
-        scale = offset;
-        zeroPoint = 0;
-      } else {
-        zeroPoint = -offset / scale;
-      }
+      const scale = blocks.scales[from]!;
+      const offset = blocks.offsets[from]!;
+      // value = scale · (code − z) + (offset + z · scale); z = −offset / scale rounded into code range.
+      const exact = scale === 0 ? 0 : -offset / scale;
+      const zeroPoint = Math.min(maxCode, Math.max(0, Math.round(exact)));
+      const residual = offset + zeroPoint * scale;
       scales[to] = scale;
       zeroPoints[to] = zeroPoint;
-      if (!Number.isInteger(zeroPoint) || zeroPoint < 0 || zeroPoint > maxCode) integerZeroPoints = false;
+      correction[to] = residual;
+      if (residual !== 0) needsCorrection = true;
     }
   }
-  return {
-    rows,
-    columns,
-    bits,
-    blockSize,
-    packed: bits === 8 ? codes : packNibbles(codes),
-    scales,
-    zeroPoints: integerZeroPoints
-      ? { kind: 'uint8', data: bits === 8 ? Uint8Array.from(zeroPoints) : packZeroPointNibbles(zeroPoints, rows, blocksPerRow) }
-      : { kind: 'float', data: zeroPoints },
-  };
+  const parts = codeBits <= 4 ? [part(codes, scales, zeroPoints, rows, blocksPerRow, 0, 1)] : splitParts(codes, scales, zeroPoints, rows, blocksPerRow);
+  return { rows, columns, blockSize, codeBits, parts, correction: needsCorrection ? correction : null, zeroPoints, scales };
 }
 
-function packNibbles(codes: Uint8Array): Uint8Array {
+function splitParts(
+  codes: Uint8Array,
+  scales: Float32Array,
+  zeroPoints: Uint8Array,
+  rows: number,
+  blocksPerRow: number,
+): NBitsPart[] {
+  // code = 16·high + low and zero = 16·zh + zl, so scale·(code − zero) = 16·scale·(high − zh) + scale·(low − zl);
+  // 16·scale is exact in fp32.
+  const high = part(codes, scales, zeroPoints, rows, blocksPerRow, 4, 16);
+  const low = part(codes, scales, zeroPoints, rows, blocksPerRow, 0, 1);
+  return [high, low];
+}
+
+function part(
+  codes: Uint8Array,
+  scales: Float32Array,
+  zeroPoints: Uint8Array,
+  rows: number,
+  blocksPerRow: number,
+  shift: number,
+  scaleFactor: number,
+): NBitsPart {
   const packed = new Uint8Array(codes.length >>> 1);
   for (let index = 0; index < packed.length; index++) {
-    packed[index] = ((codes[2 * index] ?? 0) & 15) | (((codes[2 * index + 1] ?? 0) & 15) << 4);
+    packed[index] = ((codes[2 * index]! >>> shift) & 15) | (((codes[2 * index + 1]! >>> shift) & 15) << 4);
   }
-  return packed;
-}
-
-function packZeroPointNibbles(zeroPoints: Float32Array, rows: number, blocksPerRow: number): Uint8Array {
+  const partScales = scaleFactor === 1 ? scales : scales.map((scale) => scale * scaleFactor);
   const bytesPerRow = Math.ceil(blocksPerRow / 2);
-  const packed = new Uint8Array(rows * bytesPerRow);
+  const packedZeroPoints = new Uint8Array(rows * bytesPerRow);
   for (let row = 0; row < rows; row++) {
     for (let block = 0; block < blocksPerRow; block++) {
-      const value = (zeroPoints[row * blocksPerRow + block] ?? 0) & 15;
-      packed[row * bytesPerRow + (block >>> 1)]! |= block % 2 === 0 ? value : value << 4;
+      const value = (zeroPoints[row * blocksPerRow + block]! >>> shift) & 15;
+      packedZeroPoints[row * bytesPerRow + (block >>> 1)]! |= block % 2 === 0 ? value : value << 4;
     }
   }
-  return packed;
+  return { packed, scales: partScales, zeroPoints: packedZeroPoints };
 }
 
 /**

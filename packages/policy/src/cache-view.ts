@@ -16,4 +16,9 @@ export interface CacheLayerView {
   /** max − min of the group's elements after outliers are set aside. */
   keyRange(group: number): number;
   valueRange(group: number): number;
+  /**
+   * Bulk form for the policy's hot loop: writes every group's bits and range (tokenCount · groupsPerToken
+   * entries) of keys or values into the caller's arrays.
+   */
+  readGroups(kind: 'keys' | 'values', bitsOut: Uint8Array, rangesOut: Float64Array): void;
 }

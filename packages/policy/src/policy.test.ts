@@ -37,6 +37,11 @@ class ArrayView implements CacheLayerView {
   valueRange(group: number): number {
     return this.valueRanges[group] as number;
   }
+  readGroups(kind: 'keys' | 'values', bitsOut: Uint8Array, rangesOut: Float64Array): void {
+    const groups = this.tokenCount * this.groupsPerToken;
+    bitsOut.set((kind === 'keys' ? this.keyBitsArray : this.valueBitsArray).subarray(0, groups));
+    rangesOut.set((kind === 'keys' ? this.keyRanges : this.valueRanges).subarray(0, groups));
+  }
 }
 
 const norms = (layers: number, kvHeads: number, value: number): CalibratedQueryNorms =>

@@ -1,7 +1,8 @@
 import { QaqError } from '@qaq/errors';
 import { AttentionWindow } from './attention-window.js';
-import { bitsForRange, keyAllowedStd, valueAllowedStd } from '@qaq/quantization';
+import { keyAllowedStd } from '@qaq/quantization';
 import type { CacheLayerView } from './cache-view.js';
+import { fastBitsForRange } from './fast-bits.js';
 import { resolvePolicyConfig, type PolicyConfig, type ResolvedPolicyConfig } from './config.js';
 import type { KindPlan, LayerPlan } from './layer-plan.js';
 import type { QueryNormSource } from './query-norms.js';
@@ -19,6 +20,11 @@ export class AttentionAwarePolicy {
   private readonly queryNorms: QueryNormSource;
   /** Per-head allowed key std for the layer being decided; allocated once. */
   private readonly keyStdScratch: Float64Array;
+  /** Per-group state read from the cache each decide; grown by doubling. */
+  private keyBitsScratch = new Uint8Array(0);
+  private valueBitsScratch = new Uint8Array(0);
+  private keyRangeScratch = new Float64Array(0);
+  private valueRangeScratch = new Float64Array(0);
 
   constructor(config: PolicyConfig, queryNorms: QueryNormSource) {
     this.config = resolvePolicyConfig(config);
@@ -90,38 +96,53 @@ export class AttentionAwarePolicy {
       this.keyStdScratch[0] = smallest;
     }
     const groupCount = tokenCount * groupsPerToken;
+    this.reserveScratch(groupCount);
+    const keyBits = this.keyBitsScratch;
+    const valueBits = this.valueBitsScratch;
+    const keyRanges = this.keyRangeScratch;
+    const valueRanges = this.valueRangeScratch;
+    view.readGroups('keys', keyBits, keyRanges);
+    view.readGroups('values', valueBits, valueRanges);
     plan.keys.reset(groupCount);
     plan.values.reset(groupCount);
     plan.groupCount = groupCount;
     plan.groupsPerToken = groupsPerToken;
+    const canPromote = view.canPromote;
     const recentStart = Math.max(0, tokenCount - Math.max(0, view.recentTokens));
+    const valueScale = Math.sqrt(tokenCount);
     for (let token = 0; token < tokenCount; token += 1) {
       const full = this.attention.hasFullWindow(layer, token);
       for (let head = 0; head < groupsPerToken; head += 1) {
         const group = token * groupsPerToken + head;
-        const currentKey = view.keyBits(group);
-        const currentValue = view.valueBits(group);
+        const currentKey = keyBits[group] as number;
+        const currentValue = valueBits[group] as number;
         if (token >= recentStart) {
-          record(plan.keys, group, currentKey, currentKey, view.canPromote);
-          record(plan.values, group, currentValue, currentValue, view.canPromote);
+          record(plan.keys, group, currentKey, currentKey, canPromote);
+          record(plan.values, group, currentValue, currentValue, canPromote);
           continue;
         }
         let keyTarget = maxBits;
         let valueTarget = maxBits;
         if (full) {
           const attention = this.predictedAttention(layer, token, head);
-          keyTarget = bitsForRange(view.keyRange(group), this.keyStdScratch[head] as number, minBits, maxBits);
-          valueTarget = bitsForRange(
-            view.valueRange(group),
-            valueAllowedStd(sigmaOutputMax, tokenCount, attention),
-            minBits,
-            maxBits,
-          );
+          keyTarget = fastBitsForRange(keyRanges[group] as number, this.keyStdScratch[head] as number, minBits, maxBits);
+          // valueAllowedStd of @qaq/quantization, inlined: σ_X,max / (√T · S_t), +Infinity when S_t = 0.
+          const valueStd = attention > 0 ? sigmaOutputMax / (valueScale * attention) : Number.POSITIVE_INFINITY;
+          valueTarget = fastBitsForRange(valueRanges[group] as number, valueStd, minBits, maxBits);
         }
-        record(plan.keys, group, currentKey, keyTarget, view.canPromote);
-        record(plan.values, group, currentValue, valueTarget, view.canPromote);
+        record(plan.keys, group, currentKey, keyTarget, canPromote);
+        record(plan.values, group, currentValue, valueTarget, canPromote);
       }
     }
+  }
+
+  private reserveScratch(groupCount: number): void {
+    if (this.keyBitsScratch.length >= groupCount) return;
+    const capacity = Math.max(groupCount, this.keyBitsScratch.length * 2, 64);
+    this.keyBitsScratch = new Uint8Array(capacity);
+    this.valueBitsScratch = new Uint8Array(capacity);
+    this.keyRangeScratch = new Float64Array(capacity);
+    this.valueRangeScratch = new Float64Array(capacity);
   }
 }
 

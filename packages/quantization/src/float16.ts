@@ -14,7 +14,7 @@ export const FLOAT16_MIN_NORMAL = 2 ** -14;
 export const FLOAT16_NAN_BITS = 0x7e00;
 
 const scratchFloat64 = new Float64Array(1);
-const scratchWords = new Uint32Array(scratchFloat64.buffer);
+const scratchWords = new Int32Array(scratchFloat64.buffer); // Int32: stays a small integer in V8
 // Typed arrays use the platform's byte order; find which word holds the sign and exponent.
 const highWordIndex = ((): number => {
   scratchFloat64[0] = 1;
@@ -61,18 +61,21 @@ export function float32ToFloat16Bits(x: number): number {
   return sign | roundHalfEven(Math.abs(x) * 16777216);
 }
 
+const scratchFloat32 = new Float32Array(1);
+const scratchFloat32Bits = new Int32Array(scratchFloat32.buffer);
+
 /** The value of an fp16 bit pattern (exact; a float32 and a float64 hold every fp16 value). */
 export function float16BitsToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponentField = (bits >>> 10) & 0x1f;
-  const mantissa = bits & 0x3ff;
-  if (exponentField === 0) {
-    return sign * mantissa * FLOAT16_MIN_POSITIVE;
+  const magnitudeBits = bits & 0x7fff;
+  if (magnitudeBits < 0x0400) {
+    // Zero or subnormal: units of 2^-24.
+    const value = magnitudeBits * FLOAT16_MIN_POSITIVE;
+    return bits & 0x8000 ? -value : value;
   }
-  if (exponentField === 0x1f) {
-    return mantissa === 0 ? sign * Infinity : NaN;
-  }
-  return sign * (1024 + mantissa) * 2 ** (exponentField - 25);
+  // Normal, infinite or NaN: rebias the exponent (15 → 127) and widen the mantissa (10 → 23 bits).
+  scratchFloat32Bits[0] =
+    ((bits & 0x8000) << 16) | (magnitudeBits >= 0x7c00 ? 0x7f800000 | ((bits & 0x3ff) << 13) : (magnitudeBits << 13) + 0x38000000);
+  return scratchFloat32[0] as number;
 }
 
 /** `x` rounded to the nearest fp16 value (ties to even), as a number. */

@@ -1,4 +1,5 @@
-import { FLOAT16_MIN_POSITIVE, float16BitsToFloat32, float32ToFloat16Bits, roundDownToFloat16, roundToFloat16, roundUpToFloat16 } from './float16.js';
+import { assertGroupValues } from './validation.js';
+import { FLOAT16_MAX, FLOAT16_MIN_POSITIVE, float16BitsToFloat32, float32ToFloat16Bits, roundDownToFloat16, roundToFloat16, roundUpToFloat16 } from './float16.js';
 
 /**
  * Quantizer parameters for one group (qaq-method.md §1): asymmetric min–max with 2^B equal segments of width
@@ -22,20 +23,30 @@ import { FLOAT16_MIN_POSITIVE, float16BitsToFloat32, float32ToFloat16Bits, round
  * minimum + k·step for k ≤ 256 needs fewer than 53 bits.
  */
 
-/** The float32 ulp of magnitudes in [2^e, 2^(e+1)) containing `magnitude` (> 0): 2^(e−23). */
+const scratchFloat64 = new Float64Array(1);
+const scratchWords = new Int32Array(scratchFloat64.buffer); // Int32: stays a small integer in V8
+const highWordIndex = ((): number => {
+  scratchFloat64[0] = 1;
+  return scratchWords[1] === 0x3ff00000 ? 1 : 0;
+})();
+
+/**
+ * The float32 ulp of magnitudes in [2^e, 2^(e+1)) containing `magnitude`: 2^(e−23), read off the float64
+ * exponent (magnitude is a normal float64 ≥ 2^-24 here, so e − 23 stays a normal exponent).
+ */
 function float32UnitAt(magnitude: number): number {
-  let unit = 2 ** (Math.floor(Math.log2(magnitude)) - 23);
-  // Math.log2 may be off by one next to a power of two; settle on 2^23·unit ≤ magnitude < 2^24·unit.
-  if (unit * 8388608 > magnitude) unit /= 2;
-  else if (unit * 16777216 <= magnitude) unit *= 2;
-  return unit;
+  scratchFloat64[0] = magnitude;
+  const exponentField = ((scratchWords[highWordIndex] as number) >>> 20) & 0x7ff;
+  scratchFloat64[0] = 0;
+  scratchWords[highWordIndex] = (exponentField - 23) << 20;
+  return scratchFloat64[0] as number;
 }
 
-/** Below this float32 unit every fp16 value is already a multiple of u and 2u. */
-const ALIGNMENT_NEEDED_ABOVE = 2 ** -25;
-
-/** Writes [minimum, step] for the non-excluded values of a validated group (finite, |x| ≤ 65504). */
-export function computeGroupParametersUnchecked(
+/**
+ * Writes [minimum, step] for the non-excluded values of a group whose buffers were checked. The same pass checks
+ * every value (excluded ones too) and throws 'non-finite-value' / 'out-of-fp16-range' before writing anything.
+ */
+export function scanGroupParameters(
   source: Float32Array,
   sourceOffset: number,
   length: number,
@@ -50,13 +61,16 @@ export function computeGroupParametersUnchecked(
   if (excluded === null || excluded === undefined) {
     for (let index = 0, position = sourceOffset; index < length; index += 1, position += stride) {
       const value = source[position] as number;
+      // False for NaN, ±Infinity and |x| > 65504: rescan to throw the precise error.
+      if (!(value >= -FLOAT16_MAX && value <= FLOAT16_MAX)) assertGroupValues(source, sourceOffset, length, stride);
       if (value < low) low = value;
       if (value > high) high = value;
     }
   } else {
     for (let index = 0, position = sourceOffset; index < length; index += 1, position += stride) {
-      if (excluded[index] === 1) continue;
       const value = source[position] as number;
+      if (!(value >= -FLOAT16_MAX && value <= FLOAT16_MAX)) assertGroupValues(source, sourceOffset, length, stride);
+      if (excluded[index] === 1) continue;
       if (value < low) low = value;
       if (value > high) high = value;
     }
@@ -78,8 +92,9 @@ export function computeGroupParametersUnchecked(
   // lowers minimum and raises step, so it settles quickly.
   for (;;) {
     const magnitude = Math.max(Math.abs(minimum), Math.abs(minimum + levels * step));
-    const unit = magnitude === 0 ? 0 : float32UnitAt(magnitude);
-    if (unit <= ALIGNMENT_NEEDED_ABOVE) break;
+    // Below 2^-1 the unit is at most 2^-25: every fp16 value is already aligned.
+    if (magnitude < 0.5) break;
+    const unit = float32UnitAt(magnitude);
     const doubleUnit = 2 * unit;
     // A minimum far below the magnitude becomes a multiple of u under 2^11·u: still fp16-exact. Likewise a step
     // under 2^12·u; a larger fp16 step is already a multiple of 2u.

@@ -1,14 +1,18 @@
 import { QaqError } from '@qaq/errors';
 import { assertPackedBitWidth } from './bit-width.js';
-import { computeGroupParametersUnchecked } from './group-parameters.js';
-import { assertGroupValues, assertNonEmptyGroup, assertRange, assertStridedRange } from './validation.js';
+import { scanGroupParameters } from './group-parameters.js';
+import { assertNonEmptyGroup, assertRange, assertStridedRange } from './validation.js';
 
 /**
  * One group at a time, caller-provided outputs, strided source: a token group is stride 1, a channel group over
  * token-major data is stride D. See group-parameters.ts for how [minimum, step] are chosen and the error bound.
  */
 
-/** Checks shared by every quantizing entry point; throws before anything is written. */
+/**
+ * Checks shared by every quantizing entry point (values themselves are checked by scanGroupParameters); throws
+ * before anything is written. The common all-good case is one inlined condition; the precise checks below it
+ * run only to name what is wrong.
+ */
 export function validateQuantizeInput(
   source: Float32Array,
   sourceOffset: number,
@@ -19,6 +23,22 @@ export function validateQuantizeInput(
   parametersOffset: number,
   excluded: Uint8Array | null | undefined,
 ): void {
+  if (
+    bits >= 1 &&
+    bits <= 8 &&
+    (bits | 0) === bits &&
+    length >= 1 &&
+    length >>> 0 === length &&
+    stride >= 1 &&
+    stride >>> 0 === stride &&
+    sourceOffset >>> 0 === sourceOffset &&
+    sourceOffset + (length - 1) * stride < source.length &&
+    parametersOffset >>> 0 === parametersOffset &&
+    parametersOffset + 2 <= parametersOut.length &&
+    (excluded === null || excluded === undefined || excluded.length >= length)
+  ) {
+    return;
+  }
   assertPackedBitWidth(bits);
   assertNonEmptyGroup(length);
   assertStridedRange('source', source, sourceOffset, length, stride);
@@ -26,12 +46,18 @@ export function validateQuantizeInput(
   if (excluded !== null && excluded !== undefined) {
     assertRange('excluded', excluded, 0, length);
   }
-  assertGroupValues(source, sourceOffset, length, stride);
+}
+
+/** Fast check that `count` contiguous elements from `offset` fit; the precise error otherwise. */
+export function validateOutputRange(name: string, buffer: Uint8Array, offset: number, count: number): void {
+  if (!(offset >>> 0 === offset && offset + count <= buffer.length)) {
+    assertRange(name, buffer, offset, count);
+  }
 }
 
 /** Checks the stored parameters a dequantizing entry point receives. */
 export function validateParameters(minimum: number, step: number): void {
-  if (!Number.isFinite(minimum) || !Number.isFinite(step) || !(step > 0)) {
+  if (!(minimum - minimum === 0 && step > 0 && step < Infinity)) {
     throw new QaqError('invalid-parameters', `minimum must be finite and step finite and positive, got ${minimum}, ${step}`, {
       details: { minimum, step },
     });
@@ -74,7 +100,7 @@ export function computeGroupParameters(
   excluded?: Uint8Array | null,
 ): void {
   validateQuantizeInput(source, sourceOffset, length, stride, bits, parametersOut, parametersOffset, excluded);
-  computeGroupParametersUnchecked(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
+  scanGroupParameters(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
 }
 
 /**
@@ -98,8 +124,8 @@ export function quantizeGroup(
   excluded?: Uint8Array | null,
 ): void {
   validateQuantizeInput(source, sourceOffset, length, stride, bits, parametersOut, parametersOffset, excluded);
-  assertRange('codesOut', codesOut, codesOffset, length);
-  computeGroupParametersUnchecked(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
+  validateOutputRange('codesOut', codesOut, codesOffset, length);
+  scanGroupParameters(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
   const minimum = parametersOut[parametersOffset] as number;
   const step = parametersOut[parametersOffset + 1] as number;
   const inverseStep = 1 / step;

@@ -48,15 +48,16 @@ export function createTokenizer(source: TokenizerSource): Tokenizer {
   const tokenName = (id: number | undefined): string | undefined => (id === undefined ? undefined : source.tokens[id]);
   let chatTemplate: ChatTemplate | undefined;
 
+  const checkId = (id: number, position: number): void => {
+    if (!(Number.isInteger(id) && id >= 0 && id < vocabularySize)) {
+      throw new QaqError('invalid-token-id', `Token id ${id} is outside the vocabulary of ${vocabularySize}`, {
+        details: { id, position, vocabularySize },
+      });
+    }
+  };
   const checkIds = (ids: ArrayLike<number>): number[] => {
     const checked = Array.from(ids);
-    for (const [position, id] of checked.entries()) {
-      if (!(Number.isInteger(id) && id >= 0 && id < vocabularySize)) {
-        throw new QaqError('invalid-token-id', `Token id ${id} is outside the vocabulary of ${vocabularySize}`, {
-          details: { id, position, vocabularySize },
-        });
-      }
-    }
+    checked.forEach(checkId);
     return checked;
   };
   const decodeChecked = (ids: readonly number[], skipSpecialTokens: boolean): string => {
@@ -92,17 +93,17 @@ export function createTokenizer(source: TokenizerSource): Tokenizer {
       return createStreamDecoder(
         (ids) => decodeChecked(ids, false),
         (id) => {
-          checkIds([id]);
+          checkId(id, 0);
           return skipSpecialTokens && special[id] === 1;
         },
       );
     },
     tokenToString(id) {
-      checkIds([id]);
+      checkId(id, 0);
       return backend.id_to_token(id) as string;
     },
     isSpecialToken(id) {
-      checkIds([id]);
+      checkId(id, 0);
       return special[id] === 1;
     },
     applyChatTemplate(messages, options) {

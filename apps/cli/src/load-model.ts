@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { createNodeBackend } from '@qaq/backend-node';
+import { createStderrProgressReporter, defaultModelId, resolveModel } from '@qaq/models';
+import { loadDecoder, type LoadedDecoder } from '@qaq/runtime';
+import { createTokenizer, tokenizerSourceFromGgufMetadata, type Tokenizer } from '@qaq/tokenizer';
+
+export interface LoadedTextModel extends LoadedDecoder {
+  readonly tokenizer: Tokenizer;
+  readonly modelPath: string;
+}
+
+/** Resolves a model reference (fetching it when missing), builds its graph and tokenizer, and opens a CPU session. */
+export async function loadTextModel(reference: string | undefined, log: (line: string) => void): Promise<LoadedTextModel> {
+  const resolved = await resolveModel(reference ?? defaultModelId, { onProgress: createStderrProgressReporter() });
+  const gguf = new Uint8Array(await readFile(resolved.path));
+  const backend = createNodeBackend();
+  const loaded = await loadDecoder({
+    backend,
+    gguf,
+    session: { executionProviders: ['cpu'] },
+    onStage: (stage, milliseconds) => log(`${stage} done after ${(milliseconds / 1000).toFixed(1)} s`),
+  });
+  const tokenizer = createTokenizer(tokenizerSourceFromGgufMetadata(loaded.file.metadata));
+  return { ...loaded, tokenizer, modelPath: resolved.path };
+}
