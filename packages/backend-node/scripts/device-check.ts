@@ -40,5 +40,29 @@ for (const probe of probes.filter((candidate) => candidate.available)) {
   placements[probe.name] = perFixture;
 }
 report['conformance'] = conformance;
+
+// gpu-buffer outputs on WebGPU: they stay on the device, cannot be read from Node, and feed the next run.
+if (probes.some((probe) => probe.name === 'webgpu' && probe.available)) {
+  try {
+    const onDevice = await backend.createSession(fixtureModel('add'), { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' });
+    const toCpu = await backend.createSession(fixtureModel('add'), { executionProviders: ['webgpu'] });
+    const ones = backend.createTensor('float32', new Float32Array(8).fill(1), [2, 4]);
+    const first = await onDevice.run({ a: ones, b: ones });
+    const sum = first['sum'];
+    const readError = await sum?.read().then(() => 'read succeeded', (error: unknown) => String(error));
+    const second = sum === undefined ? {} : await toCpu.run({ a: sum, b: ones });
+    report['gpuBuffer'] = {
+      firstLocation: sum?.location,
+      readError,
+      secondLocation: second['sum']?.location,
+      secondValues: Array.from(((await second['sum']?.read()) ?? []) as Float32Array),
+    };
+    sum?.dispose();
+    await onDevice.dispose();
+    await toCpu.dispose();
+  } catch (error) {
+    report['gpuBuffer'] = { error: String(error) };
+  }
+}
 report['placements'] = placements;
 console.log(JSON.stringify(report, null, 1));

@@ -26,7 +26,7 @@ describe('probe', () => {
       expect(expectedMissing).toEqual([]);
       return;
     }
-    expect(probe.missing).toEqual(expectedMissing.length === 1 && expectedMissing[0] === cudaDriverLibrary ? [cudaDriverLibrary] : expectedMissing);
+    expect(probe.missing).toEqual(expectedMissing);
     if (expectedMissing.length > 0) expect(['missing-library', 'missing-driver']).toContain(probe.reason);
     for (const library of expectedMissing) expect(probe.details).toContain(library);
   });

@@ -1,7 +1,10 @@
 import type { TensorData, TensorDataType } from './data-type.js';
 
-/** Where a tensor's memory lives. Backends may add their own (e.g. 'ml-tensor'); these are the common ones. */
-export type TensorLocation = 'cpu' | 'cpu-pinned' | 'gpu-buffer' | (string & {});
+/**
+ * Where a tensor's memory lives (onnxruntime's names). A closed union, so that `tensor.location === 'cpu'` narrows
+ * a BackendTensor to a CpuTensor; a new location is a new specification version.
+ */
+export type TensorLocation = 'cpu' | 'cpu-pinned' | 'gpu-buffer' | 'ml-tensor' | 'texture';
 
 /** What every tensor has, wherever it lives. */
 interface TensorBase<T extends TensorDataType> {

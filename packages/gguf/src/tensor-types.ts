@@ -36,6 +36,8 @@ export const GgufTensorType = {
   TQ1_0: 34,
   TQ2_0: 35,
   MXFP4: 39,
+  NVFP4: 40,
+  Q1_0: 41,
 } as const;
 
 export type GgufTensorTypeName = keyof typeof GgufTensorType;
@@ -84,6 +86,8 @@ const geometry: Readonly<Record<GgufTensorTypeName, readonly [number, number]>> 
   TQ1_0: [256, 54],
   TQ2_0: [256, 66],
   MXFP4: [32, 17],
+  NVFP4: [64, 36],
+  Q1_0: [128, 18],
 };
 
 const infoById = new Map<number, GgufTensorTypeInfo>();

@@ -1,4 +1,5 @@
 import { isQaqError } from '@qaq/errors';
+import { outlierCountPerSide } from '@qaq/outliers';
 import { float16BitsToFloat32 } from '@qaq/quantization';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -87,9 +88,14 @@ describe('KvCache', () => {
           const bulkBits = new Uint8Array(groups);
           const bulkRanges = new Float64Array(groups);
           view.readGroups('values', bulkBits, bulkRanges);
+          const perSide = outlierCountPerSide(cache.groupLength, outlierFraction);
           for (let group = 0; group < groups; group += 1) {
             expect(view.keyBits(group)).toBe(bits);
-            expect(view.keyRange(group)).toBeGreaterThan(0);
+            // The stored range is tight: the group's range without its outliers, up to fp16 rounding.
+            const sorted = Array.from(keys.subarray(group * cache.groupLength, (group + 1) * cache.groupLength)).sort((a, b) => a - b);
+            const trueRange = (sorted[sorted.length - 1 - perSide] as number) - (sorted[perSide] as number);
+            expect(view.keyRange(group)).toBeGreaterThanOrEqual(trueRange);
+            expect(view.keyRange(group)).toBeLessThanOrEqual(trueRange * (1 + 2 ** -9) + 2 ** -10 * (1 + Math.abs(sorted[perSide] as number)));
             expect(bulkBits[group]).toBe(view.valueBits(group));
             expect(bulkRanges[group]).toBe(view.valueRange(group));
           }

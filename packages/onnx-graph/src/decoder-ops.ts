@@ -23,10 +23,10 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
   }
   const initializers = nbitsInitializers(g, weight, name);
   let output = '';
-  initializers.parts.forEach((part, index) => {
+  weight.parts.forEach((_, index) => {
     const product = g.op(
       'MatMulNBits',
-      [input, part.packed, part.scales, part.zeroPoints],
+      [input, initializers.packed(index), initializers.scales(index), initializers.zeroPoints(index)],
       {
         K: attribute.int(weight.columns),
         N: attribute.int(weight.rows),
@@ -38,7 +38,8 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
     );
     output = index === 0 ? product : g.op('Add', [output, product]);
   });
-  if (initializers.correction !== null) {
+  const correction = initializers.correction();
+  if (correction !== null) {
     // Σ_b correction[n, b] · Σ_{k∈b} x_k: block sums of x times the [blocks, N] residuals.
     const blocksPerRow = weight.columns / weight.blockSize;
     const blockSums = g.op(
@@ -46,43 +47,38 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
       [g.op('Reshape', [input, g.int64([0, 0, blocksPerRow, weight.blockSize])]), g.int64([-1])],
       { keepdims: attribute.int(0) },
     );
-    const residuals = g.op('Transpose', [initializers.correction], { perm: attribute.ints([1, 0]) });
+    const residuals = g.op('Transpose', [correction], { perm: attribute.ints([1, 0]) });
     output = g.op('Add', [output, g.op('MatMul', [blockSums, residuals])]);
   }
   return output;
 }
 
+/** Names of a weight's initializers, each added to the graph on first use (a tied lm_head shares them). */
 export interface NBitsInitializers {
-  readonly parts: readonly { readonly packed: string; readonly scales: string; readonly zeroPoints: string }[];
-  /** [rows, blocksPerRow] float32 or null. */
-  readonly correction: string | null;
+  packed(part: number): string;
+  scales(part: number): string;
+  zeroPoints(part: number): string;
+  /** [rows, blocksPerRow] float32 residuals, or null. */
+  correction(): string | null;
 }
 
-const initializerCache = new WeakMap<GraphBuilder, WeakMap<NBitsWeight, NBitsInitializers>>();
-
-/** The MatMulNBits initializers of a weight, added once per graph even when shared (tied embeddings). */
 export function nbitsInitializers(g: GraphBuilder, weight: NBitsWeight, name: string): NBitsInitializers {
-  let perGraph = initializerCache.get(g);
-  if (perGraph === undefined) {
-    perGraph = new WeakMap();
-    initializerCache.set(g, perGraph);
-  }
-  const cached = perGraph.get(weight);
-  if (cached !== undefined) return cached;
   const blocksPerRow = weight.columns / weight.blockSize;
-  const result: NBitsInitializers = {
-    parts: weight.parts.map((part, index) => ({
-      packed: g.initializer(`${name}.${index}.packed`, 'uint8', [weight.rows, blocksPerRow, weight.blockSize / 2], part.packed),
-      scales: g.initializer(`${name}.${index}.scales`, 'float32', [weight.rows * blocksPerRow], part.scales),
-      zeroPoints: g.initializer(`${name}.${index}.zero_points`, 'uint8', [part.zeroPoints.length], part.zeroPoints),
-    })),
-    correction:
-      weight.correction === null
+  const part = (index: number): NBitsWeight['parts'][number] => weight.parts[index]!;
+  return {
+    packed: (index) =>
+      g.initializerOnce(`${name}.${index}.packed`, 'uint8', [weight.rows, blocksPerRow, weight.blockSize / 2], () => part(index).packed),
+    scales: (index) =>
+      g.initializerOnce(`${name}.${index}.scales`, 'float32', [weight.rows * blocksPerRow], () => part(index).scales),
+    zeroPoints: (index) =>
+      g.initializerOnce(`${name}.${index}.zero_points`, 'uint8', [part(index).zeroPoints.length], () => part(index).zeroPoints),
+    correction: () => {
+      const correction = weight.correction;
+      return correction === null
         ? null
-        : g.initializer(`${name}.correction`, 'float32', [weight.rows, blocksPerRow], weight.correction),
+        : g.initializerOnce(`${name}.correction`, 'float32', [weight.rows, blocksPerRow], () => correction);
+    },
   };
-  perGraph.set(weight, result);
-  return result;
 }
 
 /**
@@ -102,17 +98,16 @@ export function quantizedEmbedding(g: GraphBuilder, ids: string, weight: NBitsWe
     });
     return g.op('Reshape', [pairs, g.int64([0, 0, blocksPerRow, weight.blockSize])]);
   };
-  const [first, second] = initializers.parts;
-  if (first === undefined) throw new Error('NBitsWeight without parts');
-  let codes = nibbles(first.packed);
-  if (second !== undefined) codes = g.op('Add', [g.op('Mul', [codes, g.float32([16])]), nibbles(second.packed)]);
+  let codes = nibbles(initializers.packed(0));
+  if (weight.parts.length === 2) codes = g.op('Add', [g.op('Mul', [codes, g.float32([16])]), nibbles(initializers.packed(1))]);
   const perBlock = (source: string): string =>
     g.op('Unsqueeze', [gatherRows(g.op('Reshape', [source, g.int64([weight.rows, blocksPerRow])])), g.int64([-1])]);
   // The last part has the original scales (the high part of a split carries 16 · scale).
-  const scales = perBlock(initializers.parts[initializers.parts.length - 1]!.scales);
+  const scales = perBlock(initializers.scales(weight.parts.length - 1));
   const zeroPoints = uniformOrTensor(g, weight.zeroPoints, `${name}.embedding_zero_points`, perBlock);
   let values = g.op('Mul', [g.op('Sub', [codes, zeroPoints]), scales]);
-  if (initializers.correction !== null) values = g.op('Add', [values, perBlock(initializers.correction)]);
+  const correction = initializers.correction();
+  if (correction !== null) values = g.op('Add', [values, perBlock(correction)]);
   return g.op('Reshape', [values, g.int64([0, 0, weight.columns])]);
 }
 

@@ -4,8 +4,9 @@ export {
   DECODER_OPSETS,
   type BuildDecoderOptions,
   type DecoderModel,
-  type TensorDescription,
 } from './build-decoder.js';
+export { buildDecoderSegments, type DecoderSegment, type SegmentedDecoder } from './build-segments.js';
+export type { TensorDescription } from './decoder-graph.js';
 export { defaultAttention, visibilityMask, type AttentionContext, type AttentionEmitter } from './attention.js';
 export { affineToNBits, llamaRopeRowOrder, type NBitsWeight } from './nbits-weights.js';
 export type { WeightFormat, LinearWeight, DenseWeight } from './weight-format.js';

@@ -46,9 +46,10 @@ export class AttentionWindow {
   /**
    * Records one step. `probabilities` is head-major [kvHeads, tokenCount]: for each KV head, each live
    * token's maximum attention probability over that head's query heads. The token count may only grow
-   * (new tokens appended since the last step); shrink it with `evictOldest` first.
+   * (new tokens appended since the last step); shrink it with `evictOldest` first. `offset` and `headStride`
+   * read head h's row at probabilities[offset + h · headStride …] (rows of a larger prefill matrix).
    */
-  observe(layer: number, probabilities: Float32Array, tokenCount: number): void {
+  observe(layer: number, probabilities: Float32Array, tokenCount: number, offset = 0, headStride = tokenCount): void {
     this.checkLayer(layer);
     const previous = this.tokenCounts[layer] ?? 0;
     if (!Number.isInteger(tokenCount) || tokenCount < previous || tokenCount < 1) {
@@ -56,18 +57,29 @@ export class AttentionWindow {
         details: { layer, tokenCount, previous },
       });
     }
-    if (probabilities.length !== tokenCount * this.kvHeads) {
+    const contiguous = offset === 0 && headStride === tokenCount;
+    if (
+      (contiguous && probabilities.length !== tokenCount * this.kvHeads) ||
+      !Number.isInteger(offset) ||
+      offset < 0 ||
+      !Number.isInteger(headStride) ||
+      headStride < tokenCount ||
+      offset + (this.kvHeads - 1) * headStride + tokenCount > probabilities.length
+    ) {
       throw new QaqError('shape-mismatch', 'probabilities must be [kvHeads, tokenCount]', {
-        details: { length: probabilities.length, expected: tokenCount * this.kvHeads },
+        details: { length: probabilities.length, expected: tokenCount * this.kvHeads, offset, headStride },
       });
     }
-    for (let index = 0; index < probabilities.length; index += 1) {
-      const probability = probabilities[index] as number;
-      // Small tolerance above 1 for float rounding of softmax sums.
-      if (!(probability >= 0 && probability <= 1.0001)) {
-        throw new QaqError('invalid-attention', 'attention probabilities must be finite and in [0, 1]', {
-          details: { layer, index, probability },
-        });
+    for (let head = 0; head < this.kvHeads; head += 1) {
+      for (let token = 0; token < tokenCount; token += 1) {
+        const index = offset + head * headStride + token;
+        const probability = probabilities[index] as number;
+        // Small tolerance above 1 for float rounding of softmax sums.
+        if (!(probability >= 0 && probability <= 1.0001)) {
+          throw new QaqError('invalid-attention', 'attention probabilities must be finite and in [0, 1]', {
+            details: { layer, index, probability },
+          });
+        }
       }
     }
     this.ensureCapacity(layer, tokenCount);
@@ -79,7 +91,7 @@ export class AttentionWindow {
     observations.fill(0, previous, tokenCount);
     const slot = (this.steps[layer] ?? 0) % this.window;
     for (let head = 0; head < this.kvHeads; head += 1) {
-      const rowOffset = head * tokenCount;
+      const rowOffset = offset + head * headStride;
       for (let token = 0; token < tokenCount; token += 1) {
         values[token * stride + head * this.window + slot] = probabilities[rowOffset + token] as number;
       }

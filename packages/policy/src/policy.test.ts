@@ -196,4 +196,44 @@ describe('AttentionAwarePolicy', () => {
     }
     expectCode(() => policyPreset('nope' as 'quality'), 'unknown-preset');
   });
+
+  it('observePrefill equals observing the last n causal rows one by one', () => {
+    const kvHeads = 2;
+    const tokenCount = 7;
+    const queryCount = 7;
+    const matrix = new Float32Array(queryCount * kvHeads * tokenCount);
+    for (let row = 0; row < queryCount; row += 1) {
+      for (let head = 0; head < kvHeads; head += 1) {
+        for (let token = 0; token <= tokenCount - queryCount + row; token += 1) {
+          matrix[(row * kvHeads + head) * tokenCount + token] = Math.fround(((row * 13 + head * 7 + token * 3) % 11) / 11);
+        }
+      }
+    }
+    const config = { ...baseConfig, window: 3 };
+    const prefill = new AttentionAwarePolicy(config, norms(1, kvHeads, 1));
+    prefill.observePrefill(0, matrix, queryCount, tokenCount);
+    const stepwise = new AttentionAwarePolicy(config, norms(1, kvHeads, 1));
+    for (let row = queryCount - 3; row < queryCount; row += 1) {
+      const rowTokens = row + 1;
+      const packed = new Float32Array(kvHeads * rowTokens);
+      for (let head = 0; head < kvHeads; head += 1) {
+        packed.set(matrix.subarray((row * kvHeads + head) * tokenCount, (row * kvHeads + head) * tokenCount + rowTokens), head * rowTokens);
+      }
+      stepwise.observe(0, packed, rowTokens);
+    }
+    expect(prefill.tokenCount(0)).toBe(tokenCount);
+    for (let token = 0; token < tokenCount; token += 1) {
+      expect(prefill.hasFullWindow(0, token)).toBe(stepwise.hasFullWindow(0, token));
+      expect(prefill.hasFullWindow(0, token)).toBe(token < tokenCount - 2);
+      for (let head = 0; head < kvHeads; head += 1) {
+        expect(prefill.predictedAttention(0, token, head)).toBe(stepwise.predictedAttention(0, token, head));
+      }
+    }
+    const bad = matrix.slice();
+    bad[bad.length - 1] = Number.NaN;
+    const fresh = new AttentionAwarePolicy(config, norms(1, kvHeads, 1));
+    expectCode(() => fresh.observePrefill(0, bad, queryCount, tokenCount), 'invalid-attention');
+    expect(fresh.tokenCount(0)).toBe(0);
+    expectCode(() => fresh.observePrefill(0, matrix, queryCount, tokenCount + 1), 'shape-mismatch');
+  });
 });

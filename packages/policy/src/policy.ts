@@ -47,6 +47,46 @@ export class AttentionAwarePolicy {
     this.attention.observe(layer, probabilities, tokenCount);
   }
 
+  /**
+   * Records a prefill: `probabilities` is [queryCount, kvHeads, tokenCount] from causal multi-query attention
+   * (query i at position tokenCount − queryCount + i). The last `window` rows are observed in order, each with
+   * its causal token count, so prompt tokens end with full windows and the newest ones without. Checked whole
+   * before anything is recorded.
+   */
+  observePrefill(layer: number, probabilities: Float32Array, queryCount: number, tokenCount: number): void {
+    const { kvHeads, window } = this.config;
+    if (
+      !Number.isInteger(queryCount) ||
+      !Number.isInteger(tokenCount) ||
+      queryCount < 1 ||
+      queryCount > tokenCount ||
+      probabilities.length !== queryCount * kvHeads * tokenCount
+    ) {
+      throw new QaqError('shape-mismatch', 'probabilities must be [queryCount, kvHeads, tokenCount]', {
+        details: { length: probabilities.length, queryCount, kvHeads, tokenCount },
+      });
+    }
+    const firstRow = Math.max(0, queryCount - window);
+    const firstRowTokens = tokenCount - queryCount + firstRow + 1;
+    if (firstRowTokens < this.attention.tokenCount(layer)) {
+      throw new QaqError('token-count-mismatch', 'prefill rows see fewer tokens than already observed', {
+        details: { layer, firstRowTokens, observed: this.attention.tokenCount(layer) },
+      });
+    }
+    for (let index = firstRow * kvHeads * tokenCount; index < probabilities.length; index += 1) {
+      const probability = probabilities[index] as number;
+      if (!(probability >= 0 && probability <= 1.0001)) {
+        throw new QaqError('invalid-attention', 'attention probabilities must be finite and in [0, 1]', {
+          details: { layer, index, probability },
+        });
+      }
+    }
+    for (let row = firstRow; row < queryCount; row += 1) {
+      const rowTokens = tokenCount - queryCount + row + 1;
+      this.attention.observe(layer, probabilities, rowTokens, row * kvHeads * tokenCount, tokenCount);
+    }
+  }
+
   /** Mirrors the cache's sliding-window eviction. */
   evictOldest(layer: number, count: number): void {
     this.attention.evictOldest(layer, count);

@@ -32,6 +32,66 @@ export function quantizeAndPackGroup(
   const minimum = parametersOut[parametersOffset] as number;
   const step = parametersOut[parametersOffset + 1] as number;
   const inverseStep = 1 / step;
+  if (bits === 4 && stride === 1) {
+    pack4(source, sourceOffset, length, minimum, step, inverseStep, packedOut, packedByteOffset);
+  } else if (bits === 8) {
+    pack8(source, sourceOffset, length, stride, minimum, step, inverseStep, packedOut, packedByteOffset);
+  } else {
+    packGeneral(source, sourceOffset, length, stride, bits, minimum, step, inverseStep, packedOut, packedByteOffset);
+  }
+}
+
+function pack4(
+  source: Float32Array,
+  sourceOffset: number,
+  length: number,
+  minimum: number,
+  step: number,
+  inverseStep: number,
+  packedOut: Uint8Array,
+  packedByteOffset: number,
+): void {
+  const pairs = length >>> 1;
+  for (let pair = 0; pair < pairs; pair += 1) {
+    const input = sourceOffset + 2 * pair;
+    packedOut[packedByteOffset + pair] =
+      codeOf(source[input] as number, minimum, step, inverseStep, 15) |
+      (codeOf(source[input + 1] as number, minimum, step, inverseStep, 15) << 4);
+  }
+  if (length & 1) {
+    packedOut[packedByteOffset + pairs] = codeOf(source[sourceOffset + length - 1] as number, minimum, step, inverseStep, 15);
+  }
+}
+
+function pack8(
+  source: Float32Array,
+  sourceOffset: number,
+  length: number,
+  stride: number,
+  minimum: number,
+  step: number,
+  inverseStep: number,
+  packedOut: Uint8Array,
+  packedByteOffset: number,
+): void {
+  for (let index = 0; index < length; index += 1) {
+    packedOut[packedByteOffset + index] = codeOf(source[sourceOffset + index * stride] as number, minimum, step, inverseStep, 255);
+  }
+}
+
+/** Any width and stride: an LSB-first bit accumulator, flushed a byte at a time. */
+function packGeneral(
+  source: Float32Array,
+  sourceOffset: number,
+  length: number,
+  stride: number,
+  bits: number,
+  minimum: number,
+  step: number,
+  inverseStep: number,
+  packedOut: Uint8Array,
+  packedByteOffset: number,
+): void {
   const maximumCode = (1 << bits) - 1;
   let output = packedByteOffset;
   let accumulator = 0;
@@ -99,10 +159,20 @@ export function unpackAndDequantizeGroup(
 }
 
 /*
- * One small function per width: V8 optimizes each tight loop on its own, which measured about twice as fast as
- * one function switching over the widths. Each fast loop leaves its tail (< 1 byte's worth of codes, starting on
- * a byte boundary) to the general bit-stream loop.
+ * One small function per width, reached through a table rather than a switch: V8 optimizes each tight loop on
+ * its own and a caller never deoptimizes when a width it has not seen yet arrives (QAQ mixes widths freely).
+ * Each fast loop leaves its tail (codes short of a whole byte or block) to the general bit-stream loop.
  */
+type ContiguousDequantizer = (
+  packed: Uint8Array,
+  byteOffset: number,
+  length: number,
+  base: number,
+  step: number,
+  target: Float32Array,
+  targetOffset: number,
+) => void;
+
 function unpackAndDequantizeContiguous(
   packed: Uint8Array,
   byteOffset: number,
@@ -114,24 +184,29 @@ function unpackAndDequantizeContiguous(
   targetOffset: number,
 ): void {
   switch (bits) {
-    case 8:
-      dequantize8(packed, byteOffset, length, base, step, target, targetOffset);
-      return;
-    case 4:
-      dequantize4(packed, byteOffset, length, base, step, target, targetOffset);
+    case 1:
+      dequantize1(packed, byteOffset, length, base, step, target, targetOffset);
       return;
     case 2:
       dequantize2(packed, byteOffset, length, base, step, target, targetOffset);
       return;
-    case 1:
-      dequantize1(packed, byteOffset, length, base, step, target, targetOffset);
-      return;
     case 3:
       dequantize3(packed, byteOffset, length, base, step, target, targetOffset);
+      return;
+    case 4:
+      dequantize4(packed, byteOffset, length, base, step, target, targetOffset);
+      return;
+    case 8:
+      dequantize8(packed, byteOffset, length, base, step, target, targetOffset);
       return;
     default:
       unpackAndDequantizeStrided(packed, byteOffset, length, bits, base, step, target, targetOffset, 1);
   }
+}
+
+function dequantizeGeneralWidth(bits: number): ContiguousDequantizer {
+  return (packed, byteOffset, length, base, step, target, targetOffset) =>
+    unpackAndDequantizeStrided(packed, byteOffset, length, bits, base, step, target, targetOffset, 1);
 }
 
 function dequantize8(packed: Uint8Array, byteOffset: number, length: number, base: number, step: number, target: Float32Array, targetOffset: number): void {
@@ -237,3 +312,16 @@ function unpackAndDequantizeStrided(
     accumulatedBits -= bits;
   }
 }
+
+/** Indexed by bit width 1..8 (index 0 unused). */
+const CONTIGUOUS_DEQUANTIZERS: readonly ContiguousDequantizer[] = [
+  dequantize8,
+  dequantize1,
+  dequantize2,
+  dequantize3,
+  dequantize4,
+  dequantizeGeneralWidth(5),
+  dequantizeGeneralWidth(6),
+  dequantizeGeneralWidth(7),
+  dequantize8,
+];

@@ -12,7 +12,9 @@ import json
 import os
 from pathlib import Path
 
+from tokenizers import Regex, pre_tokenizers
 from transformers import AutoTokenizer
+from transformers.integrations.gguf.gguf_tokenizer_mapping import GGUF_PRE_TOKENIZER_SPLITS
 
 PACKAGE = Path(__file__).resolve().parent.parent
 FIXTURES = PACKAGE / "fixtures"
@@ -111,6 +113,7 @@ def main():
     sample = "\n".join(part["text"] for part in excerpts)
     FIXTURES.mkdir(parents=True, exist_ok=True)
     write(FIXTURES / "sample-text.json", {"parts": excerpts, "sample": sample, "words": len(sample.split())})
+    write(FIXTURES / "pre-tokenizer-splits.json", split_fixtures())
 
     for name, (folder, file) in MODELS.items():
         tokenizer = AutoTokenizer.from_pretrained(str(CACHE / folder), gguf_file=file)
@@ -151,6 +154,29 @@ def main():
         }
         write(FIXTURES / f"{name}.json", fixture)
         print(name, type(tokenizer).__name__, len(ids_with_special), "tokens", flush=True)
+
+
+SPLIT_TEXT = "Hello world's DON'T 12345.678 x\n\n  \t中文字符 naïve—emoji 👍🏽 a/b/c\r\nend  "
+
+
+def split_fixtures():
+    """How transformers splits text for the byte-level pre-tokenizer names it knows (no GGUF here uses them)."""
+    names = ["llama3", "qwen2", "gpt-4o"]
+    return {
+        "text": SPLIT_TEXT,
+        "splits": {
+            name: {
+                "pattern": GGUF_PRE_TOKENIZER_SPLITS[name],
+                "pieces": [
+                    piece
+                    for piece, _ in pre_tokenizers.Split(
+                        Regex(GGUF_PRE_TOKENIZER_SPLITS[name]), behavior="isolated"
+                    ).pre_tokenize_str(SPLIT_TEXT)
+                ],
+            }
+            for name in names
+        },
+    }
 
 
 def chat_fixtures(tokenizer):

@@ -16,6 +16,10 @@ describe('byte-level alphabet', () => {
   it('spells text byte by byte and recognises spelled tokens', () => {
     expect(spellInByteLevel(' the')).toBe('Ġthe');
     expect(spellInByteLevel('é')).toBe('Ã©');
+    for (const text of ['aé', '中', '😀', '\u07ff\u0800\uffff\u{10000}\u{10ffff}']) {
+      const expected = Array.from(new TextEncoder().encode(text), (byte) => byteToCharacter[byte]).join('');
+      expect(spellInByteLevel(text)).toBe(expected);
+    }
     expect(isByteLevelSpelled('Ġthe')).toBe(true);
     expect(isByteLevelSpelled('<|im_end|>')).toBe(true);
     expect(isByteLevelSpelled(' the')).toBe(false);

@@ -14,13 +14,32 @@ export function isByteLevelSpelled(token: string): boolean {
   return true;
 }
 
-const encoder = new TextEncoder();
-
 /** Spells arbitrary text in the byte-level alphabet, one character per UTF-8 byte. */
 export function spellInByteLevel(text: string): string {
   let spelled = '';
-  for (const byte of encoder.encode(text)) spelled += byteToCharacter[byte];
+  for (const byte of utf8Bytes(text)) spelled += byteToCharacter[byte];
   return spelled;
+}
+
+// Written out because this pure package compiles without DOM or Node typings (no TextEncoder declared).
+function utf8Bytes(text: string): number[] {
+  const bytes: number[] = [];
+  for (const character of text) {
+    const codePoint = character.codePointAt(0) as number;
+    if (codePoint < 0x80) bytes.push(codePoint);
+    else if (codePoint < 0x800) bytes.push(0xc0 | (codePoint >> 6), 0x80 | (codePoint & 0x3f));
+    else if (codePoint < 0x10000) {
+      bytes.push(0xe0 | (codePoint >> 12), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f));
+    } else {
+      bytes.push(
+        0xf0 | (codePoint >> 18),
+        0x80 | ((codePoint >> 12) & 0x3f),
+        0x80 | ((codePoint >> 6) & 0x3f),
+        0x80 | (codePoint & 0x3f),
+      );
+    }
+  }
+  return bytes;
 }
 
 function buildByteToCharacter(): string[] {

@@ -26,7 +26,8 @@ export function tokenizerSourceFromGgufMetadata(metadata: ReadonlyMap<string, un
     ['tokenizer.ggml.token_type', tokenTypes],
   ] as const) {
     if (values !== undefined && values.length !== tokens.length) {
-      throw new QaqError('invalid-tokenizer-metadata', `${key} has ${values.length} entries for ${tokens.length} tokens`, {
+      const message = `${key} has ${values.length} entries for ${tokens.length} tokens`;
+      throw new QaqError('invalid-tokenizer-metadata', message, {
         details: { key, entries: values.length, tokens: tokens.length },
       });
     }
@@ -63,7 +64,8 @@ export function tokenizerSourceFromGgufMetadata(metadata: ReadonlyMap<string, un
 function modelKindOf(ggmlModel: string): TokenizerModelKind {
   if (ggmlModel === 'gpt2') return 'bpe';
   if (ggmlModel === 'llama') return 'sentencepiece';
-  throw new QaqError('unsupported-tokenizer-model', `GGUF tokenizer model "${ggmlModel}" is not supported (gpt2, llama)`, {
+  const message = `GGUF tokenizer model "${ggmlModel}" is not supported (gpt2, llama)`;
+  throw new QaqError('unsupported-tokenizer-model', message, {
     details: { ggmlModel },
   });
 }

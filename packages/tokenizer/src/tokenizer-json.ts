@@ -60,7 +60,12 @@ function byteLevelJson(source: TokenizerSource): TokenizerJson {
   const spelled = source.tokens.map((token) => (isByteLevelSpelled(token) ? token : spellInByteLevel(token)));
   const vocab = vocabularyOf(spelled);
   const splitPattern = splitPatternForPreTokenizer(source.preTokenizer);
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: splitPattern === undefined };
+  const byteLevel = {
+    type: 'ByteLevel',
+    add_prefix_space: false,
+    trim_offsets: true,
+    use_regex: splitPattern === undefined,
+  };
   return {
     version: '1.0',
     added_tokens: addedTokens(source, vocab, (token) => isByteLevelSpelled(token)),
@@ -70,7 +75,10 @@ function byteLevelJson(source: TokenizerSource): TokenizerJson {
         ? byteLevel
         : {
             type: 'Sequence',
-            pretokenizers: [{ type: 'Split', pattern: { Regex: splitPattern }, behavior: 'Isolated', invert: false }, byteLevel],
+            pretokenizers: [
+              { type: 'Split', pattern: { Regex: splitPattern }, behavior: 'Isolated', invert: false },
+              byteLevel,
+            ],
           },
     post_processor: templateProcessing(source),
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
@@ -113,7 +121,11 @@ function gemmaJson(source: TokenizerSource): TokenizerJson {
     post_processor: templateProcessing(source),
     decoder: {
       type: 'Sequence',
-      decoders: [{ type: 'Replace', pattern: { String: '\u2581' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }],
+      decoders: [
+        { type: 'Replace', pattern: { String: '\u2581' }, content: ' ' },
+        { type: 'ByteFallback' },
+        { type: 'Fuse' },
+      ],
     },
     model: {
       type: 'BPE',

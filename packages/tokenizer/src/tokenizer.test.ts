@@ -39,7 +39,8 @@ describe('createTokenizer on a tiny byte-level vocabulary', () => {
 
   it('lists end-of-generation ids with EOS first', () => {
     expect(tokenizer.eosTokenIds).toEqual([0]);
-    const named = createTokenizer(tinyByteLevelSource({ tokens: ['<|im_end|>', ...tinyByteLevelSource().tokens.slice(1)], eosTokenId: 2 }));
+    const tokens = ['<|im_end|>', ...tinyByteLevelSource().tokens.slice(1)];
+    const named = createTokenizer(tinyByteLevelSource({ tokens, eosTokenId: 2 }));
     expect(named.eosTokenIds).toEqual([2, 0]);
   });
 
@@ -71,7 +72,8 @@ describe('createTokenizer on a tiny byte-level vocabulary', () => {
       tinyByteLevelSource({
         chatTemplate:
           "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'bad' %}{{ raise_exception('no bad roles') }}{% endif %}" +
-          "[{{ m['role'] }}]{{ m['content'] | trim }}{{ eos_token }}\n{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}",
+          "[{{ m['role'] }}]{{ m['content'] | trim }}{{ eos_token }}\n{% endfor %}" +
+          '{% if add_generation_prompt %}[assistant]{% endif %}',
       }),
     );
     const messages = [

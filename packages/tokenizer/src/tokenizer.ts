@@ -62,7 +62,8 @@ export function createTokenizer(source: TokenizerSource): Tokenizer {
   };
   const decodeChecked = (ids: readonly number[], skipSpecialTokens: boolean): string => {
     const kept = skipSpecialTokens ? ids.filter((id) => special[id] === 0) : [...ids];
-    return kept.length === 0 ? '' : backend.decode(kept, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+    if (kept.length === 0) return ''; // tokenizers.js rejects an empty list
+    return backend.decode(kept, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
   };
 
   return {
@@ -80,7 +81,11 @@ export function createTokenizer(source: TokenizerSource): Tokenizer {
       for (let index = 0; index < ids.length; index++) {
         const id = ids[index];
         // tokenizers.js maps token strings back to ids; a miss would mean the vocabulary was built wrong.
-        if (id === undefined) throw new QaqError('token-not-in-vocabulary', 'The tokenizer produced an unknown token', { details: { index } });
+        if (id === undefined) {
+          throw new QaqError('token-not-in-vocabulary', 'The tokenizer produced an unknown token', {
+            details: { index },
+          });
+        }
         output[index] = id;
       }
       return output;

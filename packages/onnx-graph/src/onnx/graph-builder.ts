@@ -67,6 +67,11 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Adds an initializer unless one called `name` exists (shared weights); `make` runs only when adding. */
+  initializerOnce(name: string, elementType: ElementType, dims: readonly number[], make: () => ArrayBufferView): string {
+    return this.initializerNames.has(name) ? name : this.initializer(name, elementType, dims, make());
+  }
+
   /** A de-duplicated constant initializer for small int64 tensors (shapes, axes, indices). */
   int64(values: readonly number[], dims: readonly number[] = [values.length]): string {
     const key = `i64:${dims.join('x')}:${values.join(',')}`;

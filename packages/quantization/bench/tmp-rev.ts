@@ -1,0 +1,99 @@
+/**
+ * Throughput of the hot paths, in GB/s of float32 data (4 bytes per element), beside a plain
+ * Float32Array.prototype.set copy of the same data in the same run.
+ *
+ *   pnpm --filter @qaq/quantization bench
+ *   (= node --conditions=source --import tsx bench/throughput.bench.ts [elementsLog2=22] [runs=7])
+ *
+ * Each figure is the best of `runs` passes over the whole buffer after one warm-up pass, timed in CPU time of
+ * this process (process.cpuUsage): the machines this runs on are shared by several busy processes, and wall
+ * time there mostly measures the scheduler. The copy baseline is timed the same way.
+ */
+import {
+  decodeFloat16,
+  encodeFloat16,
+  nativeFloat16ArrayAvailable,
+  packedByteLength,
+  quantizeAndPackGroup,
+  unpackAndDequantizeGroup,
+} from '../src/index.js';
+
+const elementsLog2 = Number(process.argv[2] ?? 22);
+const runs = Number(process.argv[3] ?? 9);
+const elementCount = 2 ** elementsLog2;
+const bytesOfFloat32 = elementCount * 4;
+
+/** Best GB/s of `pass` over the whole buffer. */
+function measure(pass: () => void): number {
+  pass();
+  let fastest = Infinity;
+  for (let run = 0; run < runs; run += 1) {
+    const start = process.cpuUsage();
+    pass();
+    const used = process.cpuUsage(start);
+    fastest = Math.min(fastest, (used.user + used.system) / 1e6);
+  }
+  return bytesOfFloat32 / fastest / 1e9;
+}
+
+// Roughly Gaussian values (sum of uniforms) with a few large ones, like KV activations.
+const source = new Float32Array(elementCount);
+let seed = 12345;
+const random = (): number => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 4294967296;
+};
+for (let index = 0; index < elementCount; index += 1) {
+  const gaussian = random() + random() + random() + random() - 2;
+  source[index] = index % 97 === 0 ? gaussian * 20 : gaussian;
+}
+const target = new Float32Array(elementCount);
+
+const copy = measure(() => target.set(source));
+const rows: string[] = [];
+rows.push(`elements 2^${elementsLog2} (${(bytesOfFloat32 / 2 ** 20).toFixed(0)} MiB fp32), best of ${runs} runs, CPU time`);
+rows.push(`Float32Array.set copy: ${copy.toFixed(2)} GB/s`);
+rows.push('');
+rows.push('| bits | group | quantize+pack GB/s | unpack+dequantize GB/s | dequantize / copy |');
+rows.push('|---:|---:|---:|---:|---:|');
+
+for (const groupLength of [64, 256]) {
+  for (const bits of [8, 4, 3, 2]) {
+    const groupCount = elementCount / groupLength;
+    const groupBytes = packedByteLength(groupLength, bits);
+    const packed = new Uint8Array(groupCount * groupBytes);
+    const parameters = new Float32Array(groupCount * 2);
+    const quantize = measure(() => {
+      for (let group = 0; group < groupCount; group += 1) {
+        quantizeAndPackGroup(source, group * groupLength, groupLength, 1, bits, packed, group * groupBytes, parameters, group * 2);
+      }
+    });
+    const dequantize = measure(() => {
+      for (let group = 0; group < groupCount; group += 1) {
+        unpackAndDequantizeGroup(
+          packed,
+          group * groupBytes,
+          groupLength,
+          bits,
+          parameters[group * 2] as number,
+          parameters[group * 2 + 1] as number,
+          target,
+          group * groupLength,
+        );
+      }
+    });
+    rows.push(
+      `| ${bits} | ${groupLength} | ${quantize.toFixed(2)} | ${dequantize.toFixed(2)} | ${((100 * dequantize) / copy).toFixed(0)}% |`,
+    );
+  }
+}
+
+const halves = new Uint16Array(elementCount);
+rows.push('');
+rows.push(`fp16 bulk (native Float16Array ${nativeFloat16ArrayAvailable ? 'available' : 'unavailable'}):`);
+for (const implementation of nativeFloat16ArrayAvailable ? (['portable', 'native'] as const) : (['portable'] as const)) {
+  const encode = measure(() => encodeFloat16(source, halves, elementCount, implementation));
+  const decode = measure(() => decodeFloat16(halves, target, elementCount, implementation));
+  rows.push(`  ${implementation}: encode ${encode.toFixed(2)} GB/s, decode ${decode.toFixed(2)} GB/s`);
+}
+console.log(rows.join('\n'));
