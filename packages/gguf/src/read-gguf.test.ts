@@ -92,6 +92,11 @@ describe('readGguf rejects corrupt and unsupported files with typed errors', () 
     expect(file.dataOffset).toBe(128);
   });
 
+  it('keeps a leading U+FEFF in strings: it is vocabulary text, not a byte-order mark', () => {
+    const bytes = new GgufBuilder().header(0, 1).keyString('token', '\uFEFF//').build();
+    expect(readGguf(bytes).metadata.get('token')).toBe('\uFEFF//');
+  });
+
   it('bad magic, truncation, versions and byte order', () => {
     expectCorrupt(new Uint8Array([0x47, 0x47]), 'truncated while reading magic');
     expectCorrupt(new GgufBuilder().bytes([1, 2, 3, 4]).u32(3).build(), 'bad magic');

@@ -3,7 +3,7 @@ import { corruptGguf } from './gguf-errors.js';
 interface Utf8Decoder {
   decode(bytes: Uint8Array): string;
 }
-type Utf8DecoderConstructor = new (label: string, options: { fatal: boolean }) => Utf8Decoder;
+type Utf8DecoderConstructor = new (label: string, options: { fatal: boolean; ignoreBOM: boolean }) => Utf8Decoder;
 
 // TextDecoder exists in every supported runtime (browsers, Node ≥ 20) but not in the ES2022 lib
 // this pure package compiles against; this is the one boundary where it is looked up.
@@ -12,7 +12,8 @@ function makeDecoder(fatal: boolean): Utf8Decoder {
   if (typeof constructor !== 'function') {
     throw corruptGguf('no TextDecoder in this runtime', {});
   }
-  return new (constructor as Utf8DecoderConstructor)('utf-8', { fatal });
+  // ignoreBOM keeps a leading U+FEFF: it is part of some vocabulary entries (Gemma has six), not a byte-order mark.
+  return new (constructor as Utf8DecoderConstructor)('utf-8', { fatal, ignoreBOM: true });
 }
 
 let strictDecoder: Utf8Decoder | undefined;

@@ -12,6 +12,7 @@ import type { CacheAccounting } from './accounting.js';
 import type { ByteReader, ByteWriter } from './byte-io.js';
 import { isAllowedBits } from './validation.js';
 import { SlotPool } from './slot-pool.js';
+import { ArenaBlock, uint16View, uint32View, uint8View, type ByteArena } from './arena.js';
 
 /** range = step · RANGE_FACTOR[bits]: 2^B segments for packed widths; 16-bit slots store half the range. */
 const RANGE_FACTOR = Float64Array.from({ length: 17 }, (_, bits) => (bits === 16 ? 2 : 2 ** bits));
@@ -25,6 +26,8 @@ export interface GroupStoreOptions {
   readonly outlierFraction: number;
   readonly promotionTier: boolean;
   readonly initialCapacityTokens: number;
+  /** Where the pools and the tag and slot arrays live (default: the JS heap). The promotion tier never does. */
+  readonly arena?: ByteArena | null;
 }
 
 /**
@@ -41,9 +44,9 @@ export class GroupStore {
   readonly positionBytes: number;
   readonly pools: (SlotPool | undefined)[] = [];
   readonly tier: SlotPool | null;
-  bits: Uint8Array;
-  /** Slot indices: Uint16Array while every slot index fits 16 bits, widened to Uint32Array once one does not. */
-  slots: SlotIndexArray;
+  readonly arena: ByteArena | null;
+  private bitsBlock: ArenaBlock<Uint8Array>;
+  private slotsBlock: ArenaBlock<SlotIndexArray>;
   tierSlots: SlotIndexArray;
   /** Bits a group gets when it leaves the recent window. */
   pendingBits: Uint8Array;
@@ -63,8 +66,9 @@ export class GroupStore {
     this.positionBytes = outlierPositionBytes(options.groupLength);
     this.initialCapacityGroups = Math.max(1, options.initialCapacityTokens * options.groupsPerToken);
     const capacity = this.initialCapacityGroups;
-    this.bits = new Uint8Array(capacity);
-    this.slots = new Uint16Array(capacity);
+    this.arena = options.arena ?? null;
+    this.bitsBlock = new ArenaBlock(this.arena, uint8View, 1, capacity);
+    this.slotsBlock = slotBlock(this.arena, 2, capacity);
     this.tierSlots = new Uint16Array(options.promotionTier ? capacity : 0);
     this.pendingBits = new Uint8Array(capacity);
     this.tier = options.promotionTier
@@ -74,6 +78,28 @@ export class GroupStore {
     this.excluded = new Uint8Array(options.groupLength);
     this.positions = new Uint16Array(Math.max(1, this.outlierCount));
     this.outlierValues = new Uint16Array(Math.max(1, this.outlierCount));
+  }
+
+  /** Bit-width tag per group (a view: re-read after anything that may allocate). */
+  get bits(): Uint8Array {
+    return this.bitsBlock.array;
+  }
+
+  /** Slot indices: Uint16Array while every slot index fits 16 bits, widened to Uint32Array once one does not. */
+  get slots(): SlotIndexArray {
+    return this.slotsBlock.array;
+  }
+
+  /** Where a kernel finds the tag and slot arrays in the arena, and the slot index width in bytes. */
+  get arenaOffsets(): { bits: number; slots: number; slotIndexBytes: number } {
+    return { bits: this.bitsBlock.byteOffset, slots: this.slotsBlock.byteOffset, slotIndexBytes: this.slotsBlock.elementBytes };
+  }
+
+  /** Returns the pools and arrays to the arena; the store must not be used afterwards. */
+  free(): void {
+    for (const pool of this.pools) pool?.free();
+    this.bitsBlock.free();
+    this.slotsBlock.free();
   }
 
   get capacityGroups(): number {
@@ -93,6 +119,7 @@ export class GroupStore {
         },
         // Pools start small and double: most widths hold a fraction of the tokens.
         Math.max(1, Math.min(this.initialCapacityGroups, 16)),
+        this.arena,
       );
       this.pools[bits] = pool;
     }
@@ -104,10 +131,13 @@ export class GroupStore {
     if (groupCount <= this.capacityGroups) return;
     let capacity = this.capacityGroups;
     while (capacity < groupCount) capacity *= 2;
-    const bits = new Uint8Array(capacity);
-    bits.set(this.bits);
-    const slots = sameKind(this.slots, capacity);
-    slots.set(this.slots);
+    // Allocate both first (the arena may grow and replace its buffer), then copy through fresh views.
+    const bits = new ArenaBlock(this.arena, uint8View, 1, capacity);
+    const slots = slotBlock(this.arena, this.slotsBlock.elementBytes, capacity);
+    bits.array.set(this.bits);
+    slots.array.set(this.slots);
+    this.bitsBlock.free();
+    this.slotsBlock.free();
     const pending = new Uint8Array(capacity);
     pending.set(this.pendingBits);
     if (this.tier !== null) {
@@ -115,8 +145,8 @@ export class GroupStore {
       tierSlots.set(this.tierSlots);
       this.tierSlots = tierSlots;
     }
-    this.bits = bits;
-    this.slots = slots;
+    this.bitsBlock = bits;
+    this.slotsBlock = slots;
     this.pendingBits = pending;
   }
 
@@ -366,7 +396,12 @@ export class GroupStore {
   }
 
   private widenSlotsFor(slot: number): void {
-    if (slot > 0xffff && this.slots instanceof Uint16Array) this.slots = Uint32Array.from(this.slots);
+    if (slot > 0xffff && this.slotsBlock.elementBytes === 2) {
+      const wide = slotBlock(this.arena, 4, this.slotsBlock.length);
+      wide.array.set(this.slots);
+      this.slotsBlock.free();
+      this.slotsBlock = wide;
+    }
   }
 
   private widenTierSlotsFor(slot: number): void {
@@ -434,4 +469,10 @@ type SlotIndexArray = Uint16Array | Uint32Array;
 
 function sameKind(array: SlotIndexArray, length: number): SlotIndexArray {
   return array instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);
+}
+
+function slotBlock(arena: ByteArena | null, elementBytes: number, length: number): ArenaBlock<SlotIndexArray> {
+  return elementBytes === 2
+    ? new ArenaBlock<SlotIndexArray>(arena, uint16View, 2, length)
+    : new ArenaBlock<SlotIndexArray>(arena, uint32View, 4, length);
 }

@@ -1,5 +1,10 @@
 export { KvCache } from './kv-cache.js';
-export type { KvKind } from './kv-cache.js';
+export type { KvCacheStorage, KvKind } from './kv-cache.js';
+export { ArenaBlock, MemoryArena } from './arena.js';
+export type { ByteArena, GrowableMemory } from './arena.js';
+export { GroupStore, POOL_BITS } from './group-store.js';
+export { SlotPool } from './slot-pool.js';
+export type { SlotLayout } from './slot-pool.js';
 export { resolveKvCacheConfig } from './config.js';
 export type { KvCacheConfig, ResolvedKvCacheConfig } from './config.js';
 export type { CacheAccounting } from './accounting.js';

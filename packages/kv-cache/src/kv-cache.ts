@@ -3,10 +3,17 @@ import type { CacheLayerView, LayerPlan } from '@qaq/policy';
 import { emptyAccounting, finishAccounting, type CacheAccounting } from './accounting.js';
 import { resolveKvCacheConfig, type KvCacheConfig, type ResolvedKvCacheConfig } from './config.js';
 import { GroupStore } from './group-store.js';
+import type { ByteArena } from './arena.js';
 import type { AttentionSource } from './reference-attention.js';
 import { assertBits, assertLayer, assertLength, assertStorable } from './validation.js';
 
 export type KvKind = 'keys' | 'values';
+
+/** Run-time placement of a cache (not part of its serialized config). */
+export interface KvCacheStorage {
+  /** Put the pools and per-group tag and slot arrays in this arena (for example a kernel's WebAssembly.Memory). */
+  readonly arena?: ByteArena | null;
+}
 
 /**
  * The compact KV cache: per layer, keys and values as groups in pools per bit width (see README).
@@ -25,8 +32,12 @@ export class KvCache implements AttentionSource {
   private readonly valueStores: GroupStore[] = [];
   private readonly views: CacheLayerView[] = [];
 
-  constructor(config: KvCacheConfig) {
+  /** Where the pools live: null for the JS heap. */
+  readonly arena: ByteArena | null;
+
+  constructor(config: KvCacheConfig, storage: KvCacheStorage = {}) {
     this.config = resolveKvCacheConfig(config);
+    this.arena = storage.arena ?? null;
     const { kvHeads, headDim, groupLayout } = this.config;
     this.groupsPerToken = groupLayout === 'token-layer-head' ? kvHeads : 1;
     this.groupLength = groupLayout === 'token-layer-head' ? headDim : kvHeads * headDim;
@@ -39,6 +50,7 @@ export class KvCache implements AttentionSource {
       outlierFraction: this.config.outlierFraction,
       promotionTier: this.config.promotionTier,
       initialCapacityTokens: this.config.initialCapacityTokens,
+      arena: this.arena,
     };
     for (let layer = 0; layer < this.config.layers; layer += 1) {
       this.keyStores.push(new GroupStore(options));
@@ -177,6 +189,12 @@ export class KvCache implements AttentionSource {
       throw new QaqError('promotion-unavailable', 'promotion needs the full-precision tier', { details: { layer, group, bits } });
     }
     store.requantize(group, bits);
+  }
+
+  /** Returns every arena block (a no-op on the JS heap); the cache must not be used afterwards. */
+  dispose(): void {
+    for (const store of this.keyStores) store.free();
+    for (const store of this.valueStores) store.free();
   }
 
   /** Drops a layer's `count` oldest tokens, freeing their slots. */

@@ -6,7 +6,7 @@ import { findTensor, requireTensor } from './gguf-access.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { attribute, type Dimension } from './onnx/onnx-types.js';
 import { llamaRopeRowOrder } from './nbits-weights.js';
-import { loadLinearWeight, tensorToFloat32, type LinearWeight, type WeightFormat } from './weight-format.js';
+import { loadLinearWeight, stackRows, tensorToFloat32, type LinearWeight, type WeightFormat } from './weight-format.js';
 
 export interface TensorDescription {
   readonly name: string;
@@ -95,9 +95,23 @@ export class DecoderGraph {
     return this.g.initializer(tensorName, 'float32', [tensor.elementCount], tensorToFloat32(this.file, this.bytes, tensor));
   }
 
+  private load(tensorName: string, rowOrder?: Int32Array): LinearWeight {
+    return loadLinearWeight(this.file, this.bytes, requireTensor(this.file, `${tensorName}.weight`), this.format, rowOrder);
+  }
+
   private linear(input: string, tensorName: string, rowOrder?: Int32Array): string {
-    const weight = loadLinearWeight(this.file, this.bytes, requireTensor(this.file, `${tensorName}.weight`), this.format, rowOrder);
-    return linear(this.g, input, weight, tensorName);
+    return linear(this.g, input, this.load(tensorName, rowOrder), tensorName);
+  }
+
+  /** Several projections of one input; stacked into a single matrix product and split when layouts allow. */
+  private projections(input: string, tensorNames: readonly string[], rowOrders: readonly (Int32Array | undefined)[]): string[] {
+    const weights = tensorNames.map((name, index) => this.load(name, rowOrders[index]));
+    const stacked = stackRows(weights);
+    if (stacked === undefined) return weights.map((weight, index) => linear(this.g, input, weight, tensorNames[index]!));
+    const product = linear(this.g, input, stacked, tensorNames.join('+'));
+    return this.g.node('Split', [product, this.g.int64(weights.map((weight) => weight.rows))], { axis: attribute.int(-1) }, {
+      outputCount: weights.length,
+    });
   }
 
   private norm(input: string, tensorName: string): string {
@@ -141,11 +155,16 @@ export class DecoderGraph {
     return g.scope(`layers.${layer}`, () => {
       const name = (suffix: string): string => `blk.${layer}.${suffix}`;
       const normed = this.norm(hidden, name('attn_norm.weight'));
-      const project = (suffix: string, heads: number, rowOrder?: Int32Array): string =>
-        g.op('Reshape', [this.linear(normed, name(suffix), rowOrder), g.int64([1, -1, heads, headDim])]);
-      let query = project('attn_q', config.queryHeadCount, this.queryRowOrder);
-      let key = project('attn_k', config.keyValueHeadCount, this.keyRowOrder);
-      const value = project('attn_v', config.keyValueHeadCount);
+      const [queryFlat, keyFlat, valueFlat] = this.projections(
+        normed,
+        [name('attn_q'), name('attn_k'), name('attn_v')],
+        [this.queryRowOrder, this.keyRowOrder, undefined],
+      );
+      const heads = (flat: string | undefined, count: number): string =>
+        g.op('Reshape', [flat!, g.int64([1, -1, count, headDim])]);
+      let query = heads(queryFlat, config.queryHeadCount);
+      let key = heads(keyFlat, config.keyValueHeadCount);
+      const value = heads(valueFlat, config.keyValueHeadCount);
       if (config.queryKeyNorm) {
         query = this.norm(query, name('attn_q_norm.weight'));
         key = this.norm(key, name('attn_k_norm.weight'));
@@ -164,8 +183,7 @@ export class DecoderGraph {
       if (config.sandwichNorms) attentionOutput = this.norm(attentionOutput, name('post_attention_norm.weight'));
       const afterAttention = g.op('Add', [residual, attentionOutput]);
       const mlpInput = this.norm(afterAttention, name('ffn_norm.weight'));
-      const gate = this.linear(mlpInput, name('ffn_gate'));
-      const up = this.linear(mlpInput, name('ffn_up'));
+      const [gate, up] = this.projections(mlpInput, [name('ffn_gate'), name('ffn_up')], [undefined, undefined]) as [string, string];
       const activated =
         config.activation === 'silu'
           ? g.op('Mul', [gate, g.op('Sigmoid', [gate])])

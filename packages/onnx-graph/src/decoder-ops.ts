@@ -6,13 +6,15 @@ import type { NBitsWeight } from './nbits-weights.js';
 /** The largest finite fp32, negated: the masked-score value (HF eager uses torch.finfo(float32).min too). */
 export const MASKED_SCORE = -3.4028234663852886e38;
 
-/** HF RMSNorm in fp32: x · 1/√(mean(x²) + ε) · w (GGUF stores Gemma's weight already as 1 + w). */
+/**
+ * HF RMSNorm in fp32: x / √(mean(x²) + ε) · w (GGUF stores Gemma's weight already as 1 + w). Written as
+ * Pow → ReduceMean → Add → Sqrt → Div → Mul so onnxruntime fuses it into one SimplifiedLayerNormalization.
+ */
 export function rmsNorm(g: GraphBuilder, input: string, weight: string, epsilon: number): string {
-  const square = g.op('Mul', [input, input]);
+  const square = g.op('Pow', [input, g.float32([2])]);
   const mean = g.op('ReduceMean', [square, g.int64([-1])], { keepdims: attribute.int(1) });
   const root = g.op('Sqrt', [g.op('Add', [mean, g.float32([epsilon])])]);
-  const normalized = g.op('Mul', [input, g.op('Reciprocal', [root])]);
-  return g.op('Mul', [normalized, weight]);
+  return g.op('Mul', [g.op('Div', [input, root]), weight]);
 }
 
 /** Adds the initializers of a linear weight under `name` and returns x·Wᵀ. */

@@ -65,3 +65,63 @@ export function loadLinearWeight(
   }
   return { kind: 'dense', rows, columns, transposed };
 }
+
+function concatenate<T extends Uint8Array | Float32Array>(arrays: readonly T[], make: (length: number) => T): T {
+  const out = make(arrays.reduce((sum, array) => sum + array.length, 0));
+  let offset = 0;
+  for (const array of arrays) {
+    out.set(array, offset);
+    offset += array.length;
+  }
+  return out;
+}
+
+/**
+ * Stacks weights that share an input (Q/K/V, gate/up) into one [ΣN, K] weight so one MatMulNBits (or MatMul)
+ * replaces several; undefined when their layouts differ (then they stay separate).
+ */
+export function stackRows(weights: readonly LinearWeight[]): LinearWeight | undefined {
+  const [first] = weights;
+  if (first === undefined || weights.some((weight) => weight.columns !== first.columns || weight.kind !== first.kind)) {
+    return undefined;
+  }
+  const rows = weights.reduce((sum, weight) => sum + weight.rows, 0);
+  if (first.kind === 'dense') {
+    const dense = weights as readonly (LinearWeight & { kind: 'dense' })[];
+    const transposed = new Float32Array(rows * first.columns);
+    for (let column = 0; column < first.columns; column++) {
+      let offset = column * rows;
+      for (const weight of dense) {
+        transposed.set(weight.transposed.subarray(column * weight.rows, (column + 1) * weight.rows), offset);
+        offset += weight.rows;
+      }
+    }
+    return { kind: 'dense', rows, columns: first.columns, transposed };
+  }
+  const quantized = weights as readonly (LinearWeight & { kind: 'nbits' })[];
+  if (quantized.some((weight) => weight.blockSize !== first.blockSize || weight.parts.length !== first.parts.length)) {
+    return undefined;
+  }
+  const anyCorrection = quantized.some((weight) => weight.correction !== null);
+  const blocksPerRow = first.columns / first.blockSize;
+  return {
+    kind: 'nbits',
+    rows,
+    columns: first.columns,
+    blockSize: first.blockSize,
+    codeBits: Math.max(...quantized.map((weight) => weight.codeBits)),
+    parts: first.parts.map((_, index) => ({
+      packed: concatenate(quantized.map((weight) => weight.parts[index]!.packed), (length) => new Uint8Array(length)),
+      scales: concatenate(quantized.map((weight) => weight.parts[index]!.scales), (length) => new Float32Array(length)),
+      zeroPoints: concatenate(quantized.map((weight) => weight.parts[index]!.zeroPoints), (length) => new Uint8Array(length)),
+    })),
+    correction: anyCorrection
+      ? concatenate(
+          quantized.map((weight) => weight.correction ?? new Float32Array(weight.rows * blocksPerRow)),
+          (length) => new Float32Array(length),
+        )
+      : null,
+    zeroPoints: concatenate(quantized.map((weight) => weight.zeroPoints), (length) => new Uint8Array(length)),
+    scales: concatenate(quantized.map((weight) => weight.scales), (length) => new Float32Array(length)),
+  };
+}

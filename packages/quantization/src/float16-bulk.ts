@@ -59,6 +59,13 @@ function resolveNative(implementation: Float16Implementation): Float16ArrayConst
   return nativeFloat16Array;
 }
 
+/** 'auto' encodes natively from this many elements on. */
+const NATIVE_ENCODE_MINIMUM_COUNT = 1024;
+
+const scratchFloat32 = new Float32Array(1);
+// Int32 and Float32 views of the same bytes share the platform's byte order.
+const scratchBits = new Int32Array(scratchFloat32.buffer);
+
 /**
  * fp16 bits of one float32 given by its bit pattern, round to nearest even. The input is exactly a float32, so
  * rounding from its bits is exact (no double rounding), and integer operations are much faster in JS than
@@ -104,15 +111,17 @@ export function encodeFloat16(
   assertRange('source', source, 0, count);
   assertRange('target', target, 0, count);
   const Native = resolveNative(implementation);
-  if (Native !== undefined) {
+  // A native view costs an allocation per call; below a few hundred elements (one token's group) the portable
+  // path is as fast and allocation-free, so 'auto' keeps it there.
+  if (Native !== undefined && (implementation === 'native' || count >= NATIVE_ENCODE_MINIMUM_COUNT)) {
     const view = new Native(target.buffer, target.byteOffset, count);
     view.set(count === source.length ? source : source.subarray(0, count));
     return;
   }
-  // Int32 and Float32 views of the same bytes share the platform's byte order.
-  const sourceBits = new Int32Array(source.buffer, source.byteOffset, count);
   for (let index = 0; index < count; index += 1) {
-    target[index] = float32BitsToFloat16Bits(sourceBits[index] as number);
+    // Reading the float32's bits through a one-element scratch pair: no view allocated per call.
+    scratchFloat32[0] = source[index] as number;
+    target[index] = float32BitsToFloat16Bits(scratchBits[0] as number);
   }
 }
 

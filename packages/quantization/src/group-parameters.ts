@@ -58,7 +58,16 @@ export function scanGroupParameters(
 ): void {
   let low = Infinity;
   let high = -Infinity;
-  if (excluded === null || excluded === undefined) {
+  if ((excluded === null || excluded === undefined) && stride === 1) {
+    // The common case (a token group) gets the simplest loop.
+    const end = sourceOffset + length;
+    for (let position = sourceOffset; position < end; position += 1) {
+      const value = source[position] as number;
+      if (!(value >= -FLOAT16_MAX && value <= FLOAT16_MAX)) assertGroupValues(source, sourceOffset, length, stride);
+      if (value < low) low = value;
+      if (value > high) high = value;
+    }
+  } else if (excluded === null || excluded === undefined) {
     for (let index = 0, position = sourceOffset; index < length; index += 1, position += stride) {
       const value = source[position] as number;
       // False for NaN, ±Infinity and |x| > 65504: rescan to throw the precise error.

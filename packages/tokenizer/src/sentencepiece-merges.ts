@@ -19,7 +19,7 @@ export function deriveMergesInVocabularyOrder(tokens: readonly string[]): Array<
     for (let cut = previousCut(token, token.length); cut > 0; cut = previousCut(token, cut)) {
       const left = token.slice(0, cut);
       const right = token.slice(cut);
-      if (lastId.has(left) && lastId.has(right)) merges.unshift([left, right]);
+      if (lastId.has(left) && lastId.has(right)) merges.push([left, right]);
     }
   }
   return merges;

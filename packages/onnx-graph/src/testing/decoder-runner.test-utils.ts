@@ -37,8 +37,16 @@ export class DecoderRunner {
     this.length = 0;
   }
 
-  /** Runs the new tokens after the cached ones; returns logits [S, vocab] (or [1, vocab] for last-only graphs). */
-  async run(tokenIds: readonly number[]): Promise<Float32Array> {
+  /** Forgets every cached token from `length` on. */
+  truncate(length: number): void {
+    this.length = Math.min(this.length, length);
+  }
+
+  /**
+   * Runs the new tokens after the cached ones; returns logits [S, vocab] (or [1, vocab] for last-only graphs).
+   * `pastLimit(layer)` feeds that layer only its last N cached tokens (e.g. window − 1 on sliding layers).
+   */
+  async run(tokenIds: readonly number[], pastLimit?: (layer: number) => number | undefined): Promise<Float32Array> {
     const count = tokenIds.length;
     const { keyValueHeadCount, headDim, layerCount } = this.config;
     const rowSize = keyValueHeadCount * headDim;
@@ -51,9 +59,11 @@ export class DecoderRunner {
       ),
     };
     for (let layer = 0; layer < layerCount; layer++) {
-      const shape = [1, this.length, keyValueHeadCount, headDim];
-      feeds[`past_key.${layer}`] = new ort.Tensor('float32', this.keys[layer]!.subarray(0, this.length * rowSize), shape);
-      feeds[`past_value.${layer}`] = new ort.Tensor('float32', this.values[layer]!.subarray(0, this.length * rowSize), shape);
+      const first = Math.max(0, this.length - (pastLimit?.(layer) ?? this.length));
+      const shape = [1, this.length - first, keyValueHeadCount, headDim];
+      const range = [first * rowSize, this.length * rowSize] as const;
+      feeds[`past_key.${layer}`] = new ort.Tensor('float32', this.keys[layer]!.subarray(...range), shape);
+      feeds[`past_value.${layer}`] = new ort.Tensor('float32', this.values[layer]!.subarray(...range), shape);
     }
     const results = await this.session.run(feeds);
     if (this.length + count > this.capacity) throw new Error('decoder runner capacity exceeded');

@@ -1,0 +1,163 @@
+import { QaqError } from '@qaq/errors';
+
+/**
+ * Where a cache's pools live. By default every array is its own JS ArrayBuffer; with an arena the pools and the
+ * per-group tag and slot arrays are carved out of one growable buffer (a WebAssembly.Memory), so a WASM kernel can
+ * read the packed cache in place. Growing the arena replaces its buffer (the old one is detached), so holders
+ * re-derive their views whenever `generation` changes.
+ */
+export interface ByteArena {
+  /** The current backing buffer. */
+  readonly buffer: ArrayBuffer;
+  /** Bumped every time `buffer` is replaced. */
+  readonly generation: number;
+  /** A 16-byte aligned block of at least `byteLength` bytes (contents unspecified); returns its byte offset. */
+  allocate(byteLength: number): number;
+  /** Returns a block obtained from `allocate(byteLength)`. */
+  release(offset: number, byteLength: number): void;
+}
+
+/** What MemoryArena needs of a WebAssembly.Memory. */
+export interface GrowableMemory {
+  readonly buffer: ArrayBuffer;
+  grow(deltaPages: number): number;
+}
+
+const PAGE_BYTES = 65536;
+const ALIGNMENT = 16;
+
+/**
+ * A ByteArena over a WebAssembly.Memory: a bump pointer plus exact-size free lists (pools grow by doubling, so
+ * freed sizes recur and are reused). Memory grows by doubling. Blocks are never coalesced: the worst case holds
+ * about twice the live bytes (see the attention-kernel README).
+ */
+export class MemoryArena implements ByteArena {
+  readonly memory: GrowableMemory;
+  private top: number;
+  private readonly base: number;
+  private generationCounter = 0;
+  private readonly freeBlocks = new Map<number, number[]>();
+  private releasedBytes = 0;
+
+  /** Bytes below `baseOffset` are left to the caller (for example a kernel's static data). */
+  constructor(memory: GrowableMemory, baseOffset = 0) {
+    this.memory = memory;
+    this.top = align(baseOffset);
+    this.base = this.top;
+  }
+
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  get generation(): number {
+    return this.generationCounter;
+  }
+
+  /** Bytes handed out and not released (block sizes rounded to 16). */
+  get liveBytes(): number {
+    return this.top - this.base - this.releasedBytes;
+  }
+
+  /** End of the bump region. */
+  get highWater(): number {
+    return this.top;
+  }
+
+  allocate(byteLength: number): number {
+    if (!Number.isInteger(byteLength) || byteLength < 0) {
+      throw new QaqError('invalid-argument', 'byteLength must be a non-negative integer', { details: { byteLength } });
+    }
+    const size = align(Math.max(byteLength, 1));
+    const free = this.freeBlocks.get(size);
+    if (free !== undefined && free.length > 0) {
+      this.releasedBytes -= size;
+      return free.pop() as number;
+    }
+    const offset = this.top;
+    this.ensure(offset + size);
+    this.top = offset + size;
+    return offset;
+  }
+
+  release(offset: number, byteLength: number): void {
+    const size = align(Math.max(byteLength, 1));
+    let free = this.freeBlocks.get(size);
+    if (free === undefined) {
+      free = [];
+      this.freeBlocks.set(size, free);
+    }
+    free.push(offset);
+    this.releasedBytes += size;
+  }
+
+  /** Grows the memory (doubling) until `end` bytes fit. */
+  ensure(end: number): void {
+    const current = this.memory.buffer.byteLength;
+    if (end <= current) return;
+    let target = Math.max(current, PAGE_BYTES);
+    while (target < end) target *= 2;
+    this.memory.grow((target - current) / PAGE_BYTES);
+    this.generationCounter += 1;
+  }
+}
+
+function align(value: number): number {
+  return Math.ceil(value / ALIGNMENT) * ALIGNMENT;
+}
+
+type ArenaTypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+type ViewFactory<T extends ArenaTypedArray> = (buffer: ArrayBuffer, byteOffset: number, length: number) => T;
+
+export const uint8View: ViewFactory<Uint8Array> = (buffer, byteOffset, length) => new Uint8Array(buffer, byteOffset, length);
+export const uint16View: ViewFactory<Uint16Array> = (buffer, byteOffset, length) => new Uint16Array(buffer, byteOffset, length);
+export const uint32View: ViewFactory<Uint32Array> = (buffer, byteOffset, length) => new Uint32Array(buffer, byteOffset, length);
+
+/**
+ * One typed array held either on the JS heap (arena null) or in an arena. `array` re-derives the view after
+ * the arena grew; `byteOffset` is where a kernel finds it in the arena's buffer.
+ */
+export class ArenaBlock<T extends ArenaTypedArray> {
+  readonly length: number;
+  readonly elementBytes: number;
+  readonly byteOffset: number;
+  private readonly arena: ByteArena | null;
+  private readonly factory: ViewFactory<T>;
+  private view: T;
+  private generation: number;
+
+  constructor(arena: ByteArena | null, factory: ViewFactory<T>, elementBytes: number, length: number) {
+    this.arena = arena;
+    this.factory = factory;
+    this.length = length;
+    this.elementBytes = elementBytes;
+    if (arena === null) {
+      this.byteOffset = 0;
+      this.generation = 0;
+      this.view = factory(new ArrayBuffer(length * elementBytes), 0, length);
+    } else {
+      this.byteOffset = arena.allocate(length * elementBytes);
+      this.generation = arena.generation;
+      this.view = factory(arena.buffer, this.byteOffset, length);
+      this.view.fill(0);
+    }
+  }
+
+  get array(): T {
+    const arena = this.arena;
+    if (arena !== null && arena.generation !== this.generation) {
+      this.view = this.factory(arena.buffer, this.byteOffset, this.length);
+      this.generation = arena.generation;
+    }
+    return this.view;
+  }
+
+  get byteLength(): number {
+    return this.length * this.elementBytes;
+  }
+
+  /** Returns the block to its arena (a heap block is left to the garbage collector). */
+  free(): void {
+    if (this.arena !== null) this.arena.release(this.byteOffset, this.length * this.elementBytes);
+  }
+}
