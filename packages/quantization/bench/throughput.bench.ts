@@ -9,7 +9,8 @@
  * this process (process.cpuUsage): the machines this runs on are shared by several busy processes, and wall
  * time there mostly measures the scheduler. The copy, memory-bound and the most disturbed by neighbours, gets
  * 3·runs passes before and 3·runs after the rest; its best is the baseline.
- * All widths run in one process, so the call sites see every width, as in a QAQ cache.
+ * All widths run in one process, so the call sites see every width, as in a QAQ cache. "per group" calls
+ * unpackAndDequantizeGroup once per group; "batched" calls unpackAndDequantizeGroups once for all groups.
  */
 import {
   decodeFloat16,
@@ -18,6 +19,7 @@ import {
   packedByteLength,
   quantizeAndPackGroup,
   unpackAndDequantizeGroup,
+  unpackAndDequantizeGroups,
 } from '../src/index.js';
 
 const elementsLog2 = Number(process.argv[2] ?? 22);
@@ -53,7 +55,7 @@ const target = new Float32Array(elementCount);
 const copyPass = (): void => target.set(source);
 
 const copyBefore = measure(copyPass, 3 * runs);
-const results: { bits: number; groupLength: number; quantize: number; dequantize: number }[] = [];
+const results: { bits: number; groupLength: number; quantize: number; dequantize: number; batched: number }[] = [];
 for (const groupLength of [64, 256]) {
   for (const bits of [2, 3, 4, 8]) {
     const groupCount = elementCount / groupLength;
@@ -79,7 +81,10 @@ for (const groupLength of [64, 256]) {
         );
       }
     });
-    results.push({ bits, groupLength, quantize, dequantize });
+    const batched = measure(() =>
+      unpackAndDequantizeGroups(packed, 0, groupCount, groupLength, bits, parameters, 0, target, 0),
+    );
+    results.push({ bits, groupLength, quantize, dequantize, batched });
   }
 }
 const halves = new Uint16Array(elementCount);
@@ -96,11 +101,12 @@ const rows = [
   `node ${process.version}, elements 2^${elementsLog2} (${bytesOfFloat32 / 2 ** 20} MiB fp32), best of ${runs} passes in CPU time`,
   `Float32Array.set copy: ${copy.toFixed(2)} GB/s (before ${copyBefore.toFixed(2)}, after ${copyAfter.toFixed(2)})`,
   '',
-  '| bits | group | quantize+pack GB/s | unpack+dequantize GB/s | dequantize / copy |',
-  '|---:|---:|---:|---:|---:|',
+  '| bits | group | quantize+pack GB/s | unpack+dequantize GB/s (per group) | / copy | batched GB/s (…Groups) | / copy |',
+  '|---:|---:|---:|---:|---:|---:|---:|',
   ...results.map(
-    ({ bits, groupLength, quantize, dequantize }) =>
-      `| ${bits} | ${groupLength} | ${quantize.toFixed(2)} | ${dequantize.toFixed(2)} | ${((100 * dequantize) / copy).toFixed(0)}% |`,
+    ({ bits, groupLength, quantize, dequantize, batched }) =>
+      `| ${bits} | ${groupLength} | ${quantize.toFixed(2)} | ${dequantize.toFixed(2)} | ${((100 * dequantize) / copy).toFixed(0)}% | ` +
+      `${batched.toFixed(2)} | ${((100 * batched) / copy).toFixed(0)}% |`,
   ),
   '',
   `fp16 bulk (native Float16Array ${nativeFloat16ArrayAvailable ? 'available' : 'unavailable'}):`,

@@ -8,7 +8,7 @@ import {
   quantizeTokensUniform,
   tokenGroupsByteLength,
 } from './baselines.js';
-import { quantizeAndPackGroup } from './fused-group.js';
+import { quantizeAndPackGroup } from './quantize-and-pack.js';
 
 const blockArbitrary = fc
   .record({

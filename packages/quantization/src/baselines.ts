@@ -1,6 +1,8 @@
 import { QaqError } from '@qaq/errors';
 import { assertPackedBitWidth } from './bit-width.js';
-import { quantizeAndPackGroup, unpackAndDequantizeGroup } from './fused-group.js';
+import { quantizeAndPackGroup } from './quantize-and-pack.js';
+import { unpackAndDequantizeGroup } from './unpack-and-dequantize.js';
+import { unpackAndDequantizeGroups } from './unpack-and-dequantize-groups.js';
 import { assertGroupValues, assertRange } from './validation.js';
 
 /**
@@ -79,22 +81,7 @@ export function dequantizeTokensUniform(
   assertPackedBitWidth(bits);
   assertPositiveInteger('tokenCount', tokenCount);
   assertPositiveInteger('groupLength', groupLength);
-  const groupBytes = Math.ceil((groupLength * bits) / 8);
-  assertRange('packed', packed, packedOffset, tokenCount * groupBytes);
-  assertRange('parameters', parameters, parametersOffset, 2 * tokenCount);
-  assertRange('target', target, targetOffset, tokenCount * groupLength);
-  for (let token = 0; token < tokenCount; token += 1) {
-    unpackAndDequantizeGroup(
-      packed,
-      packedOffset + token * groupBytes,
-      groupLength,
-      bits,
-      parameters[parametersOffset + 2 * token] as number,
-      parameters[parametersOffset + 2 * token + 1] as number,
-      target,
-      targetOffset + token * groupLength,
-    );
-  }
+  unpackAndDequantizeGroups(packed, packedOffset, tokenCount, groupLength, bits, parameters, parametersOffset, target, targetOffset);
 }
 
 /** Bytes of packed codes for one KIVI key block: `channels` channel groups of ⌈tokenCount·B/8⌉ bytes each. */

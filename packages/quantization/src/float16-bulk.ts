@@ -99,7 +99,7 @@ function float32BitsToFloat16Bits(bits32: number): number {
 
 /**
  * Encodes `count` (default: source.length) float32 values to fp16 bit patterns in `target`, round to nearest
- * even. 'auto' uses the native Float16Array when present: on Node 24.21 it encoded about 2.5× faster than the
+ * even. 'auto' uses the native Float16Array when present: on Node 24.21 it encoded about 3× faster than the
  * portable path. `implementation` exists for tests and benchmarks.
  */
 export function encodeFloat16(

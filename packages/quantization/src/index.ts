@@ -3,9 +3,13 @@
  * 1..8 bits, fp16 conversion, the QAQ bit formulas and fixed-bit baselines. Pure: runs in Node and browsers.
  *
  * Names beyond the brief: `PackedBitWidth`/`assertPackedBitWidth` (1..8 only), `computeGroupParameters`,
- * `roundDownToFloat16`/`roundUpToFloat16`, `quantizeTokensUniform`/`dequantizeTokensUniform` (the uniform
- * per-token baseline over many tokens), `dequantizeKeyChannelBlock`, and an optional trailing `offsets` object on
- * the KIVI key-block functions (whose `codesOut` holds packed bytes, see keyChannelBlockByteLength).
+ * `roundDownToFloat16`/`roundUpToFloat16`, `unpackAndDequantizeGroups` (a run of same-width groups in one call),
+ * `quantizeTokensUniform`/`dequantizeTokensUniform` (the uniform per-token baseline over many tokens),
+ * `dequantizeKeyChannelBlock`, an optional trailing `offsets` object on the KIVI key-block functions (whose
+ * `codesOut` holds packed bytes, see keyChannelBlockByteLength), and an optional `implementation` argument on the
+ * bulk fp16 functions (tests and benchmarks).
+ * Parameters are fp16-exact and float32-aligned, so |x − x̂| ≤ step/2 holds exactly for the float32 output
+ * (see group-parameters.ts and the README).
  * Values must be finite with |x| ≤ 65504 ('non-finite-value' / 'out-of-fp16-range'), since the parameters and
  * outliers are fp16.
  */
@@ -37,7 +41,9 @@ export {
 } from './float16-bulk.js';
 export { packCodes, packedByteLength, unpackCodes } from './bit-packing.js';
 export { computeGroupParameters, dequantizeGroup, quantizeGroup } from './quantizer.js';
-export { quantizeAndPackGroup, unpackAndDequantizeGroup } from './fused-group.js';
+export { quantizeAndPackGroup } from './quantize-and-pack.js';
+export { unpackAndDequantizeGroup } from './unpack-and-dequantize.js';
+export { unpackAndDequantizeGroups } from './unpack-and-dequantize-groups.js';
 export { bitsForRange, keyAllowedStd, valueAllowedStd } from './bit-formulas.js';
 export {
   dequantizeKeyChannelBlock,

@@ -1,6 +1,7 @@
 import { isQaqError } from '@qaq/errors';
 import { describe, expect, it } from 'vitest';
-import { quantizeAndPackGroup, unpackAndDequantizeGroup } from './fused-group.js';
+import { quantizeAndPackGroup } from './quantize-and-pack.js';
+import { unpackAndDequantizeGroup } from './unpack-and-dequantize.js';
 import { computeGroupParameters, dequantizeGroup, quantizeGroup } from './quantizer.js';
 
 function expectCode(action: () => void, code: string): void {

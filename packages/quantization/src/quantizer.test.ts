@@ -9,7 +9,8 @@ import {
   roundToFloat16,
   roundUpToFloat16,
 } from './float16.js';
-import { quantizeAndPackGroup, unpackAndDequantizeGroup } from './fused-group.js';
+import { quantizeAndPackGroup } from './quantize-and-pack.js';
+import { unpackAndDequantizeGroup } from './unpack-and-dequantize.js';
 import { computeGroupParameters, dequantizeGroup, quantizeGroup } from './quantizer.js';
 import { excludedMask, groupCaseArbitrary, stridedSource } from './quantizer.test-utils.js';
 

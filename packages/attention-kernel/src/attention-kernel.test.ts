@@ -1,0 +1,124 @@
+import { AttentionWorkspace, KvCache, referenceAttentionMulti, type KvCacheConfig } from '@qaq/kv-cache';
+import { describe, expect, it } from 'vitest';
+import { JsAttention } from './js-attention.js';
+import { normalValues, randomCompactCache, uniformGenerator } from './random-cache.test-utils.js';
+import { WasmAttention } from './wasm-attention.js';
+import { simdSupported } from './webassembly-runtime.js';
+
+interface Shape {
+  readonly name: string;
+  readonly queryHeads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+}
+
+const SHAPES: readonly Shape[] = [
+  { name: 'SmolLM2 9q/3kv/64', queryHeads: 9, kvHeads: 3, headDim: 64 },
+  { name: 'Gemma 3 4q/1kv/256', queryHeads: 4, kvHeads: 1, headDim: 256 },
+  { name: 'GQA 8q/2kv/32', queryHeads: 8, kvHeads: 2, headDim: 32 },
+  { name: 'MHA 2q/2kv/24', queryHeads: 2, kvHeads: 2, headDim: 24 },
+];
+
+function maxAbsDifference(a: Float32Array, b: Float32Array, length: number): { difference: number; scale: number } {
+  let difference = 0;
+  let scale = 0;
+  for (let index = 0; index < length; index += 1) {
+    difference = Math.max(difference, Math.abs((a[index] as number) - (b[index] as number)));
+    scale = Math.max(scale, Math.abs(b[index] as number));
+  }
+  return { difference, scale };
+}
+
+interface Case {
+  readonly shape: Shape;
+  readonly config: KvCacheConfig;
+  readonly tokenCount: number;
+  readonly queryCount: number;
+  readonly slidingWindow?: number;
+}
+
+function runCase(kernel: WasmAttention, js: JsAttention, testCase: Case, seed: number): { wasm: number; js: number; probabilities: number } {
+  const { shape, tokenCount, queryCount } = testCase;
+  const cache = randomCompactCache((config) => kernel.createCache(config), testCase.config, tokenCount, seed);
+  const uniform = uniformGenerator(seed ^ 0x5bd1e995);
+  const queries = normalValues(queryCount * shape.queryHeads * shape.headDim, uniform, 1);
+  const options = {
+    queryHeads: shape.queryHeads,
+    scoreScale: 1 / Math.sqrt(shape.headDim),
+    ...(testCase.slidingWindow === undefined ? {} : { slidingWindow: testCase.slidingWindow }),
+  };
+  const outputLength = queryCount * shape.queryHeads * shape.headDim;
+  const probabilityLength = queryCount * shape.kvHeads * tokenCount;
+  const expected = new Float32Array(outputLength);
+  const expectedProbabilities = new Float32Array(probabilityLength);
+  referenceAttentionMulti(cache, 0, queries, queryCount, options, expected, expectedProbabilities, new AttentionWorkspace());
+  const wasmOutput = new Float32Array(outputLength).fill(Number.NaN);
+  const wasmProbabilities = new Float32Array(probabilityLength).fill(Number.NaN);
+  kernel.attendMulti(cache, 0, queries, queryCount, options, wasmOutput, wasmProbabilities);
+  const jsOutput = new Float32Array(outputLength).fill(Number.NaN);
+  const jsProbabilities = new Float32Array(probabilityLength).fill(Number.NaN);
+  js.attendMulti(cache, 0, queries, queryCount, options, jsOutput, jsProbabilities);
+  const wasm = maxAbsDifference(wasmOutput, expected, outputLength);
+  const jsDifference = maxAbsDifference(jsOutput, expected, outputLength);
+  const probabilities = Math.max(
+    maxAbsDifference(wasmProbabilities, expectedProbabilities, probabilityLength).difference,
+    maxAbsDifference(jsProbabilities, expectedProbabilities, probabilityLength).difference,
+  );
+  // Masked entries must be exact zeros, as in the reference.
+  for (let index = 0; index < probabilityLength; index += 1) {
+    if (expectedProbabilities[index] === 0) {
+      expect(wasmProbabilities[index]).toBe(0);
+      expect(jsProbabilities[index]).toBe(0);
+    }
+  }
+  cache.dispose();
+  return { wasm: wasm.difference / Math.max(1, wasm.scale), js: jsDifference.difference / Math.max(1, jsDifference.scale), probabilities };
+}
+
+describe.runIf(simdSupported())('WASM SIMD kernel vs referenceAttention over random compact caches', () => {
+  const kernel = WasmAttention.createSync();
+  const js = new JsAttention();
+  for (const shape of SHAPES) {
+    for (const groupLayout of ['token-layer-head', 'token-layer'] as const) {
+      it(`${shape.name}, ${groupLayout}: decode, prefill chunk, sliding window`, () => {
+        const base = { layers: 1, kvHeads: shape.kvHeads, headDim: shape.headDim, groupLayout, initialCapacityTokens: 4 };
+        const cases: Case[] = [
+          { shape, config: { ...base, outlierFraction: 0.02, recentWindow: 8 }, tokenCount: 301, queryCount: 1 },
+          { shape, config: { ...base, outlierFraction: 0.05 }, tokenCount: 150, queryCount: 1 },
+          { shape, config: { ...base, outlierFraction: 0.02, recentWindow: 4 }, tokenCount: 97, queryCount: 13 },
+          { shape, config: { ...base, outlierFraction: 0.01, recentWindow: 3 }, tokenCount: 120, queryCount: 9, slidingWindow: 17 },
+          { shape, config: { ...base }, tokenCount: 5, queryCount: 5 },
+        ];
+        cases.forEach((testCase, index) => {
+          const errors = runCase(kernel, js, testCase, 1000 * index + shape.headDim + (groupLayout === 'token-layer' ? 7 : 0));
+          expect(errors.wasm, `case ${index}`).toBeLessThan(5e-6);
+          expect(errors.js, `case ${index}`).toBeLessThan(1e-7);
+          expect(errors.probabilities, `case ${index}`).toBeLessThan(5e-6);
+        });
+      });
+    }
+  }
+
+  it('reads caches that grew the kernel memory after they were made (views re-derived, nothing copied)', () => {
+    const fresh = WasmAttention.createSync();
+    const shape = SHAPES[0] as Shape;
+    const before = fresh.memoryBytes;
+    const testCase: Case = { shape, config: { layers: 1, kvHeads: 3, headDim: 64, outlierFraction: 0.02, initialCapacityTokens: 1 }, tokenCount: 4000, queryCount: 1 };
+    const errors = runCase(fresh, js, testCase, 99);
+    expect(fresh.memoryBytes).toBeGreaterThan(before);
+    expect(errors.wasm).toBeLessThan(5e-6);
+  });
+
+  it('rejects caches outside its memory and bad shapes before touching memory', () => {
+    const heapCache = new KvCache({ layers: 1, kvHeads: 1, headDim: 8 });
+    const data = new Float32Array(8).fill(1);
+    heapCache.append(0, data, data, 1, 4, 4);
+    const output = new Float32Array(8);
+    expect(() => kernel.attendMulti(heapCache, 0, data, 1, { queryHeads: 1, scoreScale: 1 }, output, null)).toThrow(/not made by this kernel/);
+    const cache = kernel.createCache({ layers: 1, kvHeads: 1, headDim: 8 });
+    cache.append(0, data, data, 1, 4, 4);
+    expect(() => kernel.attendMulti(cache, 0, new Float32Array(7), 1, { queryHeads: 1, scoreScale: 1 }, output, null)).toThrow(/queries must be/);
+    expect(() => kernel.attendMulti(cache, 0, data, 1, { queryHeads: 1, scoreScale: 0 }, output, null)).toThrow(/scoreScale/);
+    expect(() => kernel.attendMulti(cache, 0, data, 2, { queryHeads: 1, scoreScale: 1 }, output, null)).toThrow(/queryCount/);
+  });
+});

@@ -1,0 +1,204 @@
+import type { GroupStore, KvCache } from '@qaq/kv-cache';
+import { float16BitsToFloat32, unpackCodes } from '@qaq/quantization';
+import { firstVisibleToken, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
+
+/**
+ * The readable reference of the kernel, and its fallback where WebAssembly SIMD is missing: the same factored
+ * algorithm over the packed pools (no dequantized copy of the cache), in float64. Per KV head and query row r:
+ *   score_t = c·( s_t·(q_r·codes_t) + (m_t + s_t/2)·Σq_r + Σ_outliers q_r[p]·(v_p − k̂_p) ),
+ *   out_r = Σ_t p_rt·s_t·codes_t + Σ_t p_rt·(m_t + s_t/2) + Σ_outliers p_rt·(v_p − v̂_p) at p.
+ */
+export class JsAttention {
+  private codes = new Uint8Array(0);
+  private slice = new Float64Array(0);
+  private scores = new Float64Array(0);
+  private accumulators = new Float64Array(0);
+  private biases = new Float64Array(0);
+  private querySums = new Float64Array(0);
+  // Parameters of the slice last read by readSlice.
+  private sliceBits = 0;
+  private sliceMinimum = 0;
+  private sliceStep = 0;
+  private sliceSlot = 0;
+
+  /** Attention for the last `queryCount` positions of `layer` (causal, optional sliding window). */
+  attendMulti(
+    cache: KvCache,
+    layer: number,
+    queries: Float32Array,
+    queryCount: number,
+    options: KernelAttentionOptions,
+    output: Float32Array,
+    maxProbabilities: Float32Array | null,
+  ): void {
+    const tokenCount = validateAttention(cache, layer, queries, queryCount, options, output, maxProbabilities);
+    if (maxProbabilities !== null) maxProbabilities.fill(0, 0, queryCount * cache.kvHeads * tokenCount);
+    const headsPerKv = options.queryHeads / cache.kvHeads;
+    const blockQueries = queryBlockSize(headsPerKv, tokenCount, cache.headDim);
+    for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
+      const blockCount = Math.min(blockQueries, queryCount - firstQuery);
+      this.attendBlock(cache, layer, queries, tokenCount - queryCount + firstQuery, firstQuery, blockCount, options, output, maxProbabilities);
+    }
+  }
+
+  /** Query positions firstPosition … firstPosition + blockCount − 1, which are queries firstQuery … of the call. */
+  private attendBlock(
+    cache: KvCache,
+    layer: number,
+    queries: Float32Array,
+    firstPosition: number,
+    firstQuery: number,
+    blockCount: number,
+    options: KernelAttentionOptions,
+    output: Float32Array,
+    maxProbabilities: Float32Array | null,
+  ): void {
+    const tokenCount = cache.tokenCount(layer);
+    const { kvHeads, headDim, groupsPerToken } = cache;
+    const { queryHeads, scoreScale } = options;
+    const headsPerKv = queryHeads / kvHeads;
+    const rows = blockCount * headsPerKv;
+    const end = firstPosition + blockCount;
+    this.reserve(cache.groupLength, rows, tokenCount, headDim);
+    const { slice, scores, accumulators, biases, querySums } = this;
+    const keyStore = cache.store('keys', layer);
+    const valueStore = cache.store('values', layer);
+    const lowest = firstVisibleToken(firstPosition, options.slidingWindow);
+    const queryOffset = (row: number, kvHead: number): number =>
+      ((firstQuery + Math.floor(row / headsPerKv)) * queryHeads + kvHead * headsPerKv + (row % headsPerKv)) * headDim;
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      const headGroup = groupsPerToken === 1 ? 0 : kvHead;
+      const elementOffset = groupsPerToken === 1 ? kvHead * headDim : 0;
+      for (let row = 0; row < rows; row += 1) {
+        const base = queryOffset(row, kvHead);
+        let sum = 0;
+        for (let element = 0; element < headDim; element += 1) sum += queries[base + element] as number;
+        querySums[row] = sum;
+      }
+      for (let token = lowest; token < end; token += 1) {
+        this.readSlice(keyStore, token * groupsPerToken + headGroup, elementOffset, headDim);
+        const { sliceBits: bits, sliceMinimum: minimum, sliceStep: step } = this;
+        for (let row = 0; row < rows; row += 1) {
+          const position = firstPosition + Math.floor(row / headsPerKv);
+          if (token > position || token < firstVisibleToken(position, options.slidingWindow)) continue;
+          const base = queryOffset(row, kvHead);
+          let product = 0;
+          for (let element = 0; element < headDim; element += 1) product += (queries[base + element] as number) * (slice[element] as number);
+          let score = product;
+          if (bits !== 16) {
+            score = step * product + (minimum + 0.5 * step) * (querySums[row] as number);
+            score += this.outlierCorrection(keyStore, elementOffset, headDim, queries, base, 0);
+          }
+          scores[row * tokenCount + token] = score * scoreScale;
+        }
+      }
+      for (let row = 0; row < rows; row += 1) {
+        const query = Math.floor(row / headsPerKv);
+        const position = firstPosition + query;
+        const first = firstVisibleToken(position, options.slidingWindow);
+        const base = row * tokenCount;
+        let maximum = Number.NEGATIVE_INFINITY;
+        for (let token = first; token <= position; token += 1) maximum = Math.max(maximum, scores[base + token] as number);
+        let sum = 0;
+        for (let token = first; token <= position; token += 1) {
+          const weight = Math.exp((scores[base + token] as number) - maximum);
+          scores[base + token] = weight;
+          sum += weight;
+        }
+        const probabilityRow = ((firstQuery + query) * kvHeads + kvHead) * tokenCount;
+        for (let token = first; token <= position; token += 1) {
+          const probability = (scores[base + token] as number) / sum;
+          scores[base + token] = probability;
+          if (maxProbabilities !== null && probability > (maxProbabilities[probabilityRow + token] as number)) {
+            maxProbabilities[probabilityRow + token] = probability;
+          }
+        }
+      }
+      accumulators.fill(0, 0, rows * headDim);
+      biases.fill(0, 0, rows);
+      for (let token = lowest; token < end; token += 1) {
+        this.readSlice(valueStore, token * groupsPerToken + headGroup, elementOffset, headDim);
+        const { sliceBits: bits, sliceMinimum: minimum, sliceStep: step } = this;
+        for (let row = 0; row < rows; row += 1) {
+          const position = firstPosition + Math.floor(row / headsPerKv);
+          if (token > position || token < firstVisibleToken(position, options.slidingWindow)) continue;
+          const probability = scores[row * tokenCount + token] as number;
+          const weight = bits === 16 ? probability : probability * step;
+          const base = row * headDim;
+          for (let element = 0; element < headDim; element += 1) {
+            accumulators[base + element] = (accumulators[base + element] as number) + weight * (slice[element] as number);
+          }
+          if (bits !== 16) {
+            biases[row] = (biases[row] as number) + probability * (minimum + 0.5 * step);
+            this.outlierCorrection(valueStore, elementOffset, headDim, accumulators, base, probability);
+          }
+        }
+      }
+      for (let row = 0; row < rows; row += 1) {
+        const target = queryOffset(row, kvHead);
+        for (let element = 0; element < headDim; element += 1) {
+          output[target + element] = (accumulators[row * headDim + element] as number) + (biases[row] as number);
+        }
+      }
+    }
+  }
+
+  /**
+   * Outliers of the slice last read that fall in [elementOffset, elementOffset + headDim): with weight 0 returns
+   * Σ vector[base + e]·(exact − reconstructed) (the score correction); otherwise adds weight·(exact − reconstructed)
+   * to vector[base + e] and returns 0.
+   */
+  private outlierCorrection(store: GroupStore, elementOffset: number, headDim: number, vector: Float32Array | Float64Array, base: number, weight: number): number {
+    const count = store.outlierCount;
+    if (count === 0) return 0;
+    const pool = store.pool(this.sliceBits);
+    const positions = pool.outlierPositions;
+    const values = pool.outlierValues;
+    const first = this.sliceSlot * count;
+    let correction = 0;
+    for (let outlier = first; outlier < first + count; outlier += 1) {
+      const element = (positions[outlier] as number) - elementOffset;
+      if (element < 0 || element >= headDim) continue;
+      const exact = float16BitsToFloat32(values[outlier] as number);
+      const reconstructed = this.sliceMinimum + ((this.slice[element] as number) + 0.5) * this.sliceStep;
+      if (weight === 0) correction += (vector[base + element] as number) * (exact - reconstructed);
+      else vector[base + element] = (vector[base + element] as number) + weight * (exact - reconstructed);
+    }
+    return correction;
+  }
+
+  /** Codes (or fp16 values) of one group's head slice into `slice`, and the group's parameters. */
+  private readSlice(store: GroupStore, group: number, elementOffset: number, headDim: number): void {
+    const bits = store.bits[group] as number;
+    const slot = store.slots[group] as number;
+    const pool = store.pool(bits);
+    const codeOffset = slot * pool.layout.codeBytes;
+    const slice = this.slice;
+    this.sliceBits = bits;
+    this.sliceSlot = slot;
+    if (bits === 16) {
+      const codes = pool.codes;
+      for (let element = 0; element < headDim; element += 1) {
+        const byte = codeOffset + 2 * (elementOffset + element);
+        slice[element] = float16BitsToFloat32((codes[byte] as number) | ((codes[byte + 1] as number) << 8));
+      }
+      return;
+    }
+    // Unpack from the group start so slices of any width and head offset stay exact, then take the head's part.
+    unpackCodes(pool.codes, codeOffset, elementOffset + headDim, bits, this.codes, 0);
+    for (let element = 0; element < headDim; element += 1) slice[element] = this.codes[elementOffset + element] as number;
+    this.sliceMinimum = float16BitsToFloat32(pool.parameters[slot * 2] as number);
+    this.sliceStep = float16BitsToFloat32(pool.parameters[slot * 2 + 1] as number);
+  }
+
+  private reserve(groupLength: number, rows: number, tokenCount: number, headDim: number): void {
+    if (this.codes.length < groupLength) this.codes = new Uint8Array(groupLength);
+    if (this.slice.length < headDim) this.slice = new Float64Array(headDim);
+    if (this.scores.length < rows * tokenCount) this.scores = new Float64Array(Math.max(rows * tokenCount, 2 * this.scores.length));
+    if (this.accumulators.length < rows * headDim) this.accumulators = new Float64Array(rows * headDim);
+    if (this.biases.length < rows) {
+      this.biases = new Float64Array(rows);
+      this.querySums = new Float64Array(rows);
+    }
+  }
+}
