@@ -13,6 +13,14 @@ import {
   unpackBlocks6,
   unpackBlocks7,
   unpackBlocks8,
+  unpackWords1,
+  unpackWords2,
+  unpackWords3,
+  unpackWords4,
+  unpackWords5,
+  unpackWords6,
+  unpackWords7,
+  unpackWords8,
 } from './unpack';
 
 // Descriptor of one kind (keys or values), i32 words: tags, slots, slot index bytes, outliers per slot, position
@@ -60,10 +68,10 @@ const POOL_WORDS: i32 = 5;
     const bytes = v128.load(source);
     const low = i16x8.extend_low_i8x16_u(bytes);
     const high = i16x8.extend_high_i8x16_u(bytes);
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(low)));
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(low)), 16);
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(high)), 32);
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(high)), 48);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(low)));
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(low)), 16);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(high)), 32);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(high)), 48);
     source += 16;
     target += 64;
   }
@@ -81,10 +89,10 @@ const POOL_WORDS: i32 = 5;
     const codes = i8x16.shuffle(low, high, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const codesLow = i16x8.extend_low_i8x16_u(codes);
     const codesHigh = i16x8.extend_high_i8x16_u(codes);
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(codesLow)));
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(codesLow)), 16);
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(codesHigh)), 32);
-    v128.store(target, f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(codesHigh)), 48);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(codesLow)));
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(codesLow)), 16);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(codesHigh)), 32);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(codesHigh)), 48);
     source += 8;
     target += 64;
   }
@@ -106,6 +114,20 @@ function unpackSlice(bits: i32, source: usize, count: i32, target: usize): void 
   }
 }
 
+/** Unpacks `count` codes of width `bits` (1..8) at `source` into u16 at `target`. */
+function unpackSliceWords(bits: i32, source: usize, count: i32, target: usize): void {
+  switch (bits) {
+    case 1: unpackWords1(source, count, target); break;
+    case 2: unpackWords2(source, count, target); break;
+    case 3: unpackWords3(source, count, target); break;
+    case 4: unpackWords4(source, count, target); break;
+    case 5: unpackWords5(source, count, target); break;
+    case 6: unpackWords6(source, count, target); break;
+    case 7: unpackWords7(source, count, target); break;
+    default: unpackWords8(source, count, target); break;
+  }
+}
+
 // The group slice last loaded by loadSlice.
 let sliceBits: i32 = 0;
 let sliceMinimum: f32 = 0;
@@ -113,14 +135,18 @@ let sliceStep: f32 = 0;
 let sliceOutlierValues: usize = 0;
 let sliceOutlierPositions: usize = 0;
 
-/** Unpacks group `group`'s D elements from `elementOffset` into `buffer` and records its parameters. */
-@inline function loadSlice(descriptor: usize, group: i32, elementOffset: i32, headDim: i32, buffer: usize): void {
+/**
+ * Unpacks group `group`'s D elements from `elementOffset` and records its parameters: fp16 values always, and
+ * codes too, as f32 into `buffer`, or as u16 into `words` when `words` is not 0.
+ */
+@inline function loadSlice(descriptor: usize, group: i32, elementOffset: i32, headDim: i32, buffer: usize, words: usize): void {
   const bits = <i32>load<u8>(<usize>word(descriptor, DESCRIPTOR_BITS) + <usize>group);
   const slots = <usize>word(descriptor, DESCRIPTOR_SLOTS);
   const slot = word(descriptor, DESCRIPTOR_SLOT_BYTES) == 2 ? <i32>load<u16>(slots + (<usize>group << 1)) : load<i32>(slots + (<usize>group << 2));
   const pool = DESCRIPTOR_POOLS + bits * POOL_WORDS;
   const codes = <usize>word(descriptor, pool) + <usize>(slot * word(descriptor, pool + 4)) + <usize>((elementOffset * bits) >> 3);
-  unpackSlice(bits, codes, headDim, buffer);
+  if (words != 0 && bits != 16) unpackSliceWords(bits, codes, headDim, words);
+  else unpackSlice(bits, codes, headDim, buffer);
   sliceBits = bits;
   if (bits != 16) {
     const parameters = <usize>word(descriptor, pool + 1) + (<usize>slot << 2);
@@ -136,6 +162,174 @@ let sliceOutlierPositions: usize = 0;
   return f32x4.extract_lane(vector, 0) + f32x4.extract_lane(vector, 1) + (f32x4.extract_lane(vector, 2) + f32x4.extract_lane(vector, 3));
 }
 
+// Row-blocked products: up to four query rows share each load of the unpacked slice (GQA decode has 3 or 4).
+
+/** products[k] = Σ rows[k]·slice over `count` f32 (a multiple of 4), for k < 4. */
+@inline function dot4(slice: usize, count: i32, q0: usize, q1: usize, q2: usize, q3: usize, products: usize): void {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + offset), codes));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + offset), codes));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(q2 + offset), codes));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(q3 + offset), codes));
+  }
+  store<f32>(products, horizontalSum(a0));
+  store<f32>(products, horizontalSum(a1), 4);
+  store<f32>(products, horizontalSum(a2), 8);
+  store<f32>(products, horizontalSum(a3), 12);
+}
+
+@inline function dot3(slice: usize, count: i32, q0: usize, q1: usize, q2: usize, products: usize): void {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + offset), codes));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + offset), codes));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(q2 + offset), codes));
+  }
+  store<f32>(products, horizontalSum(a0));
+  store<f32>(products, horizontalSum(a1), 4);
+  store<f32>(products, horizontalSum(a2), 8);
+}
+
+@inline function dot2(slice: usize, count: i32, q0: usize, q1: usize, products: usize): void {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + offset), codes));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + offset), codes));
+  }
+  store<f32>(products, horizontalSum(a0));
+  store<f32>(products, horizontalSum(a1), 4);
+}
+
+// Integer score products: a query row is split as q ≈ scale·(high + low/32768) with 16-bit high and low parts
+// (row layout: D high words then D low words), so q·codes = scale·(Σ high·c + Σ low·c / 32768) with exact i32
+// sums from i32x4.dot_i16x8_s (eight multiply-adds per instruction). |high|, |low| ≤ 16384 and codes ≤ 255 keep
+// every i32 sum exact for D ≤ 512 (D · 16384 · 255 < 2^31).
+
+/** [Σa, Σb, Σc, Σd] of four i32x4 vectors (a transpose by shuffles, then adds). */
+@inline function reduceFour(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 1, 4, 5), i32x4.shuffle(a, b, 2, 3, 6, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 1, 4, 5), i32x4.shuffle(c, d, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+/** Products of up to four rows (row r at rows + r·rowStride, high then low words) with the codes, as f32x4. */
+@inline function dotWordsBlock(codes: usize, count: i32, rows: usize, rowStride: usize, rowCount: i32): v128 {
+  const lowOffset = <usize>count << 1;
+  const r1 = rows + rowStride;
+  const r2 = r1 + rowStride;
+  const r3 = r2 + rowStride;
+  let h0 = i32x4.splat(0);
+  let l0 = i32x4.splat(0);
+  let h1 = i32x4.splat(0);
+  let l1 = i32x4.splat(0);
+  let h2 = i32x4.splat(0);
+  let l2 = i32x4.splat(0);
+  let h3 = i32x4.splat(0);
+  let l3 = i32x4.splat(0);
+  for (let index = 0; index < count; index += 8) {
+    const offset = <usize>index << 1;
+    const c = v128.load(codes + offset);
+    h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.load(rows + offset), c));
+    l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(rows + lowOffset + offset), c));
+    h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.load(r1 + offset), c));
+    l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
+    h2 = i32x4.add(h2, i32x4.dot_i16x8_s(v128.load(r2 + offset), c));
+    l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
+    if (rowCount > 3) {
+      h3 = i32x4.add(h3, i32x4.dot_i16x8_s(v128.load(r3 + offset), c));
+      l3 = i32x4.add(l3, i32x4.dot_i16x8_s(v128.load(r3 + lowOffset + offset), c));
+    }
+  }
+  const high = f32x4.convert_i32x4_s(reduceFour(h0, h1, h2, h3));
+  const low = f32x4.convert_i32x4_s(reduceFour(l0, l1, l2, l3));
+  return f32x4.add(high, f32x4.mul(low, f32x4.splat(<f32>1.0 / 32768.0)));
+}
+
+@inline function horizontalSumInt(vector: v128): f32 {
+  return <f32>(i32x4.extract_lane(vector, 0) + i32x4.extract_lane(vector, 1) + i32x4.extract_lane(vector, 2) + i32x4.extract_lane(vector, 3));
+}
+
+@inline function finishWords(high: v128, low: v128): f32 {
+  return horizontalSumInt(high) + horizontalSumInt(low) * (<f32>1.0 / 32768.0);
+}
+
+@inline function dotWords3(codes: usize, count: i32, r0: usize, r1: usize, r2: usize, products: usize): void {
+  const lowOffset = <usize>count << 1;
+  let h0 = i32x4.splat(0);
+  let l0 = i32x4.splat(0);
+  let h1 = i32x4.splat(0);
+  let l1 = i32x4.splat(0);
+  let h2 = i32x4.splat(0);
+  let l2 = i32x4.splat(0);
+  for (let index = 0; index < count; index += 8) {
+    const offset = <usize>index << 1;
+    const c = v128.load(codes + offset);
+    h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.load(r0 + offset), c));
+    l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(r0 + lowOffset + offset), c));
+    h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.load(r1 + offset), c));
+    l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
+    h2 = i32x4.add(h2, i32x4.dot_i16x8_s(v128.load(r2 + offset), c));
+    l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
+  }
+  store<f32>(products, finishWords(h0, l0));
+  store<f32>(products, finishWords(h1, l1), 4);
+  store<f32>(products, finishWords(h2, l2), 8);
+}
+
+@inline function dotWords4(codes: usize, count: i32, r0: usize, r1: usize, r2: usize, r3: usize, products: usize): void {
+  const lowOffset = <usize>count << 1;
+  let h0 = i32x4.splat(0);
+  let l0 = i32x4.splat(0);
+  let h1 = i32x4.splat(0);
+  let l1 = i32x4.splat(0);
+  let h2 = i32x4.splat(0);
+  let l2 = i32x4.splat(0);
+  let h3 = i32x4.splat(0);
+  let l3 = i32x4.splat(0);
+  for (let index = 0; index < count; index += 8) {
+    const offset = <usize>index << 1;
+    const c = v128.load(codes + offset);
+    h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.load(r0 + offset), c));
+    l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(r0 + lowOffset + offset), c));
+    h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.load(r1 + offset), c));
+    l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
+    h2 = i32x4.add(h2, i32x4.dot_i16x8_s(v128.load(r2 + offset), c));
+    l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
+    h3 = i32x4.add(h3, i32x4.dot_i16x8_s(v128.load(r3 + offset), c));
+    l3 = i32x4.add(l3, i32x4.dot_i16x8_s(v128.load(r3 + lowOffset + offset), c));
+  }
+  store<f32>(products, finishWords(h0, l0));
+  store<f32>(products, finishWords(h1, l1), 4);
+  store<f32>(products, finishWords(h2, l2), 8);
+  store<f32>(products, finishWords(h3, l3), 12);
+}
+
+@inline function dotWords(codes: usize, count: i32, row: usize): f32 {
+  const lowOffset = <usize>count << 1;
+  let high = i32x4.splat(0);
+  let low = i32x4.splat(0);
+  for (let index = 0; index < count; index += 8) {
+    const offset = <usize>index << 1;
+    const c = v128.load(codes + offset);
+    high = i32x4.add(high, i32x4.dot_i16x8_s(v128.load(row + offset), c));
+    low = i32x4.add(low, i32x4.dot_i16x8_s(v128.load(row + lowOffset + offset), c));
+  }
+  return finishWords(high, low);
+}
+
 /** Σ a·b over `count` f32 (a multiple of 8), two accumulators. */
 @inline function dot(a: usize, b: usize, count: i32): f32 {
   let even = f32x4.splat(0);
@@ -148,13 +342,113 @@ let sliceOutlierPositions: usize = 0;
   return horizontalSum(f32x4.add(even, odd));
 }
 
-/** accumulator += weight · source over `count` f32 (a multiple of 8). */
-@inline function axpy(accumulator: usize, weight: f32, source: usize, count: i32): void {
-  const factor = f32x4.splat(weight);
-  for (let index = 0; index < count; index += 8) {
+/**
+ * Four tokens at once into up to four rows: accumulator_r += Σ_k weight(k, r) · slice_k, so each accumulator is
+ * loaded and stored once per four tokens. Slices are `sliceStride` bytes apart, rows `rowStride`, and
+ * weight(k, r) is at weights + k·weightStride + 4r. With a literal rowCount the unused rows fold away.
+ */
+@inline function accumulateFourTokens(
+  slices: usize, sliceStride: usize, count: i32, accumulator: usize, rowStride: usize, weights: usize, weightStride: usize, rowCount: i32,
+): void {
+  const s1 = slices + sliceStride;
+  const s2 = s1 + sliceStride;
+  const s3 = s2 + sliceStride;
+  const k1 = weights + weightStride;
+  const k2 = k1 + weightStride;
+  const k3 = k2 + weightStride;
+  const w00 = f32x4.splat(load<f32>(weights));
+  const w10 = f32x4.splat(load<f32>(k1));
+  const w20 = f32x4.splat(load<f32>(k2));
+  const w30 = f32x4.splat(load<f32>(k3));
+  const w01 = f32x4.splat(rowCount > 1 ? load<f32>(weights, 4) : 0);
+  const w11 = f32x4.splat(rowCount > 1 ? load<f32>(k1, 4) : 0);
+  const w21 = f32x4.splat(rowCount > 1 ? load<f32>(k2, 4) : 0);
+  const w31 = f32x4.splat(rowCount > 1 ? load<f32>(k3, 4) : 0);
+  const w02 = f32x4.splat(rowCount > 2 ? load<f32>(weights, 8) : 0);
+  const w12 = f32x4.splat(rowCount > 2 ? load<f32>(k1, 8) : 0);
+  const w22 = f32x4.splat(rowCount > 2 ? load<f32>(k2, 8) : 0);
+  const w32 = f32x4.splat(rowCount > 2 ? load<f32>(k3, 8) : 0);
+  const w03 = f32x4.splat(rowCount > 3 ? load<f32>(weights, 12) : 0);
+  const w13 = f32x4.splat(rowCount > 3 ? load<f32>(k1, 12) : 0);
+  const w23 = f32x4.splat(rowCount > 3 ? load<f32>(k2, 12) : 0);
+  const w33 = f32x4.splat(rowCount > 3 ? load<f32>(k3, 12) : 0);
+  const a1 = accumulator + rowStride;
+  const a2 = a1 + rowStride;
+  const a3 = a2 + rowStride;
+  for (let index = 0; index < count; index += 4) {
     const offset = <usize>index << 2;
-    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(factor, v128.load(source + offset))));
-    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset, 16), f32x4.mul(factor, v128.load(source + offset, 16))), 16);
+    const c0 = v128.load(slices + offset);
+    const c1 = v128.load(s1 + offset);
+    const c2 = v128.load(s2 + offset);
+    const c3 = v128.load(s3 + offset);
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset),
+      f32x4.add(f32x4.add(f32x4.mul(w00, c0), f32x4.mul(w10, c1)), f32x4.add(f32x4.mul(w20, c2), f32x4.mul(w30, c3)))));
+    if (rowCount > 1) {
+      v128.store(a1 + offset, f32x4.add(v128.load(a1 + offset),
+        f32x4.add(f32x4.add(f32x4.mul(w01, c0), f32x4.mul(w11, c1)), f32x4.add(f32x4.mul(w21, c2), f32x4.mul(w31, c3)))));
+    }
+    if (rowCount > 2) {
+      v128.store(a2 + offset, f32x4.add(v128.load(a2 + offset),
+        f32x4.add(f32x4.add(f32x4.mul(w02, c0), f32x4.mul(w12, c1)), f32x4.add(f32x4.mul(w22, c2), f32x4.mul(w32, c3)))));
+    }
+    if (rowCount > 3) {
+      v128.store(a3 + offset, f32x4.add(v128.load(a3 + offset),
+        f32x4.add(f32x4.add(f32x4.mul(w03, c0), f32x4.mul(w13, c1)), f32x4.add(f32x4.mul(w23, c2), f32x4.mul(w33, c3)))));
+    }
+  }
+}
+
+/** accumulator_k += weight_k · slice over `count` f32 (a multiple of 4), four rows `stride` bytes apart. */
+@inline function axpy4(slice: usize, count: i32, accumulator: usize, stride: usize, w0: f32, w1: f32, w2: f32, w3: f32): void {
+  const f0 = f32x4.splat(w0);
+  const f1 = f32x4.splat(w1);
+  const f2 = f32x4.splat(w2);
+  const f3 = f32x4.splat(w3);
+  const r1 = accumulator + stride;
+  const r2 = r1 + stride;
+  const r3 = r2 + stride;
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, codes)));
+    v128.store(r1 + offset, f32x4.add(v128.load(r1 + offset), f32x4.mul(f1, codes)));
+    v128.store(r2 + offset, f32x4.add(v128.load(r2 + offset), f32x4.mul(f2, codes)));
+    v128.store(r3 + offset, f32x4.add(v128.load(r3 + offset), f32x4.mul(f3, codes)));
+  }
+}
+
+@inline function axpy3(slice: usize, count: i32, accumulator: usize, stride: usize, w0: f32, w1: f32, w2: f32): void {
+  const f0 = f32x4.splat(w0);
+  const f1 = f32x4.splat(w1);
+  const f2 = f32x4.splat(w2);
+  const r1 = accumulator + stride;
+  const r2 = r1 + stride;
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, codes)));
+    v128.store(r1 + offset, f32x4.add(v128.load(r1 + offset), f32x4.mul(f1, codes)));
+    v128.store(r2 + offset, f32x4.add(v128.load(r2 + offset), f32x4.mul(f2, codes)));
+  }
+}
+
+@inline function axpy2(slice: usize, count: i32, accumulator: usize, stride: usize, w0: f32, w1: f32): void {
+  const f0 = f32x4.splat(w0);
+  const f1 = f32x4.splat(w1);
+  const r1 = accumulator + stride;
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, codes)));
+    v128.store(r1 + offset, f32x4.add(v128.load(r1 + offset), f32x4.mul(f1, codes)));
+  }
+}
+
+@inline function axpy1(slice: usize, count: i32, accumulator: usize, w0: f32): void {
+  const f0 = f32x4.splat(w0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, v128.load(slice + offset))));
   }
 }
 
@@ -178,7 +472,7 @@ let sliceOutlierPositions: usize = 0;
 /** Scratch bytes `attend` needs for `rows` query rows (query positions · query heads per KV head). */
 export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32): i32 {
   const paddedTokens = (tokenCount + 3) & ~3;
-  return (headDim + rows * 4 + rows * headDim + rows * paddedTokens) * 4 + 64;
+  return (6 * headDim + 24 + rows * 14 + 2 * rows * headDim + rows * paddedTokens) * 4 + 128;
 }
 
 /**
@@ -187,6 +481,7 @@ export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32): i32 {
  * max(0, p − window + 1) ≤ t ≤ p, p = firstPosition + i (window 0: no limit). maxProbabilities (0: not wanted)
  * is [queryCount, kvHeads, tokenCount]: per token, the largest probability over the query heads of each KV head,
  * 0 where masked. groupsPerToken is kvHeads (a group per KV head) or 1 (a group spans all KV heads).
+ * Rows (query position i, head j of the KV head's group) are r = i·G + j, handled in blocks of four.
  */
 export function attend(
   keyDescriptor: usize,
@@ -209,12 +504,22 @@ export function attend(
   const rows = queryCount * headsPerKv;
   const paddedTokens = (tokenCount + 3) & ~3;
   const buffer = (scratch + 15) & ~(<usize>15);
-  const querySums = buffer + (<usize>headDim << 2);
+  const products = buffer + (<usize>headDim << 2);
+  const querySums = products + 32;
   const firsts = querySums + (<usize>rows << 2);
   const lasts = firsts + (<usize>rows << 2);
   const biases = lasts + (<usize>rows << 2);
-  const accumulators = biases + (<usize>rows << 2);
-  const scores = accumulators + (<usize>(rows * headDim) << 2);
+  const rowQueries = biases + (<usize>rows << 2);
+  const weights = rowQueries + (<usize>rows << 2);
+  const queryScales = weights + (<usize>rows << 4);
+  const words = (queryScales + (<usize>rows << 2) + 15) & ~(<usize>15);
+  const queryWords = words + (<usize>headDim << 1);
+  // Value slices and accumulators carry 4 extra lanes: lane D holds (m + s/2)/s, so the accumulated weight p·s
+  // adds p·(m + s/2) there — the per-row bias — with no separate update per token.
+  const valueLength = headDim + 4;
+  const valueSlices = queryWords + (<usize>(rows * headDim) << 2);
+  const accumulators = valueSlices + (<usize>valueLength << 4);
+  const scores = accumulators + (<usize>(rows * valueLength) << 2);
   const rowBytes = <usize>headDim << 2;
   const keyOutliers = word(keyDescriptor, DESCRIPTOR_OUTLIERS);
   const keyPositionBytes = word(keyDescriptor, DESCRIPTOR_POSITION_BYTES);
@@ -235,35 +540,115 @@ export function attend(
     const elementOffset = groupsPerToken == 1 ? kvHead * headDim : 0;
     for (let row = 0; row < rows; row += 1) {
       const query = queries + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
+      store<i32>(rowQueries + (<usize>row << 2), <i32>query);
       let sum = f32x4.splat(0);
       for (let index = 0; index < headDim; index += 4) sum = f32x4.add(sum, v128.load(query + (<usize>index << 2)));
       store<f32>(querySums + (<usize>row << 2), horizontalSum(sum));
+      // 16-bit high and low parts for the integer products (see dotWords3).
+      let largest: f64 = 0;
+      for (let index = 0; index < headDim; index += 1) largest = max(largest, abs(<f64>load<f32>(query + (<usize>index << 2))));
+      const scale: f64 = largest > 0 ? largest / 16383.0 : 1.0;
+      store<f32>(queryScales + (<usize>row << 2), <f32>scale);
+      const rowWords = queryWords + (<usize>(row * headDim) << 2);
+      const inverse = 1.0 / <f64>(<f32>scale);
+      for (let index = 0; index < headDim; index += 1) {
+        const scaled = <f64>load<f32>(query + (<usize>index << 2)) * inverse;
+        const high = nearest(scaled);
+        store<i16>(rowWords + (<usize>index << 1), <i16>high);
+        store<i16>(rowWords + (<usize>(headDim + index) << 1), <i16>nearest((scaled - high) * 32768.0));
+      }
     }
     // Scores straight from the packed keys.
     for (let token = lowest; token < end; token += 1) {
-      loadSlice(keyDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer);
+      loadSlice(keyDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer, words);
       const bits = sliceBits;
       const minimum = sliceMinimum;
       const step = sliceStep;
       const offset = minimum + 0.5 * step;
-      for (let row = 0; row < rows; row += 1) {
-        if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
-        const query = queries + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
-        const product = dot(query, buffer, headDim);
-        let score: f32;
-        if (bits == 16) {
-          score = product;
-        } else {
-          score = step * product + offset * load<f32>(querySums + (<usize>row << 2));
+      for (let blockStart = 0; blockStart < rows; blockStart += 4) {
+        const blockRows = min(4, rows - blockStart);
+        const rowTable = rowQueries + (<usize>blockStart << 2);
+        // Every row of a block sees the token when the block's newest first and oldest last allow it.
+        const allVisible = token >= load<i32>(firsts + (<usize>(blockStart + blockRows - 1) << 2)) && token <= load<i32>(lasts + (<usize>blockStart << 2));
+        const wordTable = queryWords + (<usize>(blockStart * headDim) << 2);
+        const wordRow = <usize>headDim << 2;
+        if (bits != 16 && allVisible && blockRows >= 3) {
+          // Fast path (every decode step): four rows' scores as one vector, outlier corrections after.
+          const sums = blockRows == 4
+            ? dotWordsBlock(words, headDim, wordTable, wordRow, 4)
+            : dotWordsBlock(words, headDim, wordTable, wordRow, 3);
+          const blockOffset = <usize>blockStart << 2;
+          const vector = f32x4.mul(
+            f32x4.add(
+              f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
+              f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
+            ),
+            f32x4.splat(scoreScale),
+          );
+          const rowStride = <usize>paddedTokens << 2;
+          const target = scores + (<usize>(blockStart * paddedTokens + token) << 2);
+          store<f32>(target, f32x4.extract_lane(vector, 0));
+          store<f32>(target + rowStride, f32x4.extract_lane(vector, 1));
+          store<f32>(target + 2 * rowStride, f32x4.extract_lane(vector, 2));
+          if (blockRows == 4) store<f32>(target + 3 * rowStride, f32x4.extract_lane(vector, 3));
           for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
             const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
             if (<u32>position >= <u32>headDim) continue;
             const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-            const reconstructed = minimum + (load<f32>(buffer + (<usize>position << 2)) + 0.5) * step;
-            score += load<f32>(query + (<usize>position << 2)) * (exact - reconstructed);
+            const difference = (exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step)) * scoreScale;
+            for (let index = 0; index < blockRows; index += 1) {
+              const query = <usize>load<i32>(rowTable + (<usize>index << 2));
+              const address = target + rowStride * <usize>index;
+              store<f32>(address, load<f32>(address) + load<f32>(query + (<usize>position << 2)) * difference);
+            }
+          }
+          continue;
+        }
+        if (bits != 16) {
+          if (allVisible && blockRows == 4) {
+            dotWords4(words, headDim, wordTable, wordTable + wordRow, wordTable + 2 * wordRow, wordTable + 3 * wordRow, products);
+          } else if (allVisible && blockRows == 3) {
+            dotWords3(words, headDim, wordTable, wordTable + wordRow, wordTable + 2 * wordRow, products);
+          } else {
+            for (let index = 0; index < blockRows; index += 1) {
+              const row = blockStart + index;
+              if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+              store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index));
+            }
+          }
+        } else if (allVisible && blockRows == 4) {
+          dot4(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), load<i32>(rowTable, 12), products);
+        } else if (allVisible && blockRows == 3) {
+          dot3(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), products);
+        } else if (allVisible && blockRows == 2) {
+          dot2(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), products);
+        } else {
+          for (let index = 0; index < blockRows; index += 1) {
+            const row = blockStart + index;
+            if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+            store<f32>(products + (<usize>index << 2), dot(load<i32>(rowTable + (<usize>index << 2)), buffer, headDim));
           }
         }
-        store<f32>(scores + (<usize>(row * paddedTokens + token) << 2), score * scoreScale);
+        for (let index = 0; index < blockRows; index += 1) {
+          const row = blockStart + index;
+          if (!allVisible && (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2)))) continue;
+          const product = load<f32>(products + (<usize>index << 2));
+          let score: f32;
+          if (bits == 16) {
+            score = product;
+          } else {
+            score = step * product * load<f32>(queryScales + (<usize>row << 2)) + offset * load<f32>(querySums + (<usize>row << 2));
+            const query = <usize>load<i32>(rowTable + (<usize>index << 2));
+            for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
+              const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
+              if (<u32>position >= <u32>headDim) continue;
+              const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
+              const reconstructed = minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step;
+              score += load<f32>(query + (<usize>position << 2)) * (exact - reconstructed);
+            }
+          }
+          store<f32>(scores + (<usize>(row * paddedTokens + token) << 2), score * scoreScale);
+        }
       }
     }
     // Exact softmax per row over its visible tokens, max-subtracted; probabilities replace the scores.
@@ -271,8 +656,11 @@ export function attend(
       const first = load<i32>(firsts + (<usize>row << 2));
       const last = load<i32>(lasts + (<usize>row << 2));
       const base = scores + (<usize>(row * paddedTokens) << 2);
-      let maximum: f32 = -Infinity;
-      for (let token = first; token <= last; token += 1) maximum = max(maximum, load<f32>(base + (<usize>token << 2)));
+      let maxima = f32x4.splat(-Infinity);
+      let scan = first;
+      for (; scan + 4 <= last + 1; scan += 4) maxima = f32x4.max(maxima, v128.load(base + (<usize>scan << 2)));
+      let maximum = max(max(f32x4.extract_lane(maxima, 0), f32x4.extract_lane(maxima, 1)), max(f32x4.extract_lane(maxima, 2), f32x4.extract_lane(maxima, 3)));
+      for (; scan <= last; scan += 1) maximum = max(maximum, load<f32>(base + (<usize>scan << 2)));
       const shift = f32x4.splat(maximum);
       let total = f32x4.splat(0);
       let token = first;
@@ -313,40 +701,78 @@ export function attend(
         }
       }
     }
-    // Output straight from the packed values: Σ p·s·codes, plus Σ p·(m + s/2) per row, plus outliers.
-    memory.fill(biases, 0, <usize>(rows + rows * headDim) << 2);
-    for (let token = lowest; token < end; token += 1) {
-      loadSlice(valueDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer);
-      const bits = sliceBits;
-      const minimum = sliceMinimum;
-      const step = sliceStep;
-      const offset = minimum + 0.5 * step;
-      for (let row = 0; row < rows; row += 1) {
-        if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
-        const probability = load<f32>(scores + (<usize>(row * paddedTokens + token) << 2));
-        if (probability == 0) continue;
-        const accumulator = accumulators + rowBytes * <usize>row;
-        if (bits == 16) {
-          axpy(accumulator, probability, buffer, headDim);
-          continue;
+    // Output straight from the packed values: Σ p·s·codes, plus Σ p·(m + s/2) per row (lane D), plus outliers.
+    const valueBytes = <usize>valueLength << 2;
+    memory.fill(accumulators, 0, <usize>(rows * valueLength) << 2);
+    const weightStride = <usize>rows << 2;
+    const newestFirst = load<i32>(firsts + (<usize>(rows - 1) << 2));
+    const oldestLast = load<i32>(lasts);
+    for (let token = lowest; token < end; token += 4) {
+      const blockTokens = min(4, end - token);
+      for (let index = 0; index < blockTokens; index += 1) {
+        const slice = valueSlices + valueBytes * <usize>index;
+        loadSlice(valueDescriptor, (token + index) * groupsPerToken + headGroup, elementOffset, headDim, slice, 0);
+        const bits = sliceBits;
+        const minimum = sliceMinimum;
+        const step = sliceStep;
+        const factor: f32 = bits == 16 ? 1 : step;
+        v128.store(slice + (<usize>headDim << 2), f32x4.replace_lane(f32x4.splat(0), 0, bits == 16 ? 0 : (minimum + 0.5 * step) / step));
+        const tokenWeights = weights + weightStride * <usize>index;
+        const probabilities = scores + (<usize>(token + index) << 2);
+        const rowStride = <usize>paddedTokens << 2;
+        if (token + index >= newestFirst && token + index <= oldestLast) {
+          for (let row = 0; row < rows; row += 1) {
+            store<f32>(tokenWeights + (<usize>row << 2), load<f32>(probabilities + rowStride * <usize>row) * factor);
+          }
+        } else {
+          // Masked rows weigh 0 (their score slots hold stale data).
+          for (let row = 0; row < rows; row += 1) {
+            const visible = token + index >= load<i32>(firsts + (<usize>row << 2)) && token + index <= load<i32>(lasts + (<usize>row << 2));
+            store<f32>(tokenWeights + (<usize>row << 2), visible ? load<f32>(probabilities + rowStride * <usize>row) * factor : 0);
+          }
         }
-        axpy(accumulator, probability * step, buffer, headDim);
-        const bias = biases + (<usize>row << 2);
-        store<f32>(bias, load<f32>(bias) + probability * offset);
+        if (bits == 16) continue;
         for (let outlier = 0; outlier < valueOutliers; outlier += 1) {
           const position = (valuePositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
           if (<u32>position >= <u32>headDim) continue;
           const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-          const reconstructed = minimum + (load<f32>(buffer + (<usize>position << 2)) + 0.5) * step;
-          const address = accumulator + (<usize>position << 2);
-          store<f32>(address, load<f32>(address) + probability * (exact - reconstructed));
+          const difference = (exact - (minimum + (load<f32>(slice + (<usize>position << 2)) + 0.5) * step)) / step;
+          for (let row = 0; row < rows; row += 1) {
+            const address = accumulators + valueBytes * <usize>row + (<usize>position << 2);
+            store<f32>(address, load<f32>(address) + load<f32>(tokenWeights + (<usize>row << 2)) * difference);
+          }
+        }
+      }
+      if (blockTokens == 4) {
+        let blockStart = 0;
+        for (; blockStart + 4 <= rows; blockStart += 4) {
+          accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulators + valueBytes * <usize>blockStart, valueBytes, weights + (<usize>blockStart << 2), weightStride, 4);
+        }
+        const remaining = rows - blockStart;
+        const accumulator = accumulators + valueBytes * <usize>blockStart;
+        const blockWeights = weights + (<usize>blockStart << 2);
+        if (remaining == 3) accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulator, valueBytes, blockWeights, weightStride, 3);
+        else if (remaining == 2) accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulator, valueBytes, blockWeights, weightStride, 2);
+        else if (remaining == 1) accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulator, valueBytes, blockWeights, weightStride, 1);
+        continue;
+      }
+      for (let index = 0; index < blockTokens; index += 1) {
+        const slice = valueSlices + valueBytes * <usize>index;
+        const w = weights + weightStride * <usize>index;
+        let blockStart = 0;
+        for (; blockStart + 4 <= rows; blockStart += 4) {
+          const at = w + (<usize>blockStart << 2);
+          axpy4(slice, valueLength, accumulators + valueBytes * <usize>blockStart, valueBytes, load<f32>(at), load<f32>(at, 4), load<f32>(at, 8), load<f32>(at, 12));
+        }
+        for (; blockStart < rows; blockStart += 1) {
+          axpy1(slice, valueLength, accumulators + valueBytes * <usize>blockStart, load<f32>(w + (<usize>blockStart << 2)));
         }
       }
     }
     for (let row = 0; row < rows; row += 1) {
       const target = output + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
-      const accumulator = accumulators + rowBytes * <usize>row;
-      const bias = f32x4.splat(load<f32>(biases + (<usize>row << 2)));
+      const accumulator = accumulators + valueBytes * <usize>row;
+      const bias = f32x4.splat(load<f32>(accumulator + (<usize>headDim << 2)));
       for (let index = 0; index < headDim; index += 4) {
         const offset = <usize>index << 2;
         v128.store(target + offset, f32x4.add(v128.load(accumulator + offset), bias));

@@ -14,8 +14,8 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 0, 1, 16, 16, 0, 1, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 0, 1, 16, 16, 0, 1, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 1;
     target += 32;
   }
@@ -32,8 +32,8 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 0, 1, 16, 16, 0, 1, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 1, 2, 16, 16, 1, 2, 16, 16, 1, 2, 16, 16, 1, 2, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 2;
     target += 32;
   }
@@ -50,8 +50,8 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 0, 1, 16, 16, 1, 2, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 1, 2, 16, 16, 1, 2, 16, 16, 2, 3, 16, 16, 2, 3, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 3;
     target += 32;
   }
@@ -68,8 +68,8 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 1, 2, 16, 16, 1, 2, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 2, 3, 16, 16, 2, 3, 16, 16, 3, 4, 16, 16, 3, 4, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 4;
     target += 32;
   }
@@ -86,8 +86,8 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 1, 2, 16, 16, 1, 2, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 2, 3, 16, 16, 3, 4, 16, 16, 3, 4, 16, 16, 4, 5, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 5;
     target += 32;
   }
@@ -104,8 +104,8 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 1, 2, 16, 16, 2, 3, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 3, 4, 16, 16, 3, 4, 16, 16, 4, 5, 16, 16, 5, 6, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 6;
     target += 32;
   }
@@ -122,8 +122,8 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 0, 1, 16, 16, 1, 2, 16, 16, 2, 3, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 3, 4, 16, 16, 4, 5, 16, 16, 5, 6, 16, 16, 6, 7, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 7;
     target += 32;
   }
@@ -140,9 +140,105 @@
     const bytes = v128.load(source);
     const wordsLow = v128.and(i8x16.shuffle(bytes, zero, 0, 1, 16, 16, 1, 2, 16, 16, 2, 3, 16, 16, 3, 4, 16, 16), maskLow);
     const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, 4, 5, 16, 16, 5, 6, 16, 16, 6, 7, 16, 16, 7, 8, 16, 16), maskHigh);
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));
-    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));
+    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);
     source += 8;
     target += 32;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 1-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords1(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(1, 2, 4, 8, 16, 32, 64, 128);
+  const multiplier = i16x8(-32768, 16384, 8192, 4096, 2048, 1024, 512, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 15));
+    source += 1;
+    target += 16;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 2-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords2(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(3, 12, 48, 192, 3, 12, 48, 192);
+  const multiplier = i16x8(16384, 4096, 1024, 256, 16384, 4096, 1024, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 0, 1, 0, 1, 0, 1, 1, 2, 1, 2, 1, 2, 1, 2)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 14));
+    source += 2;
+    target += 16;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 3-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords3(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(7, 56, 448, 14, 112, 896, 28, 224);
+  const multiplier = i16x8(8192, 1024, 128, 4096, 512, 64, 2048, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 0, 1, 0, 1, 1, 2, 1, 2, 1, 2, 2, 3, 2, 3)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 13));
+    source += 3;
+    target += 16;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 4-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords4(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(15, 240, 15, 240, 15, 240, 15, 240);
+  const multiplier = i16x8(4096, 256, 4096, 256, 4096, 256, 4096, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 0, 1, 1, 2, 1, 2, 2, 3, 2, 3, 3, 4, 3, 4)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 12));
+    source += 4;
+    target += 16;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 5-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords5(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(31, 992, 124, 3968, 496, 62, 1984, 248);
+  const multiplier = i16x8(2048, 64, 512, 16, 128, 1024, 32, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 0, 1, 1, 2, 1, 2, 2, 3, 3, 4, 3, 4, 4, 5)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 11));
+    source += 5;
+    target += 16;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 6-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords6(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(63, 4032, 1008, 252, 63, 4032, 1008, 252);
+  const multiplier = i16x8(1024, 16, 64, 256, 1024, 16, 64, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 0, 1, 1, 2, 2, 3, 3, 4, 3, 4, 4, 5, 5, 6)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 10));
+    source += 6;
+    target += 16;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 7-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords7(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(127, 16256, 8128, 4064, 2032, 1016, 508, 254);
+  const multiplier = i16x8(512, 4, 8, 16, 32, 64, 128, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 9));
+    source += 7;
+    target += 16;
+  }
+}
+
+/** Unpacks `count` (a multiple of 8) 8-bit codes at `source` into u16 at `target`. Reads up to 15 bytes past the codes. */
+@inline export function unpackWords8(source: usize, count: i32, target: usize): void {
+  const mask = i16x8(255, 255, 255, 255, 255, 255, 255, 255);
+  const multiplier = i16x8(256, 256, 256, 256, 256, 256, 256, 256);
+  for (let index = 0; index < count; index += 8) {
+    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8)), mask);
+    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), 8));
+    source += 8;
+    target += 16;
   }
 }

@@ -42,10 +42,41 @@ for (let bits = 1; bits <= 8; bits += 1) {
     '    const bytes = v128.load(source);',
     `    const wordsLow = v128.and(i8x16.shuffle(bytes, zero, ${low.shuffle.join(', ')}), maskLow);`,
     `    const wordsHigh = v128.and(i8x16.shuffle(bytes, zero, ${high.shuffle.join(', ')}), maskHigh);`,
-    '    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsLow), scaleLow));',
-    '    v128.store(target, f32x4.mul(f32x4.convert_i32x4_u(wordsHigh), scaleHigh), 16);',
+    '    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsLow), scaleLow));',
+    '    v128.store(target, f32x4.mul(f32x4.convert_i32x4_s(wordsHigh), scaleHigh), 16);',
     `    source += ${bits};`,
     '    target += 32;',
+    '  }',
+    '}',
+    '',
+  );
+}
+
+// Integer variant for the score phase: 8 codes → 8 u16 lanes. Lane i takes the 16-bit word at its byte, masks
+// ((2^B − 1) << s), multiplies by 2^(16 − s − B) so the code fills the top B bits (no per-lane shift exists), then
+// shifts every lane right by 16 − B.
+for (let bits = 1; bits <= 8; bits += 1) {
+  const shuffle = [];
+  const mask = [];
+  const multiplier = [];
+  for (let lane = 0; lane < 8; lane += 1) {
+    const bit = bits * lane;
+    const byte = bit >> 3;
+    const shift = bit & 7;
+    shuffle.push(byte, byte + 1);
+    mask.push(((1 << bits) - 1) << shift);
+    multiplier.push(2 ** (16 - shift - bits));
+  }
+  lines.push(
+    `/** Unpacks \`count\` (a multiple of 8) ${bits}-bit codes at \`source\` into u16 at \`target\`. Reads up to 15 bytes past the codes. */`,
+    `@inline export function unpackWords${bits}(source: usize, count: i32, target: usize): void {`,
+    `  const mask = i16x8(${mask.map((value) => (value > 32767 ? value - 65536 : value)).join(', ')});`,
+    `  const multiplier = i16x8(${multiplier.map((value) => (value > 32767 ? value - 65536 : value)).join(', ')});`,
+    '  for (let index = 0; index < count; index += 8) {',
+    `    const words = v128.and(i8x16.swizzle(v128.load(source), i8x16(${shuffle.join(', ')})), mask);`,
+    `    v128.store(target, i16x8.shr_u(i16x8.mul(words, multiplier), ${16 - bits}));`,
+    `    source += ${bits};`,
+    '    target += 16;',
     '  }',
     '}',
     '',

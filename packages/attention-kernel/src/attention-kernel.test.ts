@@ -2,6 +2,7 @@ import { AttentionWorkspace, KvCache, referenceAttentionMulti, type KvCacheConfi
 import { describe, expect, it } from 'vitest';
 import { JsAttention } from './js-attention.js';
 import { normalValues, randomCompactCache, uniformGenerator } from './random-cache.test-utils.js';
+import { queryBlockSize } from './validate-attention.js';
 import { WasmAttention } from './wasm-attention.js';
 import { simdSupported } from './webassembly-runtime.js';
 
@@ -98,6 +99,16 @@ describe.runIf(simdSupported())('WASM SIMD kernel vs referenceAttention over ran
       });
     }
   }
+
+  it('a whole-prompt prefill spanning several query blocks (bounded scratch) matches too', () => {
+    const shape = SHAPES[0] as Shape;
+    expect(queryBlockSize(3, 300, 64)).toBeLessThan(300);
+    const testCase: Case = { shape, config: { layers: 1, kvHeads: 3, headDim: 64, outlierFraction: 0.02, recentWindow: 16 }, tokenCount: 300, queryCount: 300 };
+    const errors = runCase(kernel, js, testCase, 4242);
+    expect(errors.wasm).toBeLessThan(5e-6);
+    expect(errors.js).toBeLessThan(1e-7);
+    expect(errors.probabilities).toBeLessThan(5e-6);
+  });
 
   it('reads caches that grew the kernel memory after they were made (views re-derived, nothing copied)', () => {
     const fresh = WasmAttention.createSync();

@@ -57,8 +57,8 @@ export function firstVisibleToken(position: number, window: number | undefined):
   return window === undefined || !Number.isFinite(window) ? 0 : Math.max(0, Math.floor(position - window + 1));
 }
 
-/** Scores held at once (rows × tokens): bounds the transient memory of prefill to a few MB, whatever the length. */
-const SCORE_BUDGET = 1 << 20;
+/** Scores held at once (rows × tokens, 1 MB of f32, about one L2): bounds prefill scratch whatever the length. */
+const SCORE_BUDGET = 1 << 18;
 
 /** Query positions per kernel call so that their score rows stay within the budget (at least one). */
 export function queryBlockSize(headsPerKv: number, tokenCount: number, headDim: number): number {

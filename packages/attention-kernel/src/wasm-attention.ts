@@ -50,7 +50,7 @@ function requireApi(): WebAssemblyApi {
  * The WebAssembly SIMD kernel with its memory. Caches made by `createCache` keep their pools in that memory (an
  * arena), so `attend` reads the packed cache in place: nothing is copied per step except the queries in and the
  * outputs and probabilities out. Transient fp32 data (scores of one block of query rows, one group slice,
- * accumulators) stays bounded by one layer. Head dims not a multiple of 8 run the JS path.
+ * accumulators) stays bounded by one layer. Head dims not a multiple of 8, or above 512, run the JS path.
  */
 export class WasmAttention {
   readonly kind = 'wasm-simd' as const;
@@ -77,10 +77,10 @@ export class WasmAttention {
     return new WasmAttention(memory, new api.Instance(module, { env: { memory } }));
   }
 
-  /** Synchronous variant for Node and workers. */
-  static createSync(): WasmAttention {
+  /** Synchronous variant for Node and workers; `moduleBytes` replaces the embedded build (experiments). */
+  static createSync(moduleBytes: Uint8Array = decodeBase64(KERNEL_WASM_BASE64)): WasmAttention {
     const api = requireApi();
-    const module = new api.Module(decodeBase64(KERNEL_WASM_BASE64));
+    const module = new api.Module(moduleBytes);
     const memory = new api.Memory({ initial: 16 });
     return new WasmAttention(memory, new api.Instance(module, { env: { memory } }));
   }
@@ -112,7 +112,8 @@ export class WasmAttention {
     if (cache.arena !== this.arena) {
       throw new QaqError('cache-not-in-kernel-memory', 'the cache was not made by this kernel (createCache)', { details: { layer } });
     }
-    if (cache.headDim % 8 !== 0) {
+    // The SIMD loops step 8 elements; the integer score sums stay exact up to D = 512 (see assembly/kernel.ts).
+    if (cache.headDim % 8 !== 0 || cache.headDim > 512) {
       this.fallback.attendMulti(cache, layer, queries, queryCount, options, output, maxProbabilities);
       return;
     }

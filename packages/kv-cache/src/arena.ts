@@ -25,11 +25,14 @@ export interface GrowableMemory {
 
 const PAGE_BYTES = 65536;
 const ALIGNMENT = 16;
+/** Bytes kept readable past the last block: SIMD kernels load 16 bytes at a time and may read past a group. */
+const GUARD_BYTES = 64;
 
 /**
  * A ByteArena over a WebAssembly.Memory: a bump pointer plus exact-size free lists (pools grow by doubling, so
  * freed sizes recur and are reused). Memory grows by doubling. Blocks are never coalesced: the worst case holds
- * about twice the live bytes (see the attention-kernel README).
+ * about twice the live bytes (see the attention-kernel README). The memory always extends GUARD_BYTES past the
+ * last block.
  */
 export class MemoryArena implements ByteArena {
   readonly memory: GrowableMemory;
@@ -75,7 +78,7 @@ export class MemoryArena implements ByteArena {
       return free.pop() as number;
     }
     const offset = this.top;
-    this.ensure(offset + size);
+    this.ensure(offset + size + GUARD_BYTES);
     this.top = offset + size;
     return offset;
   }

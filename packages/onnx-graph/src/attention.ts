@@ -62,7 +62,6 @@ export const defaultAttention: AttentionEmitter = (context) => {
   const values = g.op('Concat', [context.pastValue, context.value], { axis: attribute.int(1) });
   const pastLength = g.op('Shape', [context.pastKey], { start: attribute.int(1), end: attribute.int(2) });
   const totalLength = g.op('Shape', [keys], { start: attribute.int(1), end: attribute.int(2) });
-  const sequenceLength = g.op('Shape', [context.query], { start: attribute.int(1), end: attribute.int(2) });
   // q: [1, S, kvH, G, D] → [1, kvH, G, S, D] → [1, kvH, G·S, D]
   const query = g.op('Reshape', [
     g.op('Transpose', [g.op('Reshape', [context.query, g.int64([1, -1, keyValueHeadCount, group, headDim])])], {
@@ -72,18 +71,12 @@ export const defaultAttention: AttentionEmitter = (context) => {
   ]);
   const keysTransposed = g.op('Transpose', [keys], { perm: attribute.ints([0, 2, 3, 1]) }); // [1, kvH, D, T]
   const valuesByHead = g.op('Transpose', [values], { perm: attribute.ints([0, 2, 1, 3]) }); // [1, kvH, T, D]
-  const scores = g.op('Mul', [g.op('MatMul', [query, keysTransposed]), g.float32([attentionScale])]);
-  const scoresByQuery = g.op('Reshape', [
-    scores,
-    g.op('Concat', [g.int64([1, keyValueHeadCount, group]), sequenceLength, g.int64([-1])], { axis: attribute.int(0) }),
-  ]); // [1, kvH, G, S, T]
+  const scores = g.op('Mul', [g.op('MatMul', [query, keysTransposed]), g.float32([attentionScale])]); // [1, kvH, G·S, T]
+  // The [S, T] mask repeated for the G query heads of a KV head: [G, S, T] → [G·S, T].
   const mask = visibilityMask(context, pastLength, totalLength);
-  const masked = g.op('Where', [mask, scoresByQuery, g.float32([MASKED_SCORE])]);
-  const probabilities = g.op('Softmax', [masked], { axis: attribute.int(-1) });
-  const flat = g.op('Reshape', [
-    probabilities,
-    g.op('Concat', [g.int64([1, keyValueHeadCount, -1]), totalLength], { axis: attribute.int(0) }),
-  ]);
+  const groupMask = group === 1 ? mask : g.op('Flatten', [g.op('Expand', [mask, g.int64([group, 1, 1])])], { axis: attribute.int(2) });
+  const masked = g.op('Where', [groupMask, scores, g.float32([MASKED_SCORE])]);
+  const flat = g.op('Softmax', [masked], { axis: attribute.int(-1) });
   const output = g.op('MatMul', [flat, valuesByHead]); // [1, kvH, G·S, D]
   const byToken = g.op('Transpose', [g.op('Reshape', [output, g.int64([1, keyValueHeadCount, group, -1, headDim])])], {
     perm: attribute.ints([0, 3, 1, 2, 4]),

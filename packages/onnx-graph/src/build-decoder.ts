@@ -46,9 +46,12 @@ export function buildDecoderModel(file: GgufFile, bytes: Uint8Array, options: Bu
     return { key: graph.input(`past_key.${layer}`, 'float32', shape), value: graph.input(`past_value.${layer}`, 'float32', shape) };
   });
   for (let layer = 0; layer < config.layerCount; layer++) {
-    const operands = graph.attentionOperands(layer, hidden);
-    graph.output(operands.key, `key.${layer}`, [1, 'sequence', keyValueHeadCount, headDim]);
-    graph.output(operands.value, `value.${layer}`, [1, 'sequence', keyValueHeadCount, headDim]);
+    const { query, key, value } = graph.attentionOperands(layer, hidden);
+    const operands = {
+      query,
+      key: graph.output(key, `key.${layer}`, [1, 'sequence', keyValueHeadCount, headDim]),
+      value: graph.output(value, `value.${layer}`, [1, 'sequence', keyValueHeadCount, headDim]),
+    };
     const attended = graph.g.scope(`layers.${layer}/attention`, () =>
       attention({
         builder: graph.g,

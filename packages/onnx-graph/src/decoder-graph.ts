@@ -78,10 +78,12 @@ export class DecoderGraph {
     return this.g.input(name, elementType, shape);
   }
 
-  output(value: string, name: string, shape: readonly Dimension[]): void {
+  /** Declares a float32 graph output; returns its name, which replaces `value` from then on. */
+  output(value: string, name: string, shape: readonly Dimension[]): string {
     this.outputs.push({ name, elementType: 'float32', shape });
-    this.g.alias(value, name);
+    this.g.rename(value, name);
     this.g.output(name, 'float32', shape);
+    return name;
   }
 
   /** position_ids [1, S] int64, declared on first use. */

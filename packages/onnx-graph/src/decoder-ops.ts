@@ -42,13 +42,15 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
   });
   const correction = initializers.correction();
   if (correction !== null) {
-    // Σ_b correction[n, b] · Σ_{k∈b} x_k: block sums of x times the [blocks, N] residuals.
+    // Σ_b correction[n, b] · Σ_{k∈b} x_k: block sums of x (a MatMul with a 0/1 [K, blocks] matrix) times the
+    // [blocks, N] residuals.
     const blocksPerRow = weight.columns / weight.blockSize;
-    const blockSums = g.op(
-      'ReduceSum',
-      [g.op('Reshape', [input, g.int64([0, 0, blocksPerRow, weight.blockSize])]), g.int64([-1])],
-      { keepdims: attribute.int(0) },
-    );
+    const indicator = g.initializerOnce(`block_sums.${weight.columns}x${weight.blockSize}`, 'float32', [weight.columns, blocksPerRow], () => {
+      const ones = new Float32Array(weight.columns * blocksPerRow);
+      for (let column = 0; column < weight.columns; column++) ones[column * blocksPerRow + Math.floor(column / weight.blockSize)] = 1;
+      return ones;
+    });
+    const blockSums = g.op('MatMul', [input, indicator]);
     const residuals = g.op('Transpose', [correction], { perm: attribute.ints([1, 0]) });
     output = g.op('Add', [output, g.op('MatMul', [blockSums, residuals])]);
   }
@@ -134,7 +136,8 @@ export function inverseFrequencies(theta: number, headDim: number, scaleFactor: 
 export interface RotaryTables {
   /** [1, S, 1, headDim], broadcast over heads. */
   readonly cos: string;
-  readonly sin: string;
+  /** sin with the first half negated: rotate_half(x)·sin = swapHalves(x)·signedSin. */
+  readonly signedSin: string;
 }
 
 /** cos/sin of position · inverse frequency, duplicated over both halves (HF rotate_half layout). */
@@ -143,14 +146,18 @@ export function rotaryTables(g: GraphBuilder, positionIds: string, inverse: Floa
   const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: attribute.int(1) }), g.int64([-1])]);
   const angles = g.op('Mul', [positions, frequencies]);
   const both = g.op('Unsqueeze', [g.op('Concat', [angles, angles], { axis: attribute.int(-1) }), g.int64([2])]);
-  return { cos: g.op('Cos', [both]), sin: g.op('Sin', [both]) };
+  const sin = g.op('Sin', [angles]);
+  const signedSin = g.op('Unsqueeze', [g.op('Concat', [g.op('Neg', [sin]), sin], { axis: attribute.int(-1) }), g.int64([2])]);
+  return { cos: g.op('Cos', [both]), signedSin };
 }
 
-/** x·cos + rotate_half(x)·sin with rotate_half(x) = [−x₂, x₁]; x is [1, S, heads, headDim]. */
+/**
+ * HF apply_rotary_pos_emb: x·cos + rotate_half(x)·sin with rotate_half(x) = [−x₂, x₁]; x is [1, S, heads, headDim].
+ * Written as x·cos + [x₂, x₁]·[−sin, sin] (negation is exact, so the products are the same fp32 values).
+ */
 export function applyRotary(g: GraphBuilder, input: string, tables: RotaryTables, headDim: number): string {
   const half = headDim / 2;
-  const first = g.op('Slice', [input, g.int64([0]), g.int64([half]), g.int64([-1])]);
-  const second = g.op('Slice', [input, g.int64([half]), g.int64([headDim]), g.int64([-1])]);
-  const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: attribute.int(-1) });
-  return g.op('Add', [g.op('Mul', [input, tables.cos]), g.op('Mul', [rotated, tables.sin])]);
+  const [first, second] = g.node('Split', [input, g.int64([half, half])], { axis: attribute.int(-1) }, { outputCount: 2 });
+  const swapped = g.op('Concat', [second!, first!], { axis: attribute.int(-1) });
+  return g.op('Add', [g.op('Mul', [input, tables.cos]), g.op('Mul', [swapped, tables.signedSin])]);
 }

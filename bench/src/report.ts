@@ -1,0 +1,42 @@
+import type { Measurement } from './run-measurement.js';
+import type { EngineName } from './bench-engine.js';
+
+export interface EngineResult extends Measurement {
+  readonly engine: EngineName;
+  readonly model: string;
+  readonly contextTokens: number;
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  readonly loadSeconds: number;
+  readonly peakResidentMegabytes: number;
+}
+
+const fixed = (value: number, digits: number): string => value.toFixed(digits);
+
+/** How many leading greedy tokens two engines agree on (fp32 vs f16 caches may part ways eventually). */
+export function agreedPrefix(first: readonly number[], second: readonly number[]): number {
+  let count = 0;
+  while (count < first.length && count < second.length && first[count] === second[count]) count++;
+  return count;
+}
+
+/** One row per engine × model × context, and per model × context our decode speed as a fraction of llama.cpp's. */
+export function markdownTable(results: readonly EngineResult[]): string {
+  const lines = [
+    '| model | context | engine | prefill tok/s | decode tok/s | decode ms/step (median) | peak RSS MB | decode vs llama.cpp | same greedy tokens |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const result of results) {
+    const reference = results.find(
+      (other) => other.engine === 'llama.cpp' && other.model === result.model && other.contextTokens === result.contextTokens,
+    );
+    const ratio = reference === undefined ? '' : `${fixed(result.decodeTokensPerSecond / reference.decodeTokensPerSecond, 2)}×`;
+    const agreement =
+      reference === undefined || reference === result ? '' : `${agreedPrefix(result.decodedTokens, reference.decodedTokens)}/${result.decodeSteps}`;
+    lines.push(
+      `| ${result.model} | ${result.prefillTokens + 1} | ${result.engine} | ${fixed(result.prefillTokensPerSecond, 1)} | ` +
+        `${fixed(result.decodeTokensPerSecond, 1)} | ${fixed(result.decodeMedianMilliseconds, 1)} | ` +
+        `${fixed(result.peakResidentMegabytes, 0)} | ${ratio} | ${agreement} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,217 @@
+/**
+ * One decode step (one query token) of one layer: the WASM SIMD kernel over the packed cache vs onnxruntime-node's
+ * fp32 MatMul → Softmax → MatMul, in the same run. Each measurement cycles through the model's layers (a real
+ * decode step reads every layer's cache once), so the caches are not cache-resident unless the whole model's cache
+ * fits the CPU's caches. The fp32 rotation is capped at 512 MB (16× this CPU's L3).
+ *
+ * Usage: node --conditions=source --import tsx packages/attention-kernel/bench/decode-step.ts
+ *          [--lengths 1024,4096,8192,16384] [--shapes smollm2,gemma] [--mixes 2,3,4,qaq] [--js] [--reps 200]
+ */
+import { cpus, loadavg } from 'node:os';
+import { attribute, GraphBuilder } from '@qaq/onnx-graph';
+import type { KvCache } from '@qaq/kv-cache';
+import * as ort from 'onnxruntime-node';
+import { JsAttention } from '../src/js-attention.js';
+import { WasmAttention } from '../src/wasm-attention.js';
+
+interface Shape {
+  readonly name: string;
+  readonly layers: number;
+  readonly queryHeads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+}
+
+interface Mix {
+  readonly name: string;
+  /** [bits, probability] per kind; one draw per token. */
+  readonly keys: readonly (readonly [number, number])[];
+  readonly values: readonly (readonly [number, number])[];
+  readonly recentWindow: number;
+}
+
+const SHAPES: Record<string, Shape> = {
+  smollm2: { name: 'SmolLM2-135M 9q/3kv/64', layers: 30, queryHeads: 9, kvHeads: 3, headDim: 64 },
+  gemma: { name: 'Gemma-3-270M 4q/1kv/256', layers: 18, queryHeads: 4, kvHeads: 1, headDim: 256 },
+};
+
+const MIXES: Record<string, Mix> = {
+  '2': { name: 'all 2-bit', keys: [[2, 1]], values: [[2, 1]], recentWindow: 0 },
+  '3': { name: 'all 3-bit', keys: [[3, 1]], values: [[3, 1]], recentWindow: 0 },
+  '4': { name: 'all 4-bit', keys: [[4, 1]], values: [[4, 1]], recentWindow: 0 },
+  '8': { name: 'all 8-bit', keys: [[8, 1]], values: [[8, 1]], recentWindow: 0 },
+  qaq: {
+    // K 8/4/3/2 bits = 10/40/40/10 %, V 4/3/2 = 20/30/50 %, newest 64 tokens fp16 (drawn per token).
+    name: 'QAQ-like mix',
+    keys: [[8, 0.1], [4, 0.4], [3, 0.4], [2, 0.1]],
+    values: [[4, 0.2], [3, 0.3], [2, 0.5]],
+    recentWindow: 64,
+  },
+};
+
+function argument(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+
+const lengths = argument('lengths', '1024,4096,8192,16384').split(',').map(Number);
+const shapeNames = argument('shapes', 'smollm2,gemma').split(',');
+const mixNames = argument('mixes', '2,3,4,qaq').split(',');
+const repetitions = Number(argument('reps', '200'));
+const withJs = process.argv.includes('--js');
+
+function uniformGenerator(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state + 0.5) / 2 ** 32;
+  };
+}
+
+function normals(count: number, uniform: () => number): Float32Array {
+  const out = new Float32Array(count);
+  for (let index = 0; index < count; index += 1) out[index] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  return out;
+}
+
+function draw(table: readonly (readonly [number, number])[], uniform: () => number): number {
+  let target = uniform();
+  for (const [bits, probability] of table) {
+    target -= probability;
+    if (target <= 0) return bits;
+  }
+  return (table[table.length - 1] as readonly [number, number])[0];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+/** Fills every layer with `tokens` tokens (per-token bits drawn from the mix, 1% outliers). */
+function buildCache(kernel: WasmAttention, shape: Shape, mix: Mix, tokens: number): KvCache {
+  const cache = kernel.createCache({
+    layers: shape.layers,
+    kvHeads: shape.kvHeads,
+    headDim: shape.headDim,
+    outlierFraction: 0.01,
+    recentWindow: mix.recentWindow,
+    initialCapacityTokens: tokens,
+  });
+  const uniform = uniformGenerator(17);
+  const tokenLength = shape.kvHeads * shape.headDim;
+  const poolTokens = 256;
+  const keys = normals(poolTokens * tokenLength, uniform);
+  const values = normals(poolTokens * tokenLength, uniform);
+  const chunk = mix.keys.length === 1 && mix.values.length === 1 ? 64 : 1;
+  for (let layer = 0; layer < shape.layers; layer += 1) {
+    for (let token = 0; token < tokens; token += chunk) {
+      const start = ((token * 7 + layer * 13) % (poolTokens - chunk)) * tokenLength;
+      const count = Math.min(chunk, tokens - token);
+      cache.append(layer, keys.subarray(start, start + count * tokenLength), values.subarray(start, start + count * tokenLength),
+        count, draw(mix.keys, uniform), draw(mix.values, uniform));
+    }
+  }
+  return cache;
+}
+
+/** fp32 attention graph: Q [kvHeads, G, D] · Kᵀ [kvHeads, D, T] → ·c → Softmax → · V [kvHeads, T, D]. */
+async function ortSession(shape: Shape, threads: number): Promise<ort.InferenceSession> {
+  const graph = new GraphBuilder('attention');
+  const group = shape.queryHeads / shape.kvHeads;
+  const query = graph.input('q', 'float32', [shape.kvHeads, group, shape.headDim]);
+  const keysTransposed = graph.input('kt', 'float32', [shape.kvHeads, shape.headDim, 'T']);
+  const values = graph.input('v', 'float32', [shape.kvHeads, 'T', shape.headDim]);
+  const scores = graph.op('Mul', [graph.op('MatMul', [query, keysTransposed]), graph.float32([1 / Math.sqrt(shape.headDim)])]);
+  const probabilities = graph.op('Softmax', [scores], { axis: attribute.int(-1) });
+  graph.alias(graph.op('MatMul', [probabilities, values]), 'out');
+  graph.output('out', 'float32', [shape.kvHeads, group, shape.headDim]);
+  const model = graph.toModel({ opsetImports: [{ domain: '', version: 17 }] });
+  return ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+}
+
+async function timeOrt(session: ort.InferenceSession, shape: Shape, tokens: number): Promise<{ microseconds: number; bytes: number }> {
+  const layerBytes = 2 * tokens * shape.kvHeads * shape.headDim * 4;
+  const rotation = Math.max(2, Math.min(shape.layers, Math.floor((512 << 20) / layerBytes)));
+  const uniform = uniformGenerator(5);
+  const group = shape.queryHeads / shape.kvHeads;
+  const feeds = Array.from({ length: rotation }, () => ({
+    q: new ort.Tensor('float32', normals(shape.queryHeads * shape.headDim, uniform), [shape.kvHeads, group, shape.headDim]),
+    kt: new ort.Tensor('float32', normals(tokens * shape.kvHeads * shape.headDim, uniform), [shape.kvHeads, shape.headDim, tokens]),
+    v: new ort.Tensor('float32', normals(tokens * shape.kvHeads * shape.headDim, uniform), [shape.kvHeads, tokens, shape.headDim]),
+  }));
+  for (let index = 0; index < rotation; index += 1) await session.run(feeds[index] as ort.InferenceSession.FeedsType);
+  const times: number[] = [];
+  for (let index = 0; index < repetitions; index += 1) {
+    const start = performance.now();
+    await session.run(feeds[index % rotation] as ort.InferenceSession.FeedsType);
+    times.push(performance.now() - start);
+  }
+  return { microseconds: median(times) * 1000, bytes: layerBytes };
+}
+
+function timeKernel(run: (layer: number) => void, layers: number, reps: number): number {
+  for (let layer = 0; layer < layers; layer += 1) run(layer);
+  const times: number[] = [];
+  for (let index = 0; index < reps; index += 1) {
+    const start = performance.now();
+    run(index % layers);
+    times.push(performance.now() - start);
+  }
+  return median(times) * 1000;
+}
+
+console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; node ${process.version}; onnxruntime-node ${ort.env.versions.common}`);
+console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(
+  '| shape | mix | T | bits/elem | kernel µs | kernel GB/s | ORT fp32 µs (2 thr / 1 thr) | ORT GB/s (best) | speed-up vs best ORT | load 1 min |' +
+    (withJs ? ' JS µs |' : ''),
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |' + (withJs ? ' --- |' : ''));
+const maxLength = Math.max(...lengths);
+const descending = [...lengths].sort((a, b) => b - a);
+for (const shapeName of shapeNames) {
+  const shape = SHAPES[shapeName];
+  if (shape === undefined) throw new Error(`unknown shape ${shapeName}`);
+  const ortTimes = new Map<number, { two: number; one: number; bytes: number }>();
+  const twoThreads = await ortSession(shape, 2);
+  const oneThread = await ortSession(shape, 1);
+  for (const tokens of lengths) {
+    const two = await timeOrt(twoThreads, shape, tokens);
+    const one = await timeOrt(oneThread, shape, tokens);
+    ortTimes.set(tokens, { two: two.microseconds, one: one.microseconds, bytes: two.bytes });
+  }
+  await twoThreads.release();
+  await oneThread.release();
+  for (const mixName of mixNames) {
+    const mix = MIXES[mixName];
+    if (mix === undefined) throw new Error(`unknown mix ${mixName}`);
+    const kernel = WasmAttention.createSync();
+    const cache = buildCache(kernel, shape, mix, maxLength);
+    const queries = normals(shape.queryHeads * shape.headDim, uniformGenerator(3));
+    const output = new Float32Array(shape.queryHeads * shape.headDim);
+    const probabilities = new Float32Array(shape.kvHeads * maxLength);
+    const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim) };
+    const js = new JsAttention();
+    for (const tokens of descending) {
+      const current = cache.tokenCount(0);
+      if (current > tokens) for (let layer = 0; layer < shape.layers; layer += 1) cache.evictOldest(layer, current - tokens);
+      const accounting = cache.accounting();
+      const layerBytes = (accounting.bitsPerElement * accounting.liveElements) / 8 / shape.layers;
+      const microseconds = timeKernel((layer) => kernel.attend(cache, layer, queries, options, output, probabilities), shape.layers, repetitions);
+      const jsMicroseconds = withJs
+        ? timeKernel((layer) => js.attendMulti(cache, layer, queries, 1, options, output, probabilities), shape.layers, 9)
+        : 0;
+      const reference = ortTimes.get(tokens) as { two: number; one: number; bytes: number };
+      const best = Math.min(reference.two, reference.one);
+      console.log(
+        `| ${shape.name} | ${mix.name} | ${tokens} | ${accounting.bitsPerElement.toFixed(2)} | ${microseconds.toFixed(0)} | ` +
+          `${(layerBytes / microseconds / 1000).toFixed(2)} | ${reference.two.toFixed(0)} / ${reference.one.toFixed(0)} | ` +
+          `${(reference.bytes / best / 1000).toFixed(1)} | ${(best / microseconds).toFixed(2)}× | ${(loadavg()[0] ?? 0).toFixed(1)} |` +
+          (withJs ? ` ${jsMicroseconds.toFixed(0)} |` : ''),
+      );
+    }
+    cache.dispose();
+  }
+  console.log(`load average after ${shape.name}: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+}
