@@ -38,9 +38,16 @@ interface Case {
   readonly slidingWindow?: number;
 }
 
-function runCase(kernel: WasmAttention, js: JsAttention, testCase: Case, seed: number): { wasm: number; js: number; probabilities: number } {
+function runCase(
+  kernel: WasmAttention,
+  js: JsAttention,
+  testCase: Case,
+  seed: number,
+  widths?: readonly number[],
+): { wasm: number; js: number; probabilities: number; slotIndexBytes: number } {
   const { shape, tokenCount, queryCount } = testCase;
-  const cache = randomCompactCache((config) => kernel.createCache(config), testCase.config, tokenCount, seed);
+  const cache = randomCompactCache((config) => kernel.createCache(config), testCase.config, tokenCount, seed, widths);
+  const slotIndexBytes = cache.store('keys', 0).arenaOffsets.slotIndexBytes;
   const uniform = uniformGenerator(seed ^ 0x5bd1e995);
   const queries = normalValues(queryCount * shape.queryHeads * shape.headDim, uniform, 1);
   const options = {
@@ -73,7 +80,12 @@ function runCase(kernel: WasmAttention, js: JsAttention, testCase: Case, seed: n
     }
   }
   cache.dispose();
-  return { wasm: wasm.difference / Math.max(1, wasm.scale), js: jsDifference.difference / Math.max(1, jsDifference.scale), probabilities };
+  return {
+    wasm: wasm.difference / Math.max(1, wasm.scale),
+    js: jsDifference.difference / Math.max(1, jsDifference.scale),
+    probabilities,
+    slotIndexBytes,
+  };
 }
 
 describe.runIf(simdSupported())('WASM SIMD kernel vs referenceAttention over random compact caches', () => {
@@ -107,6 +119,15 @@ describe.runIf(simdSupported())('WASM SIMD kernel vs referenceAttention over ran
     const errors = runCase(kernel, js, testCase, 4242);
     expect(errors.wasm).toBeLessThan(5e-6);
     expect(errors.js).toBeLessThan(1e-7);
+    expect(errors.probabilities).toBeLessThan(5e-6);
+  });
+
+  it('reads 32-bit slot indices (a pool past 65,536 slots)', () => {
+    const shape: Shape = { name: 'wide', queryHeads: 6, kvHeads: 3, headDim: 8 };
+    const testCase: Case = { shape, config: { layers: 1, kvHeads: 3, headDim: 8, initialCapacityTokens: 1024 }, tokenCount: 23_000, queryCount: 1 };
+    const errors = runCase(kernel, js, testCase, 7, [4]);
+    expect(errors.slotIndexBytes).toBe(4);
+    expect(errors.wasm).toBeLessThan(5e-6);
     expect(errors.probabilities).toBeLessThan(5e-6);
   });
 
