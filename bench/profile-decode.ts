@@ -45,7 +45,7 @@ const session = await ort.InferenceSession.create(modelBytes, {
   enableCpuMemArena: values.arena === 'true',
   enableProfiling: values.profile,
   profileFilePrefix: '/tmp/qaq-profile',
-  extra: { session: extra },
+  extra,
 });
 const { layerCount, keyValueHeadCount: heads, headDim, vocabSize } = config;
 const contextTokens = Number(values.context);

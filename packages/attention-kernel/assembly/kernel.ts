@@ -266,57 +266,6 @@ let sliceOutlierPositions: usize = 0;
   return horizontalSumInt(high) + horizontalSumInt(low) * (<f32>1.0 / 32768.0);
 }
 
-@inline function dotWords3(codes: usize, count: i32, r0: usize, r1: usize, r2: usize, products: usize): void {
-  const lowOffset = <usize>count << 1;
-  let h0 = i32x4.splat(0);
-  let l0 = i32x4.splat(0);
-  let h1 = i32x4.splat(0);
-  let l1 = i32x4.splat(0);
-  let h2 = i32x4.splat(0);
-  let l2 = i32x4.splat(0);
-  for (let index = 0; index < count; index += 8) {
-    const offset = <usize>index << 1;
-    const c = v128.load(codes + offset);
-    h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.load(r0 + offset), c));
-    l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(r0 + lowOffset + offset), c));
-    h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.load(r1 + offset), c));
-    l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
-    h2 = i32x4.add(h2, i32x4.dot_i16x8_s(v128.load(r2 + offset), c));
-    l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
-  }
-  store<f32>(products, finishWords(h0, l0));
-  store<f32>(products, finishWords(h1, l1), 4);
-  store<f32>(products, finishWords(h2, l2), 8);
-}
-
-@inline function dotWords4(codes: usize, count: i32, r0: usize, r1: usize, r2: usize, r3: usize, products: usize): void {
-  const lowOffset = <usize>count << 1;
-  let h0 = i32x4.splat(0);
-  let l0 = i32x4.splat(0);
-  let h1 = i32x4.splat(0);
-  let l1 = i32x4.splat(0);
-  let h2 = i32x4.splat(0);
-  let l2 = i32x4.splat(0);
-  let h3 = i32x4.splat(0);
-  let l3 = i32x4.splat(0);
-  for (let index = 0; index < count; index += 8) {
-    const offset = <usize>index << 1;
-    const c = v128.load(codes + offset);
-    h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.load(r0 + offset), c));
-    l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(r0 + lowOffset + offset), c));
-    h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.load(r1 + offset), c));
-    l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
-    h2 = i32x4.add(h2, i32x4.dot_i16x8_s(v128.load(r2 + offset), c));
-    l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
-    h3 = i32x4.add(h3, i32x4.dot_i16x8_s(v128.load(r3 + offset), c));
-    l3 = i32x4.add(l3, i32x4.dot_i16x8_s(v128.load(r3 + lowOffset + offset), c));
-  }
-  store<f32>(products, finishWords(h0, l0));
-  store<f32>(products, finishWords(h1, l1), 4);
-  store<f32>(products, finishWords(h2, l2), 8);
-  store<f32>(products, finishWords(h3, l3), 12);
-}
-
 @inline function dotWords(codes: usize, count: i32, row: usize): f32 {
   const lowOffset = <usize>count << 1;
   let high = i32x4.splat(0);
@@ -452,6 +401,18 @@ let sliceOutlierPositions: usize = 0;
   }
 }
 
+/** totals (f64) += accumulators (f32), then zeroes the accumulators; `lanes` a multiple of 4. */
+function flushAccumulators(accumulators: usize, totals: usize, lanes: i32): void {
+  for (let index = 0; index < lanes; index += 4) {
+    const source = accumulators + (<usize>index << 2);
+    const target = totals + (<usize>index << 3);
+    const values = v128.load(source);
+    v128.store(target, f64x2.add(v128.load(target), f64x2.promote_low_f32x4(values)));
+    v128.store(target, f64x2.add(v128.load(target, 16), f64x2.promote_low_f32x4(i32x4.shuffle(values, values, 2, 3, 0, 1))), 16);
+    v128.store(source, i32x4.splat(0));
+  }
+}
+
 /** e^x for x ≤ 0 lane-wise (Cephes expf polynomial on x − n·ln2, then scaled by 2^n); a few ulp. */
 @inline function exp4(x: v128): v128 {
   const clamped = f32x4.max(x, f32x4.splat(-87.0));
@@ -472,7 +433,7 @@ let sliceOutlierPositions: usize = 0;
 /** Scratch bytes `attend` needs for `rows` query rows (query positions · query heads per KV head). */
 export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32): i32 {
   const paddedTokens = (tokenCount + 3) & ~3;
-  return (6 * headDim + 24 + rows * 14 + 2 * rows * headDim + rows * paddedTokens) * 4 + 128;
+  return (6 * headDim + 24 + rows * 22 + 4 * rows * headDim + rows * paddedTokens) * 4 + 128;
 }
 
 /**
@@ -508,8 +469,7 @@ export function attend(
   const querySums = products + 32;
   const firsts = querySums + (<usize>rows << 2);
   const lasts = firsts + (<usize>rows << 2);
-  const biases = lasts + (<usize>rows << 2);
-  const rowQueries = biases + (<usize>rows << 2);
+  const rowQueries = lasts + (<usize>rows << 2);
   const weights = rowQueries + (<usize>rows << 2);
   const queryScales = weights + (<usize>rows << 4);
   const words = (queryScales + (<usize>rows << 2) + 15) & ~(<usize>15);
@@ -519,7 +479,10 @@ export function attend(
   const valueLength = headDim + 4;
   const valueSlices = queryWords + (<usize>(rows * headDim) << 2);
   const accumulators = valueSlices + (<usize>valueLength << 4);
-  const scores = accumulators + (<usize>(rows * valueLength) << 2);
+  // f64 totals the f32 accumulators are flushed into every 64 tokens: the bias lane and the code lanes cancel
+  // (both ~|m|), so long f32 sums alone would drift by ~1e-5.
+  const totals = accumulators + (<usize>(rows * valueLength) << 2);
+  const scores = totals + (<usize>(rows * valueLength) << 3);
   const rowBytes = <usize>headDim << 2;
   const keyOutliers = word(keyDescriptor, DESCRIPTOR_OUTLIERS);
   const keyPositionBytes = word(keyDescriptor, DESCRIPTOR_POSITION_BYTES);
@@ -544,7 +507,7 @@ export function attend(
       let sum = f32x4.splat(0);
       for (let index = 0; index < headDim; index += 4) sum = f32x4.add(sum, v128.load(query + (<usize>index << 2)));
       store<f32>(querySums + (<usize>row << 2), horizontalSum(sum));
-      // 16-bit high and low parts for the integer products (see dotWords3).
+      // 16-bit high and low parts for the integer products (see dotWordsBlock).
       let largest: f64 = 0;
       for (let index = 0; index < headDim; index += 1) largest = max(largest, abs(<f64>load<f32>(query + (<usize>index << 2))));
       const scale: f64 = largest > 0 ? largest / 16383.0 : 1.0;
@@ -605,16 +568,10 @@ export function attend(
           continue;
         }
         if (bits != 16) {
-          if (allVisible && blockRows == 4) {
-            dotWords4(words, headDim, wordTable, wordTable + wordRow, wordTable + 2 * wordRow, wordTable + 3 * wordRow, products);
-          } else if (allVisible && blockRows == 3) {
-            dotWords3(words, headDim, wordTable, wordTable + wordRow, wordTable + 2 * wordRow, products);
-          } else {
-            for (let index = 0; index < blockRows; index += 1) {
-              const row = blockStart + index;
-              if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
-              store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index));
-            }
+          for (let index = 0; index < blockRows; index += 1) {
+            const row = blockStart + index;
+            if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+            store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index));
           }
         } else if (allVisible && blockRows == 4) {
           dot4(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), load<i32>(rowTable, 12), products);
@@ -662,22 +619,26 @@ export function attend(
       let maximum = max(max(f32x4.extract_lane(maxima, 0), f32x4.extract_lane(maxima, 1)), max(f32x4.extract_lane(maxima, 2), f32x4.extract_lane(maxima, 3)));
       for (; scan <= last; scan += 1) maximum = max(maximum, load<f32>(base + (<usize>scan << 2)));
       const shift = f32x4.splat(maximum);
-      let total = f32x4.splat(0);
+      // The normaliser is summed in f64: over tens of thousands of tokens an f32 sum would drift by ~1e-4.
+      let totalLow = f64x2.splat(0);
+      let totalHigh = f64x2.splat(0);
       let token = first;
       for (; token + 4 <= last + 1; token += 4) {
         const address = base + (<usize>token << 2);
         const weights = exp4(f32x4.sub(v128.load(address), shift));
         v128.store(address, weights);
-        total = f32x4.add(total, weights);
+        totalLow = f64x2.add(totalLow, f64x2.promote_low_f32x4(weights));
+        totalHigh = f64x2.add(totalHigh, f64x2.promote_low_f32x4(i32x4.shuffle(weights, weights, 2, 3, 0, 1)));
       }
-      let sum = horizontalSum(total);
+      const totals = f64x2.add(totalLow, totalHigh);
+      let sum: f64 = f64x2.extract_lane(totals, 0) + f64x2.extract_lane(totals, 1);
       for (; token <= last; token += 1) {
         const address = base + (<usize>token << 2);
         const weight = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(address) - maximum)), 0);
         store<f32>(address, weight);
-        sum += weight;
+        sum += <f64>weight;
       }
-      const inverse = f32x4.splat(<f32>1.0 / sum);
+      const inverse = f32x4.splat(<f32>(1.0 / sum));
       token = first;
       for (; token + 4 <= last + 1; token += 4) {
         const address = base + (<usize>token << 2);
@@ -685,7 +646,7 @@ export function attend(
       }
       for (; token <= last; token += 1) {
         const address = base + (<usize>token << 2);
-        store<f32>(address, load<f32>(address) * (<f32>1.0 / sum));
+        store<f32>(address, load<f32>(address) * <f32>(1.0 / sum));
       }
       if (maxProbabilities != 0) {
         const query = row / headsPerKv;
@@ -694,7 +655,12 @@ export function attend(
           memory.fill(target, 0, <usize>tokenCount << 2);
           memory.copy(target + (<usize>first << 2), base + (<usize>first << 2), <usize>(last - first + 1) << 2);
         } else {
-          for (let index = first; index <= last; index += 1) {
+          let index = first;
+          for (; index + 4 <= last + 1; index += 4) {
+            const address = target + (<usize>index << 2);
+            v128.store(address, f32x4.max(v128.load(address), v128.load(base + (<usize>index << 2))));
+          }
+          for (; index <= last; index += 1) {
             const address = target + (<usize>index << 2);
             store<f32>(address, max(load<f32>(address), load<f32>(base + (<usize>index << 2))));
           }
@@ -704,10 +670,13 @@ export function attend(
     // Output straight from the packed values: Σ p·s·codes, plus Σ p·(m + s/2) per row (lane D), plus outliers.
     const valueBytes = <usize>valueLength << 2;
     memory.fill(accumulators, 0, <usize>(rows * valueLength) << 2);
+    memory.fill(totals, 0, <usize>(rows * valueLength) << 3);
+    const accumulatorLanes = rows * valueLength;
     const weightStride = <usize>rows << 2;
     const newestFirst = load<i32>(firsts + (<usize>(rows - 1) << 2));
     const oldestLast = load<i32>(lasts);
     for (let token = lowest; token < end; token += 4) {
+      if (((token - lowest) & 63) == 0 && token > lowest) flushAccumulators(accumulators, totals, accumulatorLanes);
       const blockTokens = min(4, end - token);
       for (let index = 0; index < blockTokens; index += 1) {
         const slice = valueSlices + valueBytes * <usize>index;
@@ -769,13 +738,13 @@ export function attend(
         }
       }
     }
+    flushAccumulators(accumulators, totals, accumulatorLanes);
     for (let row = 0; row < rows; row += 1) {
       const target = output + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
-      const accumulator = accumulators + valueBytes * <usize>row;
-      const bias = f32x4.splat(load<f32>(accumulator + (<usize>headDim << 2)));
-      for (let index = 0; index < headDim; index += 4) {
-        const offset = <usize>index << 2;
-        v128.store(target + offset, f32x4.add(v128.load(accumulator + offset), bias));
+      const total = totals + ((valueBytes * <usize>row) << 1);
+      const bias = load<f64>(total + (<usize>headDim << 3));
+      for (let index = 0; index < headDim; index += 1) {
+        store<f32>(target + (<usize>index << 2), <f32>(load<f64>(total + (<usize>index << 3)) + bias));
       }
     }
   }

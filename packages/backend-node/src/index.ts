@@ -6,3 +6,5 @@ export { parsePlacementLog, shortProviderName, type PlacementBlock } from './pla
 export { readGraphNodes, type GraphNode } from './onnx-graph-nodes.js';
 export { probeCpu, probeCuda, probeWebGpu, probeProviders } from './probe.js';
 export { checkSharedLibrary, onnxruntimeBinaryFolder, type LibraryCheck } from './shared-library.js';
+export { toOrtSessionOptions, type NodeSessionOptions } from './session-options.js';
+export { findOrtProfile, readOrtProfile, summarizeOrtProfile, type OperatorTime, type OrtProfileSummary } from './ort-profile.js';

@@ -3,7 +3,6 @@ import type {
   BackendCapabilities,
   CpuTensor,
   ExecutionProviderProbe,
-  SessionOptions,
   TensorData,
   TensorDataType,
 } from '@qaq/backend-spec';
@@ -15,11 +14,11 @@ import { NodeCpuTensor } from './node-tensor.js';
 import { isModelProblem, messageOf } from './ort-errors.js';
 import { probeCpu, probeCuda, probeWebGpu } from './probe.js';
 import { nodeProviders, providerUnavailableError, selectProviders } from './provider-selection.js';
-import { toOrtSessionOptions, validateSessionOptions } from './session-options.js';
+import { toOrtSessionOptions, validateSessionOptions, type NodeSessionOptions } from './session-options.js';
 
 export interface NodeBackend extends Backend {
   readonly name: 'onnxruntime-node';
-  createSession(model: Uint8Array, options?: SessionOptions): Promise<NodeSession>;
+  createSession(model: Uint8Array, options?: NodeSessionOptions): Promise<NodeSession>;
 }
 
 const probers = { cpu: probeCpu, cuda: probeCuda, webgpu: probeWebGpu } as const;
@@ -46,7 +45,7 @@ export function createNodeBackend(): NodeBackend {
     dataTypes: supportedDataTypes,
   });
 
-  async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<NodeSession> {
+  async function createSession(model: Uint8Array, options: NodeSessionOptions = {}): Promise<NodeSession> {
     validateSessionOptions(options);
     if (!(model instanceof Uint8Array) || model.byteLength === 0) {
       throw new QaqError('invalid-model', 'The model must be non-empty ONNX bytes in a Uint8Array', {
@@ -72,7 +71,7 @@ export function createNodeBackend(): NodeBackend {
         skipped.push({ name: provider, available: false, reason: 'probe-failed', missing: [], details: message });
         continue;
       }
-      return new NodeSession(session, provider, options.freeDimensionOverrides ?? {}, Object.freeze(skipped));
+      return new NodeSession(session, provider, options.freeDimensionOverrides ?? {}, Object.freeze(skipped), options.profileFilePrefix);
     }
     throw providerUnavailableError(requested, skipped);
   }

@@ -13,6 +13,7 @@ import ort from 'onnxruntime-node';
 import { isTensorDataType } from './data-types.js';
 import { NodeCpuTensor, NodeGpuTensor } from './node-tensor.js';
 import { messageOf } from './ort-errors.js';
+import { findOrtProfile } from './ort-profile.js';
 import { validateRun } from './run-validation.js';
 import { toValueMetadata } from './value-metadata.js';
 
@@ -44,6 +45,7 @@ export class NodeSession implements BackendSession {
   readonly outputs: readonly ValueMetadata[];
   readonly #session: ort.InferenceSession;
   readonly #fixedSymbols: Readonly<Record<string, number>>;
+  readonly #profileFilePrefix: string | undefined;
   #disposed = false;
 
   constructor(
@@ -52,7 +54,9 @@ export class NodeSession implements BackendSession {
     fixedSymbols: Readonly<Record<string, number>>,
     /** Requested providers skipped because they cannot run here, with why (ORT itself would fail or fall back). */
     readonly skippedProviders: readonly ExecutionProviderProbe[] = [],
+    profileFilePrefix?: string,
   ) {
+    this.#profileFilePrefix = profileFilePrefix;
     this.#session = session;
     this.#fixedSymbols = fixedSymbols;
     this.inputs = Object.freeze(toValueMetadata(session.inputMetadata));
@@ -92,6 +96,20 @@ export class NodeSession implements BackendSession {
       else if (value !== undefined) outputs[name] = fromOrtTensor(name, value);
     }
     return outputs;
+  }
+
+  /**
+   * Stops the profiler of a session created with `profileFilePrefix` and returns the trace's path (onnxruntime-node
+   * itself does not say where it wrote it). Sum it with `readOrtProfile`.
+   */
+  async endProfiling(): Promise<string> {
+    const prefix = this.#profileFilePrefix;
+    if (prefix === undefined) {
+      throw new QaqError('profiling-off', 'the session was created without profileFilePrefix', { details: {} });
+    }
+    if (this.#disposed) throw new QaqError('session-disposed', 'The session was disposed', { details: {} });
+    this.#session.endProfiling();
+    return findOrtProfile(prefix);
   }
 
   async dispose(): Promise<void> {

@@ -3,6 +3,29 @@ import { QaqError } from '@qaq/errors';
 import type { InferenceSession } from 'onnxruntime-node';
 
 const logSeverity = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 } as const;
+
+/**
+ * onnxruntime-node settings beyond the backend specification's. Defaults are onnxruntime's own. What they did to
+ * decode speed on a 2-core machine is in docs/benchmarks/inference-speed.md.
+ */
+export interface NodeSessionOptions extends SessionOptions {
+  /** onnxruntime's CPU memory arena (default true): off returns freed buffers to the system, costing re-allocation. */
+  readonly enableCpuMemArena?: boolean;
+  /** Plans buffers from the shapes of earlier runs (default true). */
+  readonly enableMemoryPattern?: boolean;
+  /**
+   * Intra-op worker threads spin while waiting for work (default true). Spinning shortens hand-offs between the
+   * thousands of small nodes of a decode step; off frees the cores for other processes on a shared machine.
+   */
+  readonly allowSpinning?: boolean;
+  /**
+   * Turns onnxruntime's profiler on: a Chrome-trace JSON is written under this path prefix; `NodeSession.endProfiling()`
+   * returns its path and `readOrtProfile` sums it per operator.
+   */
+  readonly profileFilePrefix?: string;
+  /** onnxruntime session config entries, verbatim (e.g. `session.dynamic_block_base`); override the fields above. */
+  readonly configEntries?: Readonly<Record<string, string>>;
+}
 const optimizationLevels = ['disabled', 'basic', 'extended', 'all'] as const;
 
 function invalid(option: string, value: unknown, expectation: string): QaqError {
@@ -10,7 +33,18 @@ function invalid(option: string, value: unknown, expectation: string): QaqError 
 }
 
 /** Checks the options a caller gave before anything is loaded. */
-export function validateSessionOptions(options: SessionOptions): void {
+export function validateSessionOptions(options: NodeSessionOptions): void {
+  for (const name of ['enableCpuMemArena', 'enableMemoryPattern', 'allowSpinning'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'boolean') throw invalid(name, value, 'must be a boolean');
+  }
+  const prefix = options.profileFilePrefix;
+  if (prefix !== undefined && (typeof prefix !== 'string' || prefix === '')) {
+    throw invalid('profileFilePrefix', prefix, 'must be a non-empty path prefix');
+  }
+  for (const [key, value] of Object.entries(options.configEntries ?? {})) {
+    if (key === '' || typeof value !== 'string') throw invalid(`configEntries.${key}`, value, 'must map a non-empty key to a string');
+  }
   const providers = options.executionProviders;
   if (providers !== undefined && (!Array.isArray(providers) || providers.length === 0 || providers.some((name) => typeof name !== 'string'))) {
     throw invalid('executionProviders', providers, 'must be a non-empty list of provider names');
@@ -38,8 +72,19 @@ export function validateSessionOptions(options: SessionOptions): void {
 }
 
 /** The onnxruntime-node options for `options`, running on `providers` (already chosen and in order). */
-export function toOrtSessionOptions(options: SessionOptions, providers: readonly string[]): InferenceSession.SessionOptions {
+export function toOrtSessionOptions(options: NodeSessionOptions, providers: readonly string[]): InferenceSession.SessionOptions {
   const ortOptions: InferenceSession.SessionOptions = { executionProviders: providers };
+  if (options.enableCpuMemArena !== undefined) ortOptions.enableCpuMemArena = options.enableCpuMemArena;
+  if (options.enableMemoryPattern !== undefined) ortOptions.enableMemPattern = options.enableMemoryPattern;
+  if (options.profileFilePrefix !== undefined) {
+    ortOptions.enableProfiling = true;
+    ortOptions.profileFilePrefix = options.profileFilePrefix;
+  }
+  const entries: Record<string, string> = {};
+  if (options.allowSpinning !== undefined) entries['session.intra_op.allow_spinning'] = options.allowSpinning ? '1' : '0';
+  Object.assign(entries, options.configEntries);
+  // onnxruntime-node joins nested keys with '.', so full keys at the top level reach AddConfigEntry as they are.
+  if (Object.keys(entries).length > 0) ortOptions.extra = entries;
   if (options.intraOpThreads !== undefined) ortOptions.intraOpNumThreads = options.intraOpThreads;
   if (options.graphOptimizationLevel !== undefined) ortOptions.graphOptimizationLevel = options.graphOptimizationLevel;
   if (options.logVerbosity !== undefined) ortOptions.logSeverityLevel = logSeverity[options.logVerbosity];

@@ -2,3 +2,25 @@ export { DecoderLanguageModel, type DecoderLanguageModelOptions } from './decode
 export { DenseKeyValueStore, type DenseKeyValueStoreOptions } from './dense-key-value-store.js';
 export type { KeyValueMemory, KeyValueStore } from './key-value-store.js';
 export { loadDecoder, retainedTokensPerLayer, type LoadDecoderOptions, type LoadedDecoder } from './load-decoder.js';
+export { CompactCacheAttention, type CompactCacheAttentionOptions, type CompactCacheMode } from './compact-cache-attention.js';
+export { memoryFromAccounting } from './cache-memory.js';
+export { KiviAttention, type KiviAttentionOptions } from './kivi-attention.js';
+export {
+  defaultQaqPreset,
+  formatKvMethod,
+  kvMethodSyntax,
+  parseKvMethod,
+  qaqPresetSettings,
+  validateQaqSettings,
+  type KvMethod,
+  type QaqSettings,
+} from './kv-method.js';
+export type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
+export {
+  createLayerAttention,
+  loadLanguageModel,
+  type LoadedLanguageModel,
+  type LoadLanguageModelOptions,
+  type RuntimeLanguageModel,
+} from './load-language-model.js';
+export { layerAttentionShape, SegmentedLanguageModel, type SegmentedLanguageModelOptions } from './segmented-language-model.js';

@@ -1,0 +1,19 @@
+import type { CacheAccounting } from '@qaq/kv-cache';
+import type { KeyValueMemory } from './key-value-store.js';
+
+/**
+ * KeyValueMemory from a compact cache's exact accounting: `bytes` is every live component (codes, fp16 scales and
+ * minima, bit-width tags, slot indices, outlier values and positions, the fp16 recent window and promotion tier);
+ * `slackBytes` is the rest of what the cache holds (free slots, unused capacity, free lists, scratch).
+ */
+export function memoryFromAccounting(accounting: CacheAccounting): KeyValueMemory {
+  const bytes = accounting.totalBytes - accounting.slackBytes - accounting.bookkeepingBytes - accounting.scratchBytes;
+  const elements = accounting.liveElements;
+  return {
+    bytes,
+    slackBytes: accounting.totalBytes - bytes,
+    fp16Bytes: elements * 2,
+    elements,
+    bitsPerElement: elements === 0 ? 0 : (8 * bytes) / elements,
+  };
+}

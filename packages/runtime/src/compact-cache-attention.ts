@@ -1,0 +1,168 @@
+import type { CompactAttention } from '@qaq/attention-kernel';
+import { QaqError } from '@qaq/errors';
+import type { KvCache } from '@qaq/kv-cache';
+import { AttentionAwarePolicy, LayerPlan, OnlineQueryNormQuantile, type QueryNormSource } from '@qaq/policy';
+import { memoryFromAccounting } from './cache-memory.js';
+import type { KeyValueMemory } from './key-value-store.js';
+import type { QaqSettings } from './kv-method.js';
+import type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
+
+/** How new tokens are stored: by the QAQ policy, or at one fixed width for every group (the baselines). */
+export type CompactCacheMode =
+  | {
+      readonly kind: 'qaq';
+      readonly settings: QaqSettings;
+      /** A calibrated ‖q̃‖² table; by default the 0.9 quantile is estimated online from the queries seen. */
+      readonly queryNorms?: QueryNormSource;
+    }
+  | {
+      readonly kind: 'fixed';
+      /** 1..8, or 16 for the all-fp16 cache. */
+      readonly bits: number;
+      readonly outlierFraction: number;
+    };
+
+export interface CompactCacheAttentionOptions {
+  readonly shape: LayerAttentionShape;
+  /** The fused kernel; the cache is created by it so it reads the pools in place. */
+  readonly kernel: CompactAttention;
+  readonly mode: CompactCacheMode;
+  readonly name: string;
+  /** Tokens per layer the cache and policy allocate for at first (they double beyond). Default 256. */
+  readonly initialCapacityTokens?: number;
+}
+
+/**
+ * Attention over the packed mixed-precision cache (@qaq/kv-cache) through the fused kernel
+ * (@qaq/attention-kernel). In QAQ mode every layer and step: append the new tokens at B_max (or into the fp16
+ * recent window), attend (the kernel returns per-KV-head max probabilities), feed the policy
+ * (observe / observePrefill, and the online ‖q̃‖² estimator), then decide and apply that layer's plan: keys by
+ * the key bound, values by the attention-weighted value bound (qaq-method.md §2). Demotion is one-way unless the
+ * promotion tier is on. Sliding-window layers keep window − 1 tokens between steps (cache and policy evict).
+ */
+export class CompactCacheAttention implements LayerAttention {
+  readonly name: string;
+  readonly cache: KvCache;
+  /** The policy (QAQ mode), else null. */
+  readonly policy: AttentionAwarePolicy | null;
+  /** The online ‖q̃‖² estimator when no calibrated table was given (QAQ mode), else null. */
+  readonly onlineQueryNorms: OnlineQueryNormQuantile | null;
+  readonly #shape: LayerAttentionShape;
+  readonly #kernel: CompactAttention;
+  readonly #appendBits: number;
+  readonly #plan = new LayerPlan();
+  /** [S, kvHeads, T] max probabilities of the last call; grown by doubling. */
+  #probabilities = new Float32Array(0);
+
+  constructor(options: CompactCacheAttentionOptions) {
+    const { shape, kernel, mode } = options;
+    if (shape.queryHeadCount % shape.keyValueHeadCount !== 0 || shape.slidingWindows.length !== shape.layerCount) {
+      throw new QaqError('invalid-model-shape', 'query heads must be a multiple of KV heads, with one window entry per layer', {
+        details: { ...shape },
+      });
+    }
+    this.name = options.name;
+    this.#shape = shape;
+    this.#kernel = kernel;
+    const initialCapacityTokens = options.initialCapacityTokens ?? 256;
+    const common = { layers: shape.layerCount, kvHeads: shape.keyValueHeadCount, headDim: shape.headDim, initialCapacityTokens };
+    if (mode.kind === 'qaq') {
+      const { settings } = mode;
+      this.cache = kernel.createCache({
+        ...common,
+        groupLayout: settings.groupLayout,
+        outlierFraction: settings.outlierFraction,
+        recentWindow: settings.recentWindow,
+        promotionTier: settings.promotionTier,
+      });
+      this.onlineQueryNorms =
+        mode.queryNorms === undefined
+          ? new OnlineQueryNormQuantile({
+              layers: shape.layerCount,
+              kvHeads: shape.keyValueHeadCount,
+              queryHeads: shape.queryHeadCount,
+              headDim: shape.headDim,
+              scoreScale: shape.scoreScale,
+            })
+          : null;
+      this.policy = new AttentionAwarePolicy(
+        {
+          layers: shape.layerCount,
+          kvHeads: shape.keyValueHeadCount,
+          scoreScale: shape.scoreScale,
+          sigmaScoreMax: settings.sigmaScoreMax,
+          sigmaOutputMax: settings.sigmaOutputMax,
+          minBits: settings.minBits,
+          maxBits: settings.maxBits,
+          window: settings.window,
+          groupLayout: settings.groupLayout,
+          initialCapacityTokens,
+        },
+        mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
+      );
+      this.#appendBits = settings.maxBits;
+    } else {
+      this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });
+      this.policy = null;
+      this.onlineQueryNorms = null;
+      this.#appendBits = mode.bits;
+    }
+  }
+
+  tokenCount(layer: number): number {
+    return this.cache.tokenCount(layer);
+  }
+
+  attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void {
+    const { queryHeadCount, keyValueHeadCount, scoreScale, slidingWindows } = this.#shape;
+    const window = slidingWindows[layer] ?? null;
+    this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendBits);
+    const cachedTokens = this.cache.tokenCount(layer);
+    const policy = this.policy;
+    let probabilities: Float32Array | null = null;
+    if (policy !== null) {
+      const length = tokenCount * keyValueHeadCount * cachedTokens;
+      if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
+      probabilities = this.#probabilities.subarray(0, length);
+    }
+    this.#kernel.attendMulti(
+      this.cache,
+      layer,
+      query,
+      tokenCount,
+      window === null ? { queryHeads: queryHeadCount, scoreScale } : { queryHeads: queryHeadCount, scoreScale, slidingWindow: window },
+      output,
+      probabilities,
+    );
+    if (policy !== null && probabilities !== null) {
+      this.onlineQueryNorms?.observe(layer, query);
+      if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
+      else policy.observePrefill(layer, probabilities, tokenCount, cachedTokens);
+      policy.decide(layer, this.cache.view(layer), this.#plan);
+      this.cache.applyPlan(layer, this.#plan);
+    }
+    // The next step of a sliding layer sees window − 1 past tokens: drop the rest now, so memory stays bounded.
+    if (window !== null && cachedTokens > window - 1) {
+      const evicted = cachedTokens - (window - 1);
+      this.cache.evictOldest(layer, evicted);
+      policy?.evictOldest(layer, evicted);
+    }
+  }
+
+  reset(): void {
+    for (let layer = 0; layer < this.#shape.layerCount; layer++) {
+      const count = this.cache.tokenCount(layer);
+      if (count === 0) continue;
+      this.cache.evictOldest(layer, count);
+      this.policy?.evictOldest(layer, count);
+    }
+  }
+
+  memory(): KeyValueMemory {
+    return memoryFromAccounting(this.cache.accounting());
+  }
+
+  dispose(): void {
+    this.cache.dispose();
+  }
+}

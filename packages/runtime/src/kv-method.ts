@@ -1,0 +1,201 @@
+import { QaqError } from '@qaq/errors';
+import { policyPreset, policyPresetNames, type GroupLayout, type PolicyPresetName } from '@qaq/policy';
+
+/** The QAQ knobs of one run (qaq-method.md §2–§5). */
+export interface QaqSettings {
+  /** σ_S,max: allowed std of the attention-score error (keys). */
+  readonly sigmaScoreMax: number;
+  /** σ_X,max: allowed std of the attention-output error (values). */
+  readonly sigmaOutputMax: number;
+  readonly minBits: number;
+  readonly maxBits: number;
+  /** α: outlier fraction per group (both sides together). */
+  readonly outlierFraction: number;
+  /** n: attention is predicted as the maximum over the last n steps. */
+  readonly window: number;
+  readonly groupLayout: GroupLayout;
+  /** R: the newest R tokens of each layer stay at fp16 before their first quantization (0: appended at B_max). */
+  readonly recentWindow: number;
+  /** Keep an fp16 copy of every token so groups can be promoted again (its bytes are reported). */
+  readonly promotionTier: boolean;
+}
+
+/** A KV-cache method of the `--kv` contract. */
+export type KvMethod =
+  | { readonly kind: 'fp32' }
+  | { readonly kind: 'fp16' }
+  | { readonly kind: 'uniform'; readonly bits: number; readonly outlierFraction: number }
+  | { readonly kind: 'kivi'; readonly bits: number }
+  | { readonly kind: 'ort'; readonly bits: 4 | 8 }
+  | { readonly kind: 'qaq'; readonly preset: PolicyPresetName | 'custom'; readonly settings: QaqSettings };
+
+/** The preset `qaq` means without a name. */
+export const defaultQaqPreset: PolicyPresetName = 'quality';
+
+export const kvMethodSyntax =
+  'fp32 | fp16 | uniform:<B>[,alpha=<α>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>';
+
+function invalid(message: string, details: Record<string, unknown>): never {
+  throw new QaqError('invalid-kv-method', message, { details: { ...details, syntax: kvMethodSyntax } });
+}
+
+function parseBits(text: string | undefined, method: string, maximum: number): number {
+  const bits = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || !Number.isInteger(bits) || bits < 1 || bits > maximum) {
+    invalid(`${method} needs a bit width 1..${maximum}, got "${text ?? ''}"`, { method, bits: text });
+  }
+  return bits;
+}
+
+function parseNumber(key: string, text: string, method: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) invalid(`${key} must be a number, got "${text}"`, { method, key, value: text });
+  return value;
+}
+
+function qaqSettings(base: QaqSettings, assignments: readonly string[], method: string): QaqSettings {
+  const settings = { ...base };
+  const seen = new Set<string>();
+  for (const assignment of assignments) {
+    const separator = assignment.indexOf('=');
+    if (separator < 1) invalid(`expected key=value, got "${assignment}"`, { method, assignment });
+    const key = assignment.slice(0, separator);
+    const text = assignment.slice(separator + 1);
+    if (seen.has(key)) invalid(`${key} is given twice`, { method, key });
+    seen.add(key);
+    switch (key) {
+      case 'sk':
+        settings.sigmaScoreMax = parseNumber(key, text, method);
+        break;
+      case 'sv':
+        settings.sigmaOutputMax = parseNumber(key, text, method);
+        break;
+      case 'bmin':
+        settings.minBits = parseNumber(key, text, method);
+        break;
+      case 'bmax':
+        settings.maxBits = parseNumber(key, text, method);
+        break;
+      case 'alpha':
+        settings.outlierFraction = parseNumber(key, text, method);
+        break;
+      case 'window':
+        settings.window = parseNumber(key, text, method);
+        break;
+      case 'recent':
+        settings.recentWindow = parseNumber(key, text, method);
+        break;
+      case 'layout':
+        if (text !== 'token-layer-head' && text !== 'token-layer') invalid(`layout must be token-layer-head or token-layer`, { method, layout: text });
+        settings.groupLayout = text;
+        break;
+      case 'tier':
+        if (text !== '0' && text !== '1') invalid('tier must be 0 or 1', { method, tier: text });
+        settings.promotionTier = text === '1';
+        break;
+      default:
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier'] });
+    }
+  }
+  validateQaqSettings(settings, method);
+  return settings;
+}
+
+/** Checks the ranges the cache and the policy accept, so a bad method fails here with its own name. */
+export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void {
+  const { sigmaScoreMax, sigmaOutputMax, minBits, maxBits, outlierFraction, window, recentWindow } = settings;
+  if (!(sigmaScoreMax > 0) || !(sigmaOutputMax > 0)) invalid('sk and sv must be > 0', { method, sigmaScoreMax, sigmaOutputMax });
+  const allowedBits = (bits: number): boolean => Number.isInteger(bits) && ((bits >= 1 && bits <= 8) || bits === 16);
+  if (!allowedBits(minBits) || !allowedBits(maxBits) || minBits > maxBits) {
+    invalid('bmin and bmax must be 1..8 or 16 with bmin ≤ bmax', { method, minBits, maxBits });
+  }
+  if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
+  if (!Number.isInteger(window) || window < 1 || window > 255) invalid('window must be an integer in 1..255', { method, window });
+  if (!Number.isInteger(recentWindow) || recentWindow < 0 || recentWindow > 1 << 20) {
+    invalid('recent must be a non-negative integer', { method, recentWindow });
+  }
+}
+
+/** The settings of a named policy preset (recent window 0, no promotion tier). */
+export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
+  const preset = policyPreset(name);
+  return {
+    sigmaScoreMax: preset.sigmaScoreMax,
+    sigmaOutputMax: preset.sigmaOutputMax,
+    minBits: preset.minBits,
+    maxBits: preset.maxBits,
+    outlierFraction: preset.outlierFraction,
+    window: preset.window,
+    groupLayout: preset.groupLayout,
+    recentWindow: 0,
+    promotionTier: false,
+  };
+}
+
+/** Parses a `--kv` method string; throws QaqError('invalid-kv-method') naming the problem and the syntax. */
+export function parseKvMethod(text: string): KvMethod {
+  const method = text.trim();
+  if (method === 'fp32' || method === 'fp16') return { kind: method };
+  if (method === 'ort-int4' || method === 'ort-int8') return { kind: 'ort', bits: method === 'ort-int4' ? 4 : 8 };
+  const [name = '', ...rest] = method.split(':');
+  if (name === 'uniform' || name === 'kivi') {
+    if (rest.length !== 1) invalid(`${name} takes one argument: ${name}:<B>`, { method });
+    const [bitsText, ...options] = (rest[0] ?? '').split(',');
+    const bits = parseBits(bitsText, name, 8);
+    if (name === 'kivi') {
+      if (options.length > 0) invalid('kivi takes no options', { method });
+      return { kind: 'kivi', bits };
+    }
+    let outlierFraction = 0;
+    for (const option of options) {
+      const match = /^alpha=(.+)$/.exec(option);
+      if (match === null) invalid(`unknown uniform option "${option}" (only alpha=<α>)`, { method, option });
+      outlierFraction = parseNumber('alpha', match[1] ?? '', method);
+      if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
+    }
+    return { kind: 'uniform', bits, outlierFraction };
+  }
+  if (name === 'qaq') {
+    if (rest.length === 0) return { kind: 'qaq', preset: defaultQaqPreset, settings: qaqPresetSettings(defaultQaqPreset) };
+    if (rest.length > 2) invalid('too many ":" in a qaq method', { method });
+    let preset: PolicyPresetName = defaultQaqPreset;
+    let assignments = rest[rest.length - 1] ?? '';
+    const first = rest[0] ?? '';
+    if (rest.length === 2 || !first.includes('=')) {
+      if (!(policyPresetNames as readonly string[]).includes(first)) {
+        invalid(`unknown qaq preset "${first}"`, { method, preset: first, known: policyPresetNames });
+      }
+      preset = first as PolicyPresetName;
+      assignments = rest.length === 2 ? (rest[1] ?? '') : '';
+    }
+    const base = qaqPresetSettings(preset);
+    const list = assignments === '' ? [] : assignments.split(',');
+    const settings = qaqSettings(base, list, method);
+    return { kind: 'qaq', preset: list.length > 0 ? 'custom' : preset, settings };
+  }
+  invalid(`unknown KV method "${method}"`, { method });
+}
+
+/** The canonical text of a method (what `parseKvMethod` reads back to the same description). */
+export function formatKvMethod(method: KvMethod): string {
+  switch (method.kind) {
+    case 'fp32':
+    case 'fp16':
+      return method.kind;
+    case 'uniform':
+      return method.outlierFraction === 0 ? `uniform:${method.bits}` : `uniform:${method.bits},alpha=${method.outlierFraction}`;
+    case 'kivi':
+      return `kivi:${method.bits}`;
+    case 'ort':
+      return `ort-int${method.bits}`;
+    case 'qaq': {
+      if (method.preset !== 'custom') return `qaq:${method.preset}`;
+      const s = method.settings;
+      return (
+        `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},alpha=${s.outlierFraction},` +
+        `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0}`
+      );
+    }
+  }
+}
