@@ -15,7 +15,13 @@ const context = new Int32Array(tokenFile.buffer, tokenFile.byteOffset, tokenFile
 const loadStart = performance.now();
 const engine: BenchEngine =
   job.engine === 'qaq'
-    ? await createQaqEngine({ modelPath: job.modelPath, threads: job.threads, prefillChunk: job.prefillChunk })
+    ? await createQaqEngine({
+        modelPath: job.modelPath,
+        threads: job.threads,
+        prefillChunk: job.prefillChunk,
+        kv: job.kv,
+        allowSpinning: job.spinning === 'default' ? undefined : job.spinning === 'on',
+      })
     : await createLlamaEngine({
         modelPath: job.modelPath,
         threads: job.threads,

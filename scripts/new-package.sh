@@ -27,7 +27,7 @@ cat > "$dir/package.json" <<JSON
   "files": ["dist", "src", "!src/**/*.test.ts"],
   "scripts": {
     "build": "tsc -p tsconfig.build.json",
-    "typecheck": "tsc -p tsconfig.json --noEmit",
+    "typecheck": "tsc -p tsconfig.json --noEmit && tsc -p tsconfig.build.json --noEmit",
     "test": "vitest run --root ../.. --project $name"
   },
   "dependencies": {},

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { createNodeBackend } from '@qaq/backend-node';
-import { loadDecoder } from '@qaq/runtime';
+import { createNodeBackend, type NodeSessionOptions } from '@qaq/backend-node';
+import { loadLanguageModel } from '@qaq/runtime';
 import { argmax, type BenchEngine } from './bench-engine.js';
 
 export interface QaqEngineOptions {
@@ -8,18 +8,29 @@ export interface QaqEngineOptions {
   readonly threads: number;
   /** Tokens per forward() during prefill. */
   readonly prefillChunk: number;
+  /** The runtime's KV method (default 'fp32': the dense in-graph path). */
+  readonly kv: string;
+  /** onnxruntime's intra-op spinning; undefined: the backend's default. */
+  readonly allowSpinning: boolean | undefined;
 }
 
-/** Our runtime: GGUF → ONNX decoder (MatMulNBits) → onnxruntime-node CPU EP, fp32 KV cache (DenseKeyValueStore). */
+/** Our runtime: GGUF → ONNX decoder (MatMulNBits) → onnxruntime-node CPU EP, KV cache per `kv`. */
 export async function createQaqEngine(options: QaqEngineOptions): Promise<BenchEngine> {
   const gguf = new Uint8Array(await readFile(options.modelPath));
-  const { model } = await loadDecoder({
-    backend: createNodeBackend(),
-    gguf,
-    session: { executionProviders: ['cpu'], intraOpThreads: options.threads },
-  });
+  const session: NodeSessionOptions = {
+    executionProviders: ['cpu'],
+    intraOpThreads: options.threads,
+    ...(options.allowSpinning === undefined ? {} : { allowSpinning: options.allowSpinning }),
+  };
+  const { model, methodName } = await loadLanguageModel({ backend: createNodeBackend(), gguf, kv: options.kv, session, prefillChunkSize: options.prefillChunk });
   return {
-    settings: { threads: options.threads, kvCache: 'fp32', prefillChunk: options.prefillChunk, provider: model.provider },
+    settings: {
+      threads: options.threads,
+      kvCache: methodName,
+      prefillChunk: options.prefillChunk,
+      provider: model.provider,
+      allowSpinning: options.allowSpinning === undefined ? 'default' : options.allowSpinning,
+    },
     async prefill(tokens) {
       for (let start = 0; start < tokens.length; start += options.prefillChunk) {
         await model.forward(tokens.subarray(start, start + options.prefillChunk));

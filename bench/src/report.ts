@@ -19,22 +19,31 @@ export function agreedPrefix(first: readonly number[], second: readonly number[]
   return count;
 }
 
-/** One row per engine × model × context, and per model × context our decode speed as a fraction of llama.cpp's. */
+/** Decode tokens per second from the median step: robust to the stalls a shared machine adds to some steps. */
+export function medianDecodeTokensPerSecond(result: Measurement): number {
+  return 1000 / result.decodeMedianMilliseconds;
+}
+
+/**
+ * One row per engine × model × context, and per model × context our decode speed as a fraction of llama.cpp's
+ * (from the median step).
+ */
 export function markdownTable(results: readonly EngineResult[]): string {
   const lines = [
-    '| model | context | engine | prefill tok/s | decode tok/s | decode ms/step (median) | peak RSS MB | decode vs llama.cpp | same greedy tokens |',
+    '| model | context | engine | prefill tok/s | decode tok/s (mean) | decode tok/s (median step) | peak RSS MB | decode vs llama.cpp (median) | same greedy tokens |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const result of results) {
     const reference = results.find(
       (other) => other.engine === 'llama.cpp' && other.model === result.model && other.contextTokens === result.contextTokens,
     );
-    const ratio = reference === undefined ? '' : `${fixed(result.decodeTokensPerSecond / reference.decodeTokensPerSecond, 2)}×`;
+    const ratio =
+      reference === undefined ? '' : `${fixed(medianDecodeTokensPerSecond(result) / medianDecodeTokensPerSecond(reference), 2)}×`;
     const agreement =
       reference === undefined || reference === result ? '' : `${agreedPrefix(result.decodedTokens, reference.decodedTokens)}/${result.decodeSteps}`;
     lines.push(
       `| ${result.model} | ${result.prefillTokens + 1} | ${result.engine} | ${fixed(result.prefillTokensPerSecond, 1)} | ` +
-        `${fixed(result.decodeTokensPerSecond, 1)} | ${fixed(result.decodeMedianMilliseconds, 1)} | ` +
+        `${fixed(result.decodeTokensPerSecond, 1)} | ${fixed(medianDecodeTokensPerSecond(result), 1)} | ` +
         `${fixed(result.peakResidentMegabytes, 0)} | ${ratio} | ${agreement} |`,
     );
   }

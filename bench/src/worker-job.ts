@@ -10,6 +10,10 @@ export interface WorkerJob {
   readonly decodeSteps: number;
   readonly threads: number;
   readonly prefillChunk: number;
+  /** Our runtime's KV method. */
+  readonly kv: string;
+  /** onnxruntime intra-op spinning for our runtime: 'default' leaves the backend's choice. */
+  readonly spinning: 'default' | 'on' | 'off';
 }
 
 function positiveInteger(value: unknown, name: string): number {
@@ -22,6 +26,11 @@ function positiveInteger(value: unknown, name: string): number {
 function text(value: unknown, name: string): string {
   if (typeof value !== 'string' || value === '') throw new Error(`worker job: ${name} must be a non-empty string`);
   return value;
+}
+
+export function spinningChoice(value: unknown): WorkerJob['spinning'] {
+  if (value === 'default' || value === 'on' || value === 'off') return value;
+  throw new Error(`spinning must be default, on or off, got ${String(value)}`);
 }
 
 /** Parses and checks the JSON job a worker gets on its command line. */
@@ -40,5 +49,7 @@ export function parseWorkerJob(argument: string | undefined): WorkerJob {
     decodeSteps: positiveInteger(record['decodeSteps'], 'decodeSteps'),
     threads: positiveInteger(record['threads'], 'threads'),
     prefillChunk: positiveInteger(record['prefillChunk'], 'prefillChunk'),
+    kv: text(record['kv'], 'kv'),
+    spinning: spinningChoice(record['spinning']),
   };
 }

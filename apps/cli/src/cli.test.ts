@@ -36,6 +36,12 @@ describe('qaq command line', () => {
     const unknownMethod = qaq('generate', '--kv', 'zip9', 'hello');
     expect(unknownMethod.status).toBe(2);
     expect(unknownMethod.stderr).toContain('unknown --kv method');
+    const badBits = qaq('generate', '--kv', 'uniform:9', 'hello');
+    expect(badBits.status).toBe(2);
+    expect(badBits.stderr).toContain('--kv uniform:9');
+    const badSetting = qaq('generate', '--kv', 'qaq:sk=0', 'hello');
+    expect(badSetting.status).toBe(2);
+    expect(badSetting.stderr).toContain('sk and sv must be > 0');
     expect(qaq('frobnicate').status).toBe(2);
   });
 
@@ -46,7 +52,7 @@ describe('qaq command line', () => {
   });
 
   it.runIf(defaultModelPresent)('generates greedily on the default model and reports the contract fields', () => {
-    const run = qaq('generate', '--json', '--temperature', '0', '--max-tokens', '24', 'What is the capital of France?');
+    const run = qaq('generate', '--json', '--kv', 'fp32', '--temperature', '0', '--max-tokens', '24', 'What is the capital of France?');
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout.trim()) as Record<string, unknown>;
     for (const key of [
@@ -74,5 +80,28 @@ describe('qaq command line', () => {
     // 30 layers × 3 KV heads × 64 dims × (K + V) × 4 bytes per cached token.
     expect(report['kv_bytes']).toBe(fed * 30 * 3 * 64 * 2 * 4);
     expect(report['kv_bytes_fp16']).toBe(fed * 30 * 3 * 64 * 2 * 2);
+  });
+
+  it.runIf(defaultModelPresent)('uses QAQ by default: fewer than 16 bits per element and plausible text', () => {
+    const run = qaq('generate', '--json', '--temperature', '0', '--max-tokens', '24', 'What is the capital of France?');
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout.trim()) as Record<string, unknown>;
+    expect(report['kv_method']).toBe('qaq:quality');
+    expect(report['text']).toContain('Paris');
+    const fed = (report['prompt_tokens'] as number) + (report['generated_tokens'] as number) - (report['finish_reason'] === 'eos' ? 0 : 1);
+    // Bytes from the cache's exact accounting; the fp16 reference is 30 layers × 3 KV heads × 64 dims × 2 × 2 bytes.
+    expect(report['kv_bytes_fp16']).toBe(fed * 30 * 3 * 64 * 2 * 2);
+    expect(report['bits_per_element']).toBeLessThan(16);
+    expect(report['bits_per_element']).toBeGreaterThan(1);
+    expect(report['kv_bytes']).toBeLessThan(report['kv_bytes_fp16'] as number);
+  });
+
+  it.runIf(defaultModelPresent)('prints the memory line after streamed text, and refuses ort-int4 clearly', () => {
+    const run = qaq('generate', '--kv', 'uniform:4', '--temperature', '0', '--max-tokens', '8', 'Say hello.');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/KV cache \(uniform:4\): .* held for .* elements vs .* at fp16 \([0-9.]+x\), 4\.88 bits\/element/);
+    const ort = qaq('generate', '--kv', 'ort-int4', 'hello');
+    expect(ort.status).toBe(1);
+    expect(ort.stderr).toContain('error [kv-method-unavailable]');
   });
 });

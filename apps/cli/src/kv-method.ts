@@ -1,20 +1,29 @@
+import { isQaqError } from '@qaq/errors';
+import { formatKvMethod, kvMethodSyntax, parseKvMethod as parseRuntimeKvMethod, type KvMethod } from '@qaq/runtime';
 import { usageError } from './cli-error.js';
 
-/** KV cache methods the runtime implements today. QAQ and the quantized baselines plug in with the QAQ-inference work. */
-export const availableKvMethods = ['fp32'] as const;
-export type KvMethod = (typeof availableKvMethods)[number];
+export type { KvMethod };
 
-/** Methods the command contract names; those not yet available get a clear error rather than a silent fallback. */
-const plannedKvMethods = /^(fp16|uniform:\d+|kivi:\d+|ort-int8|ort-int4|qaq(:.*)?)$/;
+/** What `--kv` means when it is not given: QAQ at its default preset. */
+export const defaultKvMethod = 'qaq';
 
-export function parseKvMethod(value: string | undefined): KvMethod {
-  const method = value ?? 'fp32';
-  if ((availableKvMethods as readonly string[]).includes(method)) return method as KvMethod;
-  if (plannedKvMethods.test(method)) {
-    throw usageError(`--kv ${method} is not available in this version; available: ${availableKvMethods.join(', ')}`, {
-      method,
-      available: availableKvMethods,
-    });
+export const kvMethodHelp = `  --kv <method>           KV cache method (default qaq = qaq:quality):
+                          fp32 (dense, in the graph), fp16, uniform:<B>[,alpha=<α>], kivi:<B> (slow reference
+                          attention), qaq, qaq:<quality|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,alpha=,
+                          window=,recent=,layout=,tier=]; ort-int4/ort-int8 are not available yet
+`;
+
+/** Parses `--kv` with @qaq/runtime's contract; a bad method is a usage error (exit code 2) naming it. */
+export function parseKvMethod(value: string | undefined): { method: KvMethod; name: string } {
+  const text = value ?? defaultKvMethod;
+  try {
+    const method = parseRuntimeKvMethod(text);
+    return { method, name: formatKvMethod(method) };
+  } catch (error) {
+    if (isQaqError(error) && error.code === 'invalid-kv-method') {
+      const prefix = /^unknown KV method/.test(error.message) ? `unknown --kv method "${text}"` : `--kv ${text}: ${error.message}`;
+      throw usageError(`${prefix}; expected ${kvMethodSyntax}`, { method: text });
+    }
+    throw error;
   }
-  throw usageError(`unknown --kv method "${method}"; available: ${availableKvMethods.join(', ')}`, { method });
 }

@@ -1,22 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeBackend } from '@qaq/backend-node';
 import { createStderrProgressReporter, defaultModelId, resolveModel } from '@qaq/models';
-import { loadDecoder, type LoadedDecoder } from '@qaq/runtime';
+import { loadLanguageModel, type KvMethod, type LoadedLanguageModel } from '@qaq/runtime';
 import { createTokenizer, tokenizerSourceFromGgufMetadata, type Tokenizer } from '@qaq/tokenizer';
 
-export interface LoadedTextModel extends LoadedDecoder {
+export interface LoadedTextModel extends LoadedLanguageModel {
   readonly tokenizer: Tokenizer;
   readonly modelPath: string;
 }
 
-/** Resolves a model reference (fetching it when missing), builds its graph and tokenizer, and opens a CPU session. */
-export async function loadTextModel(reference: string | undefined, log: (line: string) => void): Promise<LoadedTextModel> {
+/**
+ * Resolves a model reference (fetching it when missing), builds its graph (fp32: one dense graph; any other KV
+ * method: one graph per layer segment around the compact cache) and tokenizer, and opens CPU sessions.
+ */
+export async function loadTextModel(reference: string | undefined, kv: KvMethod, log: (line: string) => void): Promise<LoadedTextModel> {
   const resolved = await resolveModel(reference ?? defaultModelId, { onProgress: createStderrProgressReporter() });
   const gguf = new Uint8Array(await readFile(resolved.path));
   const backend = createNodeBackend();
-  const loaded = await loadDecoder({
+  const loaded = await loadLanguageModel({
     backend,
     gguf,
+    kv,
     session: { executionProviders: ['cpu'] },
     onStage: (stage, milliseconds) => log(`${stage} done after ${(milliseconds / 1000).toFixed(1)} s`),
   });

@@ -114,17 +114,45 @@ function unpackSlice(bits: i32, source: usize, count: i32, target: usize): void 
   }
 }
 
+/** 8-bit codes to u16, 16 per step by widening (count a multiple of 8). */
+@inline function unpackByteWords(source: usize, count: i32, target: usize): void {
+  let index = 0;
+  for (; index + 16 <= count; index += 16) {
+    const bytes = v128.load(source);
+    v128.store(target, i16x8.extend_low_i8x16_u(bytes));
+    v128.store(target, i16x8.extend_high_i8x16_u(bytes), 16);
+    source += 16;
+    target += 32;
+  }
+  if (index < count) unpackWords8(source, count - index, target);
+}
+
+/** 4-bit codes to u16, 16 per step: split nibbles, interleave, widen (count a multiple of 8). */
+@inline function unpackNibbleWords(source: usize, count: i32, target: usize): void {
+  const nibble = i8x16.splat(0x0f);
+  let index = 0;
+  for (; index + 16 <= count; index += 16) {
+    const bytes = v128.load64_zero(source);
+    const codes = i8x16.shuffle(v128.and(bytes, nibble), i8x16.shr_u(bytes, 4), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    v128.store(target, i16x8.extend_low_i8x16_u(codes));
+    v128.store(target, i16x8.extend_high_i8x16_u(codes), 16);
+    source += 8;
+    target += 32;
+  }
+  if (index < count) unpackWords4(source, count - index, target);
+}
+
 /** Unpacks `count` codes of width `bits` (1..8) at `source` into u16 at `target`. */
 function unpackSliceWords(bits: i32, source: usize, count: i32, target: usize): void {
   switch (bits) {
     case 1: unpackWords1(source, count, target); break;
     case 2: unpackWords2(source, count, target); break;
     case 3: unpackWords3(source, count, target); break;
-    case 4: unpackWords4(source, count, target); break;
+    case 4: unpackNibbleWords(source, count, target); break;
     case 5: unpackWords5(source, count, target); break;
     case 6: unpackWords6(source, count, target); break;
     case 7: unpackWords7(source, count, target); break;
-    default: unpackWords8(source, count, target); break;
+    default: unpackByteWords(source, count, target); break;
   }
 }
 
@@ -363,33 +391,6 @@ let sliceOutlierPositions: usize = 0;
     v128.store(r1 + offset, f32x4.add(v128.load(r1 + offset), f32x4.mul(f1, codes)));
     v128.store(r2 + offset, f32x4.add(v128.load(r2 + offset), f32x4.mul(f2, codes)));
     v128.store(r3 + offset, f32x4.add(v128.load(r3 + offset), f32x4.mul(f3, codes)));
-  }
-}
-
-@inline function axpy3(slice: usize, count: i32, accumulator: usize, stride: usize, w0: f32, w1: f32, w2: f32): void {
-  const f0 = f32x4.splat(w0);
-  const f1 = f32x4.splat(w1);
-  const f2 = f32x4.splat(w2);
-  const r1 = accumulator + stride;
-  const r2 = r1 + stride;
-  for (let index = 0; index < count; index += 4) {
-    const offset = <usize>index << 2;
-    const codes = v128.load(slice + offset);
-    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, codes)));
-    v128.store(r1 + offset, f32x4.add(v128.load(r1 + offset), f32x4.mul(f1, codes)));
-    v128.store(r2 + offset, f32x4.add(v128.load(r2 + offset), f32x4.mul(f2, codes)));
-  }
-}
-
-@inline function axpy2(slice: usize, count: i32, accumulator: usize, stride: usize, w0: f32, w1: f32): void {
-  const f0 = f32x4.splat(w0);
-  const f1 = f32x4.splat(w1);
-  const r1 = accumulator + stride;
-  for (let index = 0; index < count; index += 4) {
-    const offset = <usize>index << 2;
-    const codes = v128.load(slice + offset);
-    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, codes)));
-    v128.store(r1 + offset, f32x4.add(v128.load(r1 + offset), f32x4.mul(f1, codes)));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { GroupStore, KvCache } from '@qaq/kv-cache';
-import { float16BitsToFloat32, unpackCodes } from '@qaq/quantization';
+import { float16BitsToFloat32 } from '@qaq/quantization';
 import { firstVisibleToken, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
 
 /**
@@ -9,7 +9,9 @@ import { firstVisibleToken, queryBlockSize, validateAttention, type KernelAttent
  *   out_r = Σ_t p_rt·s_t·codes_t + Σ_t p_rt·(m_t + s_t/2) + Σ_outliers p_rt·(v_p − v̂_p) at p.
  */
 export class JsAttention {
-  private codes = new Uint8Array(0);
+  private rowFirsts = new Int32Array(0);
+  private rowLasts = new Int32Array(0);
+  private rowOffsets = new Int32Array(0);
   private slice = new Float64Array(0);
   private scores = new Float64Array(0);
   private accumulators = new Float64Array(0);
@@ -59,18 +61,25 @@ export class JsAttention {
     const headsPerKv = queryHeads / kvHeads;
     const rows = blockCount * headsPerKv;
     const end = firstPosition + blockCount;
-    this.reserve(cache.groupLength, rows, tokenCount, headDim);
+    this.reserve(rows, tokenCount, headDim);
     const { slice, scores, accumulators, biases, querySums } = this;
     const keyStore = cache.store('keys', layer);
     const valueStore = cache.store('values', layer);
     const lowest = firstVisibleToken(firstPosition, options.slidingWindow);
-    const queryOffset = (row: number, kvHead: number): number =>
-      ((firstQuery + Math.floor(row / headsPerKv)) * queryHeads + kvHead * headsPerKv + (row % headsPerKv)) * headDim;
+    const { rowFirsts, rowLasts, rowOffsets } = this;
+    for (let row = 0; row < rows; row += 1) {
+      const position = firstPosition + Math.floor(row / headsPerKv);
+      rowLasts[row] = position;
+      rowFirsts[row] = firstVisibleToken(position, options.slidingWindow);
+    }
     for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
       const headGroup = groupsPerToken === 1 ? 0 : kvHead;
       const elementOffset = groupsPerToken === 1 ? kvHead * headDim : 0;
       for (let row = 0; row < rows; row += 1) {
-        const base = queryOffset(row, kvHead);
+        rowOffsets[row] = ((firstQuery + Math.floor(row / headsPerKv)) * queryHeads + kvHead * headsPerKv + (row % headsPerKv)) * headDim;
+      }
+      for (let row = 0; row < rows; row += 1) {
+        const base = rowOffsets[row] as number;
         let sum = 0;
         for (let element = 0; element < headDim; element += 1) sum += queries[base + element] as number;
         querySums[row] = sum;
@@ -79,9 +88,8 @@ export class JsAttention {
         this.readSlice(keyStore, token * groupsPerToken + headGroup, elementOffset, headDim);
         const { sliceBits: bits, sliceMinimum: minimum, sliceStep: step } = this;
         for (let row = 0; row < rows; row += 1) {
-          const position = firstPosition + Math.floor(row / headsPerKv);
-          if (token > position || token < firstVisibleToken(position, options.slidingWindow)) continue;
-          const base = queryOffset(row, kvHead);
+          if (token > (rowLasts[row] as number) || token < (rowFirsts[row] as number)) continue;
+          const base = rowOffsets[row] as number;
           let product = 0;
           for (let element = 0; element < headDim; element += 1) product += (queries[base + element] as number) * (slice[element] as number);
           let score = product;
@@ -120,8 +128,7 @@ export class JsAttention {
         this.readSlice(valueStore, token * groupsPerToken + headGroup, elementOffset, headDim);
         const { sliceBits: bits, sliceMinimum: minimum, sliceStep: step } = this;
         for (let row = 0; row < rows; row += 1) {
-          const position = firstPosition + Math.floor(row / headsPerKv);
-          if (token > position || token < firstVisibleToken(position, options.slidingWindow)) continue;
+          if (token > (rowLasts[row] as number) || token < (rowFirsts[row] as number)) continue;
           const probability = scores[row * tokenCount + token] as number;
           const weight = bits === 16 ? probability : probability * step;
           const base = row * headDim;
@@ -135,7 +142,7 @@ export class JsAttention {
         }
       }
       for (let row = 0; row < rows; row += 1) {
-        const target = queryOffset(row, kvHead);
+        const target = rowOffsets[row] as number;
         for (let element = 0; element < headDim; element += 1) {
           output[target + element] = (accumulators[row * headDim + element] as number) + (biases[row] as number);
         }
@@ -184,15 +191,32 @@ export class JsAttention {
       }
       return;
     }
-    // Unpack from the group start so slices of any width and head offset stay exact, then take the head's part.
-    unpackCodes(pool.codes, codeOffset, elementOffset + headDim, bits, this.codes, 0);
-    for (let element = 0; element < headDim; element += 1) slice[element] = this.codes[elementOffset + element] as number;
+    // The LSB-first bit stream of @qaq/quantization's packing, read from the head's first bit (any width, any offset).
+    const codes = pool.codes;
+    const mask = (1 << bits) - 1;
+    const startBit = elementOffset * bits;
+    let input = codeOffset + (startBit >>> 3);
+    let accumulator = (codes[input++] as number) >>> (startBit & 7);
+    let available = 8 - (startBit & 7);
+    for (let element = 0; element < headDim; element += 1) {
+      while (available < bits) {
+        accumulator |= (codes[input++] as number) << available;
+        available += 8;
+      }
+      slice[element] = accumulator & mask;
+      accumulator >>>= bits;
+      available -= bits;
+    }
     this.sliceMinimum = float16BitsToFloat32(pool.parameters[slot * 2] as number);
     this.sliceStep = float16BitsToFloat32(pool.parameters[slot * 2 + 1] as number);
   }
 
-  private reserve(groupLength: number, rows: number, tokenCount: number, headDim: number): void {
-    if (this.codes.length < groupLength) this.codes = new Uint8Array(groupLength);
+  private reserve(rows: number, tokenCount: number, headDim: number): void {
+    if (this.rowFirsts.length < rows) {
+      this.rowFirsts = new Int32Array(rows);
+      this.rowLasts = new Int32Array(rows);
+      this.rowOffsets = new Int32Array(rows);
+    }
     if (this.slice.length < headDim) this.slice = new Float64Array(headDim);
     if (this.scores.length < rows * tokenCount) this.scores = new Float64Array(Math.max(rows * tokenCount, 2 * this.scores.length));
     if (this.accumulators.length < rows * headDim) this.accumulators = new Float64Array(rows * headDim);

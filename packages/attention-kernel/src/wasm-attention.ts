@@ -61,6 +61,9 @@ export class WasmAttention {
   private ioOffset = 0;
   private ioBytes = 0;
   private readonly fallback = new JsAttention();
+  private floats = new Float32Array(0);
+  private words = new Int32Array(0);
+  private viewGeneration = -1;
 
   private constructor(memory: WasmMemory, instance: WasmInstance) {
     this.memory = memory;
@@ -69,12 +72,12 @@ export class WasmAttention {
     this.descriptors = this.arena.allocate(2 * DESCRIPTOR_WORDS * 4);
   }
 
-  /** Compiles and instantiates the embedded module (asynchronously: browsers forbid large synchronous compiles). */
+  /** Compiles and instantiates the embedded module asynchronously (browsers limit synchronous compiles on the main thread). */
   static async create(): Promise<WasmAttention> {
     const api = requireApi();
     const module = await api.compile(decodeBase64(KERNEL_WASM_BASE64));
     const memory = new api.Memory({ initial: 16 });
-    return new WasmAttention(memory, new api.Instance(module, { env: { memory } }));
+    return new WasmAttention(memory, await api.instantiate(module, { env: { memory } }));
   }
 
   /** Synchronous variant for Node and workers; `moduleBytes` replaces the embedded build (experiments). */
@@ -131,10 +134,9 @@ export class WasmAttention {
     const base = this.reserveIo(2 * queryBytes + probabilityBytes + scratchBytes);
     const keyDescriptor = this.descriptors;
     const valueDescriptor = this.descriptors + DESCRIPTOR_WORDS * 4;
-    this.writeDescriptor(cache.store('keys', layer), keyDescriptor);
-    this.writeDescriptor(cache.store('values', layer), valueDescriptor);
-    const buffer = this.memory.buffer;
-    const heap = new Float32Array(buffer);
+    const { floats: heap, words } = this.views();
+    this.writeDescriptor(cache.store('keys', layer), keyDescriptor, words);
+    this.writeDescriptor(cache.store('values', layer), valueDescriptor, words);
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const count = Math.min(blockQueries, queryCount - firstQuery);
       heap.set(queries.subarray(firstQuery * rowLength, (firstQuery + count) * rowLength), base / 4);
@@ -178,24 +180,32 @@ export class WasmAttention {
     return this.ioOffset;
   }
 
-  private writeDescriptor(store: GroupStore, offset: number): void {
-    const words = new Int32Array(this.memory.buffer, offset, DESCRIPTOR_WORDS);
-    words.fill(0);
-    const { bits, slots, slotIndexBytes } = store.arenaOffsets;
-    words[0] = bits;
-    words[1] = slots;
-    words[2] = slotIndexBytes;
-    words[3] = store.outlierCount;
-    words[4] = store.positionBytes;
+  /** Views of the memory, re-derived only after it grew (no allocation per step otherwise). */
+  private views(): { floats: Float32Array; words: Int32Array } {
+    if (this.viewGeneration !== this.arena.generation || this.floats.buffer !== this.memory.buffer) {
+      this.floats = new Float32Array(this.memory.buffer);
+      this.words = new Int32Array(this.memory.buffer);
+      this.viewGeneration = this.arena.generation;
+    }
+    return { floats: this.floats, words: this.words };
+  }
+
+  private writeDescriptor(store: GroupStore, offset: number, words: Int32Array): void {
+    const base = offset / 4;
+    words.fill(0, base, base + DESCRIPTOR_WORDS);
+    words[base] = store.bitsOffset;
+    words[base + 1] = store.slotsOffset;
+    words[base + 2] = store.slotIndexBytes;
+    words[base + 3] = store.outlierCount;
+    words[base + 4] = store.positionBytes;
     for (const width of POOL_BITS) {
       const pool = store.pools[width];
       if (pool === undefined) continue;
-      const offsets = pool.arenaOffsets;
-      const at = 5 + width * 5;
-      words[at] = offsets.codes;
-      words[at + 1] = offsets.parameters;
-      words[at + 2] = offsets.outlierValues;
-      words[at + 3] = offsets.outlierPositions;
+      const at = base + 5 + width * 5;
+      words[at] = pool.codesOffset;
+      words[at + 1] = pool.parametersOffset;
+      words[at + 2] = pool.outlierValuesOffset;
+      words[at + 3] = pool.outlierPositionsOffset;
       words[at + 4] = pool.layout.codeBytes;
     }
   }

@@ -20,6 +20,8 @@ export interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   compile(bytes: Uint8Array): Promise<WasmModule>;
+  /** With a compiled module, resolves to its instance. */
+  instantiate(module: WasmModule, imports: Record<string, Record<string, unknown>>): Promise<WasmInstance>;
   validate(bytes: Uint8Array): boolean;
 }
 
@@ -29,7 +31,7 @@ export function webAssemblyApi(): WebAssemblyApi | null {
   if (typeof candidate !== 'object' || candidate === null) return null;
   const api = candidate as Partial<WebAssemblyApi>;
   return typeof api.Memory === 'function' && typeof api.Module === 'function' && typeof api.Instance === 'function' &&
-    typeof api.validate === 'function' && typeof api.compile === 'function'
+    typeof api.validate === 'function' && typeof api.compile === 'function' && typeof api.instantiate === 'function'
     ? (api as WebAssemblyApi)
     : null;
 }

@@ -35,6 +35,16 @@ describe('MemoryArena', () => {
   });
 });
 
+describe('MemoryArena limits', () => {
+  it('reports a memory that cannot grow as arena-exhausted, leaving the arena usable', () => {
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => GrowableMemory } })
+      .WebAssembly;
+    const arena = new MemoryArena(new wasm.Memory({ initial: 1, maximum: 2 }));
+    expect(() => arena.allocate(200_000)).toThrow(/cannot grow/);
+    expect(arena.allocate(1000)).toBe(0);
+  });
+});
+
 describe('KvCache in an arena', () => {
   it('reads back, accounts and evicts exactly like the heap cache under random operations, across memory growth', () => {
     fc.assert(

@@ -100,7 +100,12 @@ export class MemoryArena implements ByteArena {
     if (end <= current) return;
     let target = Math.max(current, PAGE_BYTES);
     while (target < end) target *= 2;
-    this.memory.grow((target - current) / PAGE_BYTES);
+    try {
+      this.memory.grow((target - current) / PAGE_BYTES);
+    } catch (cause) {
+      // wasm32 memories stop at 4 GiB (browsers often at 2 GiB); nothing was changed.
+      throw new QaqError('arena-exhausted', 'the arena memory cannot grow further', { details: { current, target }, cause });
+    }
     this.generationCounter += 1;
   }
 }

@@ -90,6 +90,20 @@ export class GroupStore {
     return this.slotsBlock.array;
   }
 
+  /** Byte offset of the tag array in the arena (no allocation, for per-step use). */
+  get bitsOffset(): number {
+    return this.bitsBlock.byteOffset;
+  }
+
+  get slotsOffset(): number {
+    return this.slotsBlock.byteOffset;
+  }
+
+  /** 2 while slot indices are Uint16, 4 once widened. */
+  get slotIndexBytes(): number {
+    return this.slotsBlock.elementBytes;
+  }
+
   /** Where a kernel finds the tag and slot arrays in the arena, and the slot index width in bytes. */
   get arenaOffsets(): { bits: number; slots: number; slotIndexBytes: number } {
     return { bits: this.bitsBlock.byteOffset, slots: this.slotsBlock.byteOffset, slotIndexBytes: this.slotsBlock.elementBytes };

@@ -59,6 +59,23 @@ export class SlotPool {
     return this.outlierPositionsBlock.array;
   }
 
+  /** Byte offset of the codes in the arena (meaningful only with an arena; no allocation, for per-step use). */
+  get codesOffset(): number {
+    return this.codesBlock.byteOffset;
+  }
+
+  get parametersOffset(): number {
+    return this.parametersBlock.byteOffset;
+  }
+
+  get outlierValuesOffset(): number {
+    return this.outlierValuesBlock.byteOffset;
+  }
+
+  get outlierPositionsOffset(): number {
+    return this.outlierPositionsBlock.byteOffset;
+  }
+
   /** Byte offsets of the data arrays in the arena (meaningful only with an arena). */
   get arenaOffsets(): { codes: number; parameters: number; outlierValues: number; outlierPositions: number } {
     return {

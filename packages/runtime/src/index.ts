@@ -19,6 +19,8 @@ export type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
 export {
   createLayerAttention,
   loadLanguageModel,
+  loadSegmentedModel,
+  type LoadSegmentedModelOptions,
   type LoadedLanguageModel,
   type LoadLanguageModelOptions,
   type RuntimeLanguageModel,

@@ -135,6 +135,31 @@ export async function loadLanguageModel(options: LoadLanguageModelOptions): Prom
     });
     return { model: new DenseRuntimeModel(loaded.model), method, methodName, file: loaded.file, config: loaded.config, graphBytes: loaded.graphBytes };
   }
+  return loadSegmentedModel({
+    ...options,
+    createAttention: (config) =>
+      createLayerAttention(method, config, {
+        ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
+        ...(options.queryNorms === undefined ? {} : { queryNorms: options.queryNorms }),
+      }),
+  }).then((loaded) => ({ ...loaded, method, methodName }));
+}
+
+export interface LoadSegmentedModelOptions {
+  readonly backend: Backend;
+  readonly gguf: Uint8Array;
+  /** Any attention strategy between the segments (the cache it owns is the model's KV cache). */
+  readonly createAttention: (config: DecoderConfig) => LayerAttention | Promise<LayerAttention>;
+  readonly session?: SessionOptions;
+  readonly weightFormat?: BuildDecoderOptions['weightFormat'];
+  readonly prefillChunkSize?: number;
+  readonly onStage?: LoadLanguageModelOptions['onStage'];
+}
+
+/** Builds the decoder in segments (@qaq/onnx-graph split mode), one session each, around a LayerAttention. */
+export async function loadSegmentedModel(
+  options: LoadSegmentedModelOptions,
+): Promise<{ model: SegmentedLanguageModel; file: GgufFile; config: DecoderConfig; graphBytes: number }> {
   const started = performanceNow();
   const file = readGguf(options.gguf);
   options.onStage?.('parse', performanceNow() - started);
@@ -143,10 +168,7 @@ export async function loadLanguageModel(options: LoadLanguageModelOptions): Prom
     ...(options.weightFormat === undefined ? {} : { weightFormat: options.weightFormat }),
   });
   options.onStage?.('build-graph', performanceNow() - started);
-  const attention = await createLayerAttention(method, segmented.config, {
-    ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
-    ...(options.queryNorms === undefined ? {} : { queryNorms: options.queryNorms }),
-  });
+  const attention = await options.createAttention(segmented.config);
   const sessions: BackendSession[] = [];
   try {
     for (const segment of segmented.segments) sessions.push(await options.backend.createSession(segment.model, options.session));
@@ -164,7 +186,7 @@ export async function loadLanguageModel(options: LoadLanguageModelOptions): Prom
     ...(options.prefillChunkSize === undefined ? {} : { prefillChunkSize: options.prefillChunkSize }),
   });
   const graphBytes = segmented.segments.reduce((sum, segment) => sum + segment.model.byteLength, 0);
-  return { model, method, methodName, file, config: segmented.config, graphBytes };
+  return { model, file, config: segmented.config, graphBytes };
 }
 
 function performanceNow(): number {

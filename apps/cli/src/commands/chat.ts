@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { generate } from '@qaq/generation';
 import type { ChatMessage } from '@qaq/tokenizer';
-import { parseKvMethod } from '../kv-method.js';
+import { kvMethodHelp, parseKvMethod } from '../kv-method.js';
 import { loadTextModel } from '../load-model.js';
 import { numberOption } from '../options.js';
 import { promptTokens } from '../prompt.js';
@@ -12,8 +12,8 @@ import { samplingFlags, samplingFromFlags } from '../sampling-flags.js';
 export const chatHelp = `qaq chat [options]
 
 Interactive chat through the model's chat template. Type /exit (or Ctrl-D) to leave, /reset to start over.
-  --model <id|path|url>  --max-tokens N  --temperature T  --top-k K  --top-p P  --seed S  --kv <method>
-  --system <text>        a system message
+  --model <id|path|url>  --max-tokens N  --temperature T  --top-k K  --top-p P  --seed S
+${kvMethodHelp}  --system <text>        a system message
 `;
 
 export async function runChat(argv: readonly string[]): Promise<void> {
@@ -27,11 +27,11 @@ export async function runChat(argv: readonly string[]): Promise<void> {
       ...samplingFlags,
     },
   });
-  const kvMethod = parseKvMethod(values.kv);
+  const { method, name: kvMethod } = parseKvMethod(values.kv);
   const maxTokens = numberOption('max-tokens', values['max-tokens'], { minimum: 1, integer: true }) ?? 256;
   const sampling = samplingFromFlags(values);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const loaded = await loadTextModel(values.model, log);
+  const loaded = await loadTextModel(values.model, method, log);
   const start: ChatMessage[] = values.system === undefined ? [] : [{ role: 'system', content: values.system }];
   let conversation = [...start];
   const terminal = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
@@ -63,7 +63,7 @@ export async function runChat(argv: readonly string[]): Promise<void> {
       }
       process.stdout.write('\n');
       conversation.push({ role: 'assistant', content: step.value.text });
-      log(`[${step.value.timings.decodeTokensPerSecond.toFixed(1)} tok/s] ${formatMemoryLine(loaded.model.store.memory(), kvMethod)}`);
+      log(`[${step.value.timings.decodeTokensPerSecond.toFixed(1)} tok/s] ${formatMemoryLine(loaded.model.memory(), kvMethod)}`);
     }
   } finally {
     terminal.close();

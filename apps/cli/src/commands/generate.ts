@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { generate, type GenerationResult } from '@qaq/generation';
 import { usageError } from '../cli-error.js';
-import { parseKvMethod } from '../kv-method.js';
+import { kvMethodHelp, parseKvMethod } from '../kv-method.js';
 import { loadTextModel } from '../load-model.js';
 import { numberOption } from '../options.js';
 import { promptTokens } from '../prompt.js';
@@ -16,8 +16,7 @@ Generates text from a prompt (through the model's chat template unless --raw).
   --temperature T         0 = greedy (default 0.7)
   --top-k K  --top-p P  --seed S
   --stop <text>           stop string (repeatable)
-  --kv <method>           KV cache method (default fp32)
-  --raw                   plain completion, no chat template
+${kvMethodHelp}  --raw                   plain completion, no chat template
   --json                  one JSON object on stdout at the end instead of streaming text
 `;
 
@@ -37,12 +36,12 @@ export async function runGenerate(argv: readonly string[]): Promise<void> {
   });
   const prompt = positionals.join(' ');
   if (prompt.trim() === '') throw usageError('generate needs a prompt', {});
-  const kvMethod = parseKvMethod(values.kv);
+  const { method, name: kvMethod } = parseKvMethod(values.kv);
   const maxTokens = numberOption('max-tokens', values['max-tokens'], { minimum: 1, integer: true }) ?? 128;
   const sampling = samplingFromFlags(values);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-  const loaded = await loadTextModel(values.model, values.json ? () => {} : log);
+  const loaded = await loadTextModel(values.model, method, values.json ? () => {} : log);
   const ids = promptTokens(loaded.tokenizer, prompt, values.raw);
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new Error('interrupted'));
@@ -60,7 +59,7 @@ export async function runGenerate(argv: readonly string[]): Promise<void> {
       step = await run.next();
     }
     const result: GenerationResult = step.value;
-    const memory = loaded.model.store.memory();
+    const memory = loaded.model.memory();
     const context = { provider: loaded.model.provider, kvMethod, model: values.model ?? 'smollm2-135m' };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(generateReport(result, memory, context))}\n`);

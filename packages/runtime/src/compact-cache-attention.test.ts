@@ -1,0 +1,95 @@
+import { createAttention, type CompactAttention } from '@qaq/attention-kernel';
+import { describe, expect, it } from 'vitest';
+import { CompactCacheAttention } from './compact-cache-attention.js';
+import { ExactLayerAttention } from './exact-attention.test-utils.js';
+import { qaqPresetSettings } from './kv-method.js';
+import type { LayerAttentionShape } from './layer-attention.js';
+
+const shape: LayerAttentionShape = {
+  layerCount: 2,
+  queryHeadCount: 4,
+  keyValueHeadCount: 2,
+  headDim: 8,
+  scoreScale: 1 / Math.sqrt(8),
+  slidingWindows: [5, null],
+};
+
+/** Deterministic values exactly representable in fp16 (k/64, |k| < 256), so the fp16 cache is lossless. */
+function fp16Exact(length: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return ((state >>> 8) % 511) / 64 - 255 / 64;
+  });
+}
+
+const kernels: [string, () => Promise<CompactAttention>][] = [
+  ['wasm', () => createAttention()],
+  ['js', () => createAttention({ preferJs: true })],
+];
+
+describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
+  it('at 16 bits equals exact attention, with sliding-window eviction, over chunks and single steps', async () => {
+    const kernel = await makeKernel();
+    const compact = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode: { kind: 'fixed', bits: 16, outlierFraction: 0 } });
+    const exact = new ExactLayerAttention(shape);
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    let seed = 1;
+    for (const chunk of [3, 1, 4, 1, 1, 6, 2, 1, 1]) {
+      for (let layer = 0; layer < shape.layerCount; layer++) {
+        const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
+        const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+        const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+        const expected = new Float32Array(chunk * queryHeadCount * headDim);
+        const actual = new Float32Array(chunk * queryHeadCount * headDim);
+        exact.attend(layer, query, key, value, chunk, expected);
+        compact.attend(layer, query, key, value, chunk, actual);
+        for (let index = 0; index < expected.length; index++) {
+          expect(Math.abs((actual[index] as number) - (expected[index] as number))).toBeLessThan(1e-5);
+        }
+        expect(compact.tokenCount(layer)).toBe(exact.tokenCount(layer));
+      }
+    }
+    // Between steps the sliding layer keeps window − 1 tokens; the full layer keeps all 20.
+    expect(compact.tokenCount(0)).toBe(4);
+    expect(compact.tokenCount(1)).toBe(20);
+    expect(compact.memory().elements).toBe((4 + 20) * keyValueHeadCount * headDim * 2);
+    compact.reset();
+    expect(compact.tokenCount(0) + compact.tokenCount(1)).toBe(0);
+    expect(compact.memory().bytes).toBe(0);
+    compact.dispose();
+  });
+
+  it('QAQ mode demotes old tokens, keeps the policy in step with sliding eviction, and reports its bits', async () => {
+    const kernel = await makeKernel();
+    const settings = { ...qaqPresetSettings('compact'), window: 2 };
+    const qaq = new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings } });
+    const atMaxBits = new CompactCacheAttention({ shape, kernel, name: 'uniform:4', mode: { kind: 'fixed', bits: 4, outlierFraction: settings.outlierFraction } });
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    let seed = 7;
+    for (const chunk of [8, 1, 1, 1, 1, 1, 1]) {
+      for (let layer = 0; layer < shape.layerCount; layer++) {
+        const output = new Float32Array(chunk * queryHeadCount * headDim);
+        const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
+        const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+        const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+        qaq.attend(layer, query, key, value, chunk, output);
+        atMaxBits.attend(layer, query, key, value, chunk, new Float32Array(output.length));
+        expect(output.every(Number.isFinite)).toBe(true);
+        expect(qaq.policy?.tokenCount(layer)).toBe(qaq.tokenCount(layer));
+      }
+    }
+    expect(qaq.tokenCount(0)).toBe(4);
+    expect(qaq.tokenCount(1)).toBe(14);
+    // Old tokens of the full layer went below B_max = 4 (the compact preset), so the average is below it.
+    const store = qaq.cache.store('keys', 1);
+    const bits = Array.from({ length: 14 * keyValueHeadCount }, (_, group) => store.bits[group] as number);
+    expect(Math.min(...bits)).toBeLessThan(4);
+    // Same tokens, same groups: fewer bytes than every group at B_max (overhead at D = 8 is 7 bits/element).
+    expect(qaq.memory().elements).toBe(atMaxBits.memory().elements);
+    expect(qaq.memory().bytes).toBeLessThan(atMaxBits.memory().bytes);
+    atMaxBits.dispose();
+    expect(qaq.onlineQueryNorms?.observationCount(0, 0)).toBeGreaterThan(0);
+    qaq.dispose();
+  });
+});

@@ -1,0 +1,90 @@
+import { QaqError } from '@qaq/errors';
+import { policyPreset } from '@qaq/policy';
+import { describe, expect, it } from 'vitest';
+import { formatKvMethod, parseKvMethod, qaqPresetSettings } from './kv-method.js';
+
+function errorOf(text: string): QaqError {
+  try {
+    parseKvMethod(text);
+  } catch (error) {
+    if (error instanceof QaqError) return error;
+    throw error;
+  }
+  throw new Error(`${text} was accepted`);
+}
+
+describe('parseKvMethod', () => {
+  it('reads the fixed methods and baselines', () => {
+    expect(parseKvMethod('fp32')).toEqual({ kind: 'fp32' });
+    expect(parseKvMethod('fp16')).toEqual({ kind: 'fp16' });
+    expect(parseKvMethod('uniform:4')).toEqual({ kind: 'uniform', bits: 4, outlierFraction: 0 });
+    expect(parseKvMethod('uniform:2,alpha=0.02')).toEqual({ kind: 'uniform', bits: 2, outlierFraction: 0.02 });
+    expect(parseKvMethod('kivi:2')).toEqual({ kind: 'kivi', bits: 2 });
+    expect(parseKvMethod('ort-int4')).toEqual({ kind: 'ort', bits: 4 });
+    expect(parseKvMethod('ort-int8')).toEqual({ kind: 'ort', bits: 8 });
+  });
+
+  it('reads qaq as the quality preset, named presets, and overrides', () => {
+    const quality = policyPreset('quality');
+    const plain = parseKvMethod('qaq');
+    expect(plain).toEqual({ kind: 'qaq', preset: 'quality', settings: qaqPresetSettings('quality') });
+    expect(plain.kind === 'qaq' && plain.settings.sigmaScoreMax).toBe(quality.sigmaScoreMax);
+    expect(parseKvMethod('qaq:compact')).toEqual({ kind: 'qaq', preset: 'compact', settings: qaqPresetSettings('compact') });
+    const custom = parseKvMethod('qaq:sk=0.003,sv=0.01,bmin=1,bmax=6,alpha=0.05,window=3,recent=16,layout=token-layer,tier=1');
+    expect(custom).toEqual({
+      kind: 'qaq',
+      preset: 'custom',
+      settings: {
+        sigmaScoreMax: 0.003,
+        sigmaOutputMax: 0.01,
+        minBits: 1,
+        maxBits: 6,
+        outlierFraction: 0.05,
+        window: 3,
+        groupLayout: 'token-layer',
+        recentWindow: 16,
+        promotionTier: true,
+      },
+    });
+    const fromCompact = parseKvMethod('qaq:compact:sv=0.2');
+    expect(fromCompact.kind === 'qaq' && fromCompact.settings).toEqual({ ...qaqPresetSettings('compact'), sigmaOutputMax: 0.2 });
+  });
+
+  it('round-trips through formatKvMethod', () => {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8']) {
+      const method = parseKvMethod(text);
+      expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
+    }
+  });
+
+  it('rejects malformed methods with invalid-kv-method and the offending value', () => {
+    const cases: [string, string][] = [
+      ['zip9', 'unknown KV method'],
+      ['uniform', 'uniform takes one argument'],
+      ['uniform:0', 'bit width 1..8'],
+      ['uniform:9', 'bit width 1..8'],
+      ['uniform:2.5', 'bit width'],
+      ['kivi:x', 'bit width'],
+      ['uniform:4,beta=1', 'unknown uniform option'],
+      ['qaq:fast', 'unknown qaq preset'],
+      ['qaq:sk=0', 'sk and sv must be > 0'],
+      ['qaq:sk=abc', 'sk must be a number'],
+      ['qaq:bmin=5,bmax=3', 'bmin and bmax'],
+      ['qaq:bmax=12', 'bmin and bmax'],
+      ['qaq:alpha=0.7', 'alpha'],
+      ['qaq:window=0', 'window'],
+      ['qaq:recent=-1', 'recent'],
+      ['qaq:layout=channel', 'layout'],
+      ['qaq:tier=yes', 'tier'],
+      ['qaq:zz=1', 'unknown qaq setting'],
+      ['qaq:sk=1,sk=2', 'given twice'],
+      ['qaq:sk', 'unknown qaq preset'],
+      ['qaq:a:b:c', 'too many'],
+    ];
+    for (const [text, message] of cases) {
+      const error = errorOf(text);
+      expect(error.code, text).toBe('invalid-kv-method');
+      expect(error.message, text).toContain(message);
+    }
+  });
+});
