@@ -4,7 +4,10 @@
  * with --profile, aggregates ORT's profiler by operator type.
  *   node --conditions=source --import tsx bench/profile-decode.ts --model smollm2-135m --context 512 --profile
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findOrtProfile, readOrtProfile } from '@qaq/backend-node';
 import { parseArgs } from 'node:util';
 import { getRegisteredModel, cachedModelPath, resolveCacheDirectory } from '@qaq/models';
 import { readGguf } from '@qaq/gguf';
@@ -40,13 +43,14 @@ for (const entry of values.config) {
   const [key, value] = entry.split('=');
   extra[key!] = value!;
 }
+const profilePrefix = join(tmpdir(), `qaq-profile-${process.pid}`);
 const session = await ort.InferenceSession.create(modelBytes, {
   executionProviders: ['cpu'],
   intraOpNumThreads: Number(values.threads),
   graphOptimizationLevel: values.level as 'all',
   enableCpuMemArena: values.arena === 'true',
   enableProfiling: values.profile,
-  profileFilePrefix: '/tmp/qaq-profile',
+  profileFilePrefix: profilePrefix,
   extra,
 });
 const { layerCount, keyValueHeadCount: heads, headDim, vocabSize } = config;
@@ -102,27 +106,14 @@ const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / Number(values.steps);
 console.log(JSON.stringify({ model: values.model, context: contextTokens, prefillTokensPerSecond: contextTokens / prefillSeconds, decodeTokensPerSecond: steps / decodeSeconds, msPerStep: (decodeSeconds * 1000) / steps, cpuMsPerStep, generated: generated.join(','), extra }));
 if (values.profile) {
   session.endProfiling();
-  // onnxruntime-node's endProfiling returns nothing: take the newest file with our prefix.
-  const profiles = readdirSync('/tmp').filter((name) => name.startsWith('qaq-profile') && name.endsWith('.json')).sort();
-  const path = `/tmp/${profiles.at(-1)!}`;
-  interface Event { cat: string; name: string; dur: number; args?: { op_name?: string; output_size?: string } }
-  const events = JSON.parse(readFileSync(path, 'utf8')) as Event[];
-  // Only decode-step events: the profile covers prefill too, so take the last `steps` model runs.
-  const runs = events.filter((event) => event.cat === 'Session' && event.name === 'model_run');
-  const decodeRuns = runs.slice(-steps);
-  const firstDecode = decodeRuns[0] as unknown as { ts: number };
-  const byType = new Map<string, number>();
-  let total = 0;
-  for (const event of events as (Event & { ts: number })[]) {
-    if (event.cat !== 'Node' || event.ts < firstDecode.ts || !event.name.endsWith('_kernel_time')) continue;
-    const type = event.args?.op_name ?? '?';
-    byType.set(type, (byType.get(type) ?? 0) + event.dur);
-    total += event.dur;
-  }
-  const runTotal = decodeRuns.reduce((sum, event) => sum + event.dur, 0);
-  console.log(`decode: model_run ${(runTotal / steps / 1000).toFixed(2)} ms/step, kernels ${(total / steps / 1000).toFixed(2)} ms/step`);
-  for (const [type, duration] of [...byType].sort((a, b) => b[1] - a[1])) {
-    console.log(`${type.padEnd(34)} ${(duration / steps / 1000).toFixed(3).padStart(8)} ms  ${((100 * duration) / total).toFixed(1).padStart(5)} %`);
+  const path = await findOrtProfile(profilePrefix);
+  // The profile covers the prefill too: keep the decode steps' runs.
+  const summary = await readOrtProfile(path, steps);
+  const perStep = (microseconds: number): string => (microseconds / steps / 1000).toFixed(3).padStart(8);
+  console.log(`decode: model_run ${perStep(summary.runMicroseconds)} ms/step, kernels ${perStep(summary.kernelMicroseconds)} ms/step`);
+  for (const entry of summary.operators) {
+    const share = ((100 * entry.microseconds) / summary.kernelMicroseconds).toFixed(1).padStart(5);
+    console.log(`${entry.operator.padEnd(30)} ${perStep(entry.microseconds)} ms ${share} %  ${entry.calls / steps} nodes`);
   }
   rmSync(path);
 }

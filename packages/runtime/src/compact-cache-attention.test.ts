@@ -92,4 +92,27 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(qaq.onlineQueryNorms?.observationCount(0, 0)).toBeGreaterThan(0);
     qaq.dispose();
   });
+
+  it('plans only every k-th decode step with planInterval k (prefill chunks always plan)', async () => {
+    const kernel = await makeKernel();
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    const make = (planInterval: number): CompactCacheAttention =>
+      new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings: { ...qaqPresetSettings('compact'), window: 1, planInterval } } });
+    const everyStep = make(1);
+    const rarely = make(1000);
+    let seed = 11;
+    for (const chunk of [6, 1, 1, 1]) {
+      const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
+      const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+      const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+      for (const attention of [everyStep, rarely]) attention.attend(1, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
+    }
+    // Tokens 6..8 came in decode steps: planned (demoted from B_max = 4) every step, never with k = 1000.
+    const decodedBits = (attention: CompactCacheAttention): number[] =>
+      [6, 7].flatMap((token) => [0, 1].map((head) => attention.cache.store('values', 1).bits[token * keyValueHeadCount + head] as number));
+    expect(Math.min(...decodedBits(everyStep))).toBeLessThan(4);
+    expect(decodedBits(rarely).every((bits) => bits === 4)).toBe(true);
+    everyStep.dispose();
+    rarely.dispose();
+  });
 });

@@ -50,6 +50,9 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #shape: LayerAttentionShape;
   readonly #kernel: CompactAttention;
   readonly #appendBits: number;
+  readonly #planInterval: number;
+  /** Per layer: decode steps since the last plan. */
+  readonly #stepsSincePlan: Int32Array;
   readonly #plan = new LayerPlan();
   /** [S, kvHeads, T] max probabilities of the last call; grown by doubling. */
   #probabilities = new Float32Array(0);
@@ -101,12 +104,15 @@ export class CompactCacheAttention implements LayerAttention {
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );
       this.#appendBits = settings.maxBits;
+      this.#planInterval = settings.planInterval;
     } else {
       this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });
       this.policy = null;
       this.onlineQueryNorms = null;
       this.#appendBits = mode.bits;
+      this.#planInterval = 1;
     }
+    this.#stepsSincePlan = new Int32Array(shape.layerCount);
   }
 
   tokenCount(layer: number): number {
@@ -116,9 +122,7 @@ export class CompactCacheAttention implements LayerAttention {
   attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void {
     const { queryHeadCount, keyValueHeadCount, scoreScale, slidingWindows } = this.#shape;
     const window = slidingWindows[layer] ?? null;
-    const t0 = performance.now();
     this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendBits);
-    const t1 = performance.now();
     const cachedTokens = this.cache.tokenCount(layer);
     const policy = this.policy;
     let probabilities: Float32Array | null = null;
@@ -136,20 +140,19 @@ export class CompactCacheAttention implements LayerAttention {
       output,
       probabilities,
     );
-    const t2 = performance.now();
-    let t3 = t2, t4 = t2, t5 = t2;
     if (policy !== null && probabilities !== null) {
       this.onlineQueryNorms?.observe(layer, query);
       if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
       else policy.observePrefill(layer, probabilities, tokenCount, cachedTokens);
-      t3 = performance.now();
-      policy.decide(layer, this.cache.view(layer), this.#plan);
-      t4 = performance.now();
-      this.cache.applyPlan(layer, this.#plan);
-      t5 = performance.now();
+      const steps = (this.#stepsSincePlan[layer] as number) + 1;
+      if (tokenCount > 1 || steps >= this.#planInterval) {
+        policy.decide(layer, this.cache.view(layer), this.#plan);
+        this.cache.applyPlan(layer, this.#plan);
+        this.#stepsSincePlan[layer] = 0;
+      } else {
+        this.#stepsSincePlan[layer] = steps;
+      }
     }
-    const g = globalThis as unknown as { phases?: number[] };
-    if (tokenCount === 1) { g.phases ??= [0,0,0,0,0]; const p = g.phases; p[0]! += t1 - t0; p[1]! += t2 - t1; p[2]! += t3 - t2; p[3]! += t4 - t3; p[4]! += t5 - t4; }
     // The next step of a sliding layer sees window − 1 past tokens: drop the rest now, so memory stays bounded.
     if (window !== null && cachedTokens > window - 1) {
       const evicted = cachedTokens - (window - 1);
@@ -165,6 +168,7 @@ export class CompactCacheAttention implements LayerAttention {
       this.cache.evictOldest(layer, count);
       this.policy?.evictOldest(layer, count);
     }
+    this.#stepsSincePlan.fill(0);
   }
 
   memory(): KeyValueMemory {

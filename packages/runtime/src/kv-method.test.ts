@@ -30,7 +30,7 @@ describe('parseKvMethod', () => {
     expect(plain).toEqual({ kind: 'qaq', preset: 'quality', settings: qaqPresetSettings('quality') });
     expect(plain.kind === 'qaq' && plain.settings.sigmaScoreMax).toBe(quality.sigmaScoreMax);
     expect(parseKvMethod('qaq:compact')).toEqual({ kind: 'qaq', preset: 'compact', settings: qaqPresetSettings('compact') });
-    const custom = parseKvMethod('qaq:sk=0.003,sv=0.01,bmin=1,bmax=6,alpha=0.05,window=3,recent=16,layout=token-layer,tier=1');
+    const custom = parseKvMethod('qaq:sk=0.003,sv=0.01,bmin=1,bmax=6,alpha=0.05,window=3,recent=16,layout=token-layer,tier=1,plan=4');
     expect(custom).toEqual({
       kind: 'qaq',
       preset: 'custom',
@@ -44,6 +44,7 @@ describe('parseKvMethod', () => {
         groupLayout: 'token-layer',
         recentWindow: 16,
         promotionTier: true,
+        planInterval: 4,
       },
     });
     const fromCompact = parseKvMethod('qaq:compact:sv=0.2');
@@ -76,6 +77,8 @@ describe('parseKvMethod', () => {
       ['qaq:recent=-1', 'recent'],
       ['qaq:layout=channel', 'layout'],
       ['qaq:tier=yes', 'tier'],
+      ['qaq:plan=0', 'plan must be a positive integer'],
+      ['qaq:plan=1.5', 'plan must be a positive integer'],
       ['qaq:zz=1', 'unknown qaq setting'],
       ['qaq:sk=1,sk=2', 'given twice'],
       ['qaq:sk', 'unknown qaq preset'],

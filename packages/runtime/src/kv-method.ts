@@ -18,6 +18,12 @@ export interface QaqSettings {
   readonly recentWindow: number;
   /** Keep an fp16 copy of every token so groups can be promoted again (its bytes are reported). */
   readonly promotionTier: boolean;
+  /**
+   * Decide and apply the plan every k-th decode step per layer (1 = every step, the method as specified; prefill
+   * chunks always plan). Attention is observed every step either way; larger k trades a few steps at B_max for
+   * less O(T) planning work per token.
+   */
+  readonly planInterval: number;
 }
 
 /** A KV-cache method of the `--kv` contract. */
@@ -34,7 +40,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>';
 
 function invalid(message: string, details: Record<string, unknown>): never {
   throw new QaqError('invalid-kv-method', message, { details: { ...details, syntax: kvMethodSyntax } });
@@ -90,12 +96,15 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         if (text !== 'token-layer-head' && text !== 'token-layer') invalid(`layout must be token-layer-head or token-layer`, { method, layout: text });
         settings.groupLayout = text;
         break;
+      case 'plan':
+        settings.planInterval = parseNumber(key, text, method);
+        break;
       case 'tier':
         if (text !== '0' && text !== '1') invalid('tier must be 0 or 1', { method, tier: text });
         settings.promotionTier = text === '1';
         break;
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan'] });
     }
   }
   validateQaqSettings(settings, method);
@@ -104,7 +113,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
 
 /** Checks the ranges the cache and the policy accept, so a bad method fails here with its own name. */
 export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void {
-  const { sigmaScoreMax, sigmaOutputMax, minBits, maxBits, outlierFraction, window, recentWindow } = settings;
+  const { sigmaScoreMax, sigmaOutputMax, minBits, maxBits, outlierFraction, window, recentWindow, planInterval } = settings;
   if (!(sigmaScoreMax > 0) || !(sigmaOutputMax > 0)) invalid('sk and sv must be > 0', { method, sigmaScoreMax, sigmaOutputMax });
   const allowedBits = (bits: number): boolean => Number.isInteger(bits) && ((bits >= 1 && bits <= 8) || bits === 16);
   if (!allowedBits(minBits) || !allowedBits(maxBits) || minBits > maxBits) {
@@ -114,6 +123,9 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!Number.isInteger(window) || window < 1 || window > 255) invalid('window must be an integer in 1..255', { method, window });
   if (!Number.isInteger(recentWindow) || recentWindow < 0 || recentWindow > 1 << 20) {
     invalid('recent must be a non-negative integer', { method, recentWindow });
+  }
+  if (!Number.isInteger(planInterval) || planInterval < 1 || planInterval > 1 << 20) {
+    invalid('plan must be a positive integer', { method, planInterval });
   }
 }
 
@@ -130,6 +142,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     groupLayout: preset.groupLayout,
     recentWindow: 0,
     promotionTier: false,
+    planInterval: 1,
   };
 }
 
@@ -194,7 +207,7 @@ export function formatKvMethod(method: KvMethod): string {
       const s = method.settings;
       return (
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},alpha=${s.outlierFraction},` +
-        `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0}`
+        `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval}`
       );
     }
   }
