@@ -542,30 +542,30 @@ export function attend(
             ? dotWordsBlock(words, headDim, wordTable, wordRow, 4)
             : dotWordsBlock(words, headDim, wordTable, wordRow, 3);
           const blockOffset = <usize>blockStart << 2;
-          const vector = f32x4.mul(
-            f32x4.add(
-              f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
-              f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
-            ),
-            f32x4.splat(scoreScale),
+          let vector = f32x4.add(
+            f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
+            f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
           );
+          // Outliers: q_r[p]·(exact − k̂_p) for the block's rows at once.
+          for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
+            const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
+            if (<u32>position >= <u32>headDim) continue;
+            const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
+            const difference = exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step);
+            const element = <usize>position << 2;
+            let queryValues = f32x4.splat(load<f32>(<usize>load<i32>(rowTable) + element));
+            queryValues = f32x4.replace_lane(queryValues, 1, load<f32>(<usize>load<i32>(rowTable, 4) + element));
+            queryValues = f32x4.replace_lane(queryValues, 2, load<f32>(<usize>load<i32>(rowTable, 8) + element));
+            if (blockRows == 4) queryValues = f32x4.replace_lane(queryValues, 3, load<f32>(<usize>load<i32>(rowTable, 12) + element));
+            vector = f32x4.add(vector, f32x4.mul(queryValues, f32x4.splat(difference)));
+          }
+          vector = f32x4.mul(vector, f32x4.splat(scoreScale));
           const rowStride = <usize>paddedTokens << 2;
           const target = scores + (<usize>(blockStart * paddedTokens + token) << 2);
           store<f32>(target, f32x4.extract_lane(vector, 0));
           store<f32>(target + rowStride, f32x4.extract_lane(vector, 1));
           store<f32>(target + 2 * rowStride, f32x4.extract_lane(vector, 2));
           if (blockRows == 4) store<f32>(target + 3 * rowStride, f32x4.extract_lane(vector, 3));
-          for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
-            const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
-            if (<u32>position >= <u32>headDim) continue;
-            const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-            const difference = (exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step)) * scoreScale;
-            for (let index = 0; index < blockRows; index += 1) {
-              const query = <usize>load<i32>(rowTable + (<usize>index << 2));
-              const address = target + rowStride * <usize>index;
-              store<f32>(address, load<f32>(address) + load<f32>(query + (<usize>position << 2)) * difference);
-            }
-          }
           continue;
         }
         if (bits != 16) {
@@ -702,15 +702,12 @@ export function attend(
           }
         }
         if (bits == 16) continue;
+        // An outlier becomes the fractional "code" that reconstructs it exactly: m + (c′ + ½)·s = exact.
         for (let outlier = 0; outlier < valueOutliers; outlier += 1) {
           const position = (valuePositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
           if (<u32>position >= <u32>headDim) continue;
           const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-          const difference = (exact - (minimum + (load<f32>(slice + (<usize>position << 2)) + 0.5) * step)) / step;
-          for (let row = 0; row < rows; row += 1) {
-            const address = accumulators + valueBytes * <usize>row + (<usize>position << 2);
-            store<f32>(address, load<f32>(address) + load<f32>(tokenWeights + (<usize>row << 2)) * difference);
-          }
+          store<f32>(slice + (<usize>position << 2), (exact - minimum) / step - 0.5);
         }
       }
       if (blockTokens == 4) {

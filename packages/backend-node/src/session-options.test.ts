@@ -22,8 +22,8 @@ describe('NodeSessionOptions', () => {
     expect(toOrtSessionOptions({ allowSpinning: true }, ['cpu']).extra).toEqual({ 'session.intra_op.allow_spinning': '1' });
   });
 
-  it("leaves onnxruntime's defaults alone when nothing is asked", () => {
-    expect(toOrtSessionOptions({}, ['cpu'])).toEqual({ executionProviders: ['cpu'] });
+  it("keeps onnxruntime's defaults except spinning, which is off unless asked for", () => {
+    expect(toOrtSessionOptions({}, ['cpu'])).toEqual({ executionProviders: ['cpu'], extra: { 'session.intra_op.allow_spinning': '0' } });
   });
 
   it('lets explicit config entries win over the named fields', () => {

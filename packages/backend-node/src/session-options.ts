@@ -5,8 +5,8 @@ import type { InferenceSession } from 'onnxruntime-node';
 const logSeverity = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 } as const;
 
 /**
- * onnxruntime-node settings beyond the backend specification's. Defaults are onnxruntime's own. What they did to
- * decode speed on a 2-core machine is in docs/benchmarks/inference-speed.md.
+ * onnxruntime-node settings beyond the backend specification's. Defaults are onnxruntime's own except
+ * `allowSpinning`. What they did to decode speed on a 2-core machine is in docs/benchmarks/decode-profile.md.
  */
 export interface NodeSessionOptions extends SessionOptions {
   /** onnxruntime's CPU memory arena (default true): off returns freed buffers to the system, costing re-allocation. */
@@ -14,8 +14,11 @@ export interface NodeSessionOptions extends SessionOptions {
   /** Plans buffers from the shapes of earlier runs (default true). */
   readonly enableMemoryPattern?: boolean;
   /**
-   * Intra-op worker threads spin while waiting for work (default true). Spinning shortens hand-offs between the
-   * thousands of small nodes of a decode step; off frees the cores for other processes on a shared machine.
+   * Intra-op worker threads spin while waiting for work. Default **false** here (onnxruntime's own default is
+   * true): spinning threads of several sessions (a segmented decoder has one per layer) or of other processes fight
+   * for the cores. Measured on 2 cores: the segmented path decoded 1.3 tok/s spinning, 28 tok/s not; one monolithic
+   * session under load 2× faster without. With a core really free, spinning can be ~30 % faster for one session:
+   * pass true on a dedicated machine.
    */
   readonly allowSpinning?: boolean;
   /**
@@ -81,10 +84,10 @@ export function toOrtSessionOptions(options: NodeSessionOptions, providers: read
     ortOptions.profileFilePrefix = options.profileFilePrefix;
   }
   const entries: Record<string, string> = {};
-  if (options.allowSpinning !== undefined) entries['session.intra_op.allow_spinning'] = options.allowSpinning ? '1' : '0';
+  entries['session.intra_op.allow_spinning'] = options.allowSpinning === true ? '1' : '0';
   Object.assign(entries, options.configEntries);
   // onnxruntime-node joins nested keys with '.', so full keys at the top level reach AddConfigEntry as they are.
-  if (Object.keys(entries).length > 0) ortOptions.extra = entries;
+  ortOptions.extra = entries;
   if (options.intraOpThreads !== undefined) ortOptions.intraOpNumThreads = options.intraOpThreads;
   if (options.graphOptimizationLevel !== undefined) ortOptions.graphOptimizationLevel = options.graphOptimizationLevel;
   if (options.logVerbosity !== undefined) ortOptions.logSeverityLevel = logSeverity[options.logVerbosity];

@@ -1,4 +1,5 @@
 import { createAttention, type CompactAttention } from '@qaq/attention-kernel';
+import { CalibratedQueryNorms } from '@qaq/policy';
 import { describe, expect, it } from 'vitest';
 import { CompactCacheAttention } from './compact-cache-attention.js';
 import { ExactLayerAttention } from './exact-attention.test-utils.js';
@@ -114,5 +115,39 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(decodedBits(rarely).every((bits) => bits === 4)).toBe(true);
     everyStep.dispose();
     rarely.dispose();
+  });
+
+  it('uses a calibrated query-norm table instead of the online estimate when given one', async () => {
+    const kernel = await makeKernel();
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    const settings = { ...qaqPresetSettings('compact'), window: 1 };
+    const table = (value: number): CalibratedQueryNorms =>
+      new CalibratedQueryNorms({
+        format: 'qaq-query-norms',
+        version: 1,
+        quantile: 0.9,
+        scoreScale: shape.scoreScale,
+        layers: shape.layerCount,
+        kvHeads: keyValueHeadCount,
+        values: [
+          [value, value],
+          [value, value],
+        ],
+      });
+    // A tiny ‖q̃‖² allows a large key error (few key bits); a huge one forces B_max on every key.
+    const loose = new CompactCacheAttention({ shape, kernel, name: 'loose', mode: { kind: 'qaq', settings, queryNorms: table(1e-6) } });
+    const strict = new CompactCacheAttention({ shape, kernel, name: 'strict', mode: { kind: 'qaq', settings, queryNorms: table(1e6) } });
+    expect(loose.onlineQueryNorms).toBeNull();
+    const chunk = 6;
+    const query = fp16Exact(chunk * queryHeadCount * headDim, 3);
+    const key = fp16Exact(chunk * keyValueHeadCount * headDim, 4);
+    const value = fp16Exact(chunk * keyValueHeadCount * headDim, 5);
+    for (const attention of [loose, strict]) attention.attend(1, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
+    const keyBits = (attention: CompactCacheAttention): number[] =>
+      Array.from({ length: chunk * keyValueHeadCount }, (_, group) => attention.cache.store('keys', 1).bits[group] as number);
+    expect(keyBits(strict).every((bits) => bits === settings.maxBits)).toBe(true);
+    expect(Math.max(...keyBits(loose))).toBeLessThan(settings.maxBits);
+    loose.dispose();
+    strict.dispose();
   });
 });
