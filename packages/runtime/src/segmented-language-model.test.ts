@@ -103,6 +103,20 @@ describe.runIf(modelPresent('smollm2'))('SegmentedLanguageModel on SmolLM2-135M'
     }
   });
 
+  it('rejects bad input before touching the cache', async () => {
+    fp16.model.reset();
+    await fp16.model.forward(prompt.subarray(0, 5));
+    const before = fp16.model.memory();
+    await expect(fp16.model.forward(new Int32Array(0))).rejects.toMatchObject({ code: 'empty-input' });
+    await expect(fp16.model.forward(Int32Array.of(1, 49_152))).rejects.toMatchObject({ code: 'invalid-token' });
+    await expect(fp16.model.forward(new Int32Array(8_192))).rejects.toMatchObject({ code: 'context-full' });
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(fp16.model.forward(Int32Array.of(1), controller.signal)).rejects.toMatchObject({ code: 'aborted' });
+    expect(fp16.model.tokenCount).toBe(5);
+    expect(fp16.model.memory()).toEqual(before);
+  });
+
   it('QAQ greedy decoding over a real text mostly agrees with fp32 at fewer bits', async () => {
     // A moderate setting (keys tighter than values: keys are the sensitive side, qaq-method.md §2).
     const qaq = await loadLanguageModel({ backend, gguf, kv: 'qaq:sk=0.003,sv=0.01', session, prefillChunkSize: 64 });
