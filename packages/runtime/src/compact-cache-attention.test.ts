@@ -3,7 +3,7 @@ import { CalibratedQueryNorms } from '@qaq/policy';
 import { describe, expect, it } from 'vitest';
 import { CompactCacheAttention } from './compact-cache-attention.js';
 import { ExactLayerAttention } from './exact-attention.test-utils.js';
-import { qaqPresetSettings } from './kv-method.js';
+import type { QaqSettings } from './kv-method.js';
 import type { LayerAttentionShape } from './layer-attention.js';
 
 const shape: LayerAttentionShape = {
@@ -28,6 +28,21 @@ const kernels: [string, () => Promise<CompactAttention>][] = [
   ['wasm', () => createAttention()],
   ['js', () => createAttention({ preferJs: true })],
 ];
+
+
+/** Coarse, fixed settings (not a preset, whose numbers get retuned): B_max 4 and per-head groups, as the checks expect. */
+const coarseSettings: QaqSettings = {
+  sigmaScoreMax: 0.05,
+  sigmaOutputMax: 0.05,
+  minBits: 1,
+  maxBits: 4,
+  outlierFraction: 0.01,
+  window: 5,
+  groupLayout: 'token-layer-head',
+  recentWindow: 0,
+  promotionTier: false,
+  planInterval: 1,
+};
 
 describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   it('at 16 bits equals exact attention, with sliding-window eviction, over chunks and single steps', async () => {
@@ -63,7 +78,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
 
   it('QAQ mode demotes old tokens, keeps the policy in step with sliding eviction, and reports its bits', async () => {
     const kernel = await makeKernel();
-    const settings = { ...qaqPresetSettings('compact'), window: 2 };
+    const settings = { ...coarseSettings, window: 2 };
     const qaq = new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings } });
     const atMaxBits = new CompactCacheAttention({ shape, kernel, name: 'uniform:4', mode: { kind: 'fixed', bits: 4, outlierFraction: settings.outlierFraction } });
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;
@@ -98,7 +113,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     const kernel = await makeKernel();
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;
     const make = (planInterval: number): CompactCacheAttention =>
-      new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings: { ...qaqPresetSettings('compact'), window: 1, planInterval } } });
+      new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings: { ...coarseSettings, window: 1, planInterval } } });
     const everyStep = make(1);
     const rarely = make(1000);
     let seed = 11;
@@ -120,7 +135,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   it('uses a calibrated query-norm table instead of the online estimate when given one', async () => {
     const kernel = await makeKernel();
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;
-    const settings = { ...qaqPresetSettings('compact'), window: 1 };
+    const settings = { ...coarseSettings, window: 1 };
     const table = (value: number): CalibratedQueryNorms =>
       new CalibratedQueryNorms({
         format: 'qaq-query-norms',
