@@ -16,9 +16,9 @@ export interface NodeSessionOptions extends SessionOptions {
   /**
    * Intra-op worker threads spin while waiting for work. Default **false** here (onnxruntime's own default is
    * true): spinning threads of several sessions (a segmented decoder has one per layer) or of other processes fight
-   * for the cores. Measured on 2 cores: the segmented path decoded 1.3 tok/s spinning, 28 tok/s not; one monolithic
-   * session under load 2× faster without. With a core really free, spinning can be ~30 % faster for one session:
-   * pass true on a dedicated machine.
+   * for the cores. Measured on 2 cores: the segmented path decoded 1.3 tok/s spinning, 22–28 tok/s not; one
+   * monolithic session was 2× faster without under load and within noise of spinning at low load. Pass true to try
+   * spinning for a single session on a dedicated machine.
    */
   readonly allowSpinning?: boolean;
   /**
