@@ -1,17 +1,9 @@
-import { QaqError } from '@qaq/errors';
-import type { KvCache } from '@qaq/kv-cache';
+import { validateAttentionCall, type AttentionOptions, type KvCache } from '@qaq/kv-cache';
 
 /** Same options as @qaq/kv-cache's reference attention. */
-export interface KernelAttentionOptions {
-  /** Query heads; a multiple of the KV heads. Query head h reads KV head floor(h / (queryHeads / kvHeads)). */
-  readonly queryHeads: number;
-  /** The model's score scale c. */
-  readonly scoreScale: number;
-  /** Sliding-window attention: a query at position p sees tokens p − window < j ≤ p. */
-  readonly slidingWindow?: number;
-}
+export type KernelAttentionOptions = AttentionOptions;
 
-/** Checks an attention call exactly as referenceAttentionMulti does; returns the token count. */
+/** Checks an attention call exactly as referenceAttentionMulti does (the same function); returns the token count. */
 export function validateAttention(
   cache: KvCache,
   layer: number,
@@ -21,35 +13,7 @@ export function validateAttention(
   output: Float32Array,
   maxProbabilities: Float32Array | null,
 ): number {
-  const { kvHeads, headDim } = cache;
-  const { queryHeads, scoreScale } = options;
-  const tokenCount = cache.tokenCount(layer);
-  const fail = (message: string, details: Record<string, unknown>): never => {
-    throw new QaqError('shape-mismatch', message, { details });
-  };
-  if (!Number.isInteger(queryHeads) || queryHeads < 1 || queryHeads % kvHeads !== 0) {
-    fail('queryHeads must be a positive multiple of kvHeads', { queryHeads, kvHeads });
-  }
-  if (!(Number.isFinite(scoreScale) && scoreScale > 0)) {
-    throw new QaqError('invalid-argument', 'scoreScale must be finite and > 0', { details: { scoreScale } });
-  }
-  const window = options.slidingWindow ?? Number.POSITIVE_INFINITY;
-  if (!(window >= 1)) throw new QaqError('invalid-argument', 'slidingWindow must be ≥ 1', { details: { window } });
-  if (!Number.isInteger(queryCount) || queryCount < 1 || queryCount > tokenCount) {
-    fail('queryCount must be in 1..tokenCount', { queryCount, tokenCount });
-  }
-  const rowLength = queryHeads * headDim;
-  if (queries.length !== queryCount * rowLength) fail('queries must be [queryCount, queryHeads, headDim]', { length: queries.length });
-  if (output.length < queryCount * rowLength) fail('output is too small', { length: output.length });
-  if (maxProbabilities !== null && maxProbabilities.length < queryCount * kvHeads * tokenCount) {
-    fail('maxProbabilities must be [queryCount, kvHeads, tokenCount]', { length: maxProbabilities.length });
-  }
-  for (let index = 0; index < queries.length; index += 1) {
-    if (!Number.isFinite(queries[index])) {
-      throw new QaqError('non-finite-input', 'queries hold NaN or Inf', { details: { index } });
-    }
-  }
-  return tokenCount;
+  return validateAttentionCall(cache, layer, queries, queryCount, options, output, maxProbabilities);
 }
 
 /** First visible token of a query at `position` (integer window or none). */

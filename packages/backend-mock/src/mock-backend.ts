@@ -8,7 +8,7 @@ import type {
   TensorDataType,
 } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
-import { elementCount, isTensorDataType, matchesDataType, supportedDataTypes } from './data-types.js';
+import { elementCount, isTensorDataType, matchesDataType, supportedDataTypes } from '@qaq/backend-common';
 import { MockSession } from './mock-session.js';
 import { MockTensor } from './mock-tensor.js';
 import { decodeOnnxModel } from './onnx-model.js';

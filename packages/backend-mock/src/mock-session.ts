@@ -3,7 +3,7 @@ import { QaqError } from '@qaq/errors';
 import { MockTensor } from './mock-tensor.js';
 import type { MockValue, OnnxModel } from './onnx-model.js';
 import { type Kernel, kernelKey } from './operators.js';
-import { validateRun } from './run-validation.js';
+import { validateRun } from '@qaq/backend-common';
 
 /** Something the mock records about each run, for tests of the code above the backend. */
 export interface MockRunRecord {

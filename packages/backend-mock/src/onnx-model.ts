@@ -1,6 +1,6 @@
 import type { Dimension, TensorData, TensorDataType, ValueMetadata } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
-import { allocate, onnxDataTypes } from './data-types.js';
+import { allocate, onnxDataTypes } from '@qaq/backend-common';
 import { type ProtobufField, ProtobufReader } from './protobuf-reader.js';
 
 /** A tensor value inside the mock: element type, concrete dimensions and a typed array. */

@@ -1,7 +1,7 @@
 import type { TensorDataType } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 import { broadcastIndices, broadcastShape } from './broadcast.js';
-import { allocate } from './data-types.js';
+import { allocate } from '@qaq/backend-common';
 import type { GraphNode, MockValue } from './onnx-model.js';
 
 /**

@@ -8,7 +8,7 @@ import type {
 } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 import ort from 'onnxruntime-node';
-import { elementCount, isTensorDataType, matchesDataType, supportedDataTypes } from './data-types.js';
+import { elementCount, isTensorDataType, matchesDataType, supportedDataTypes } from '@qaq/backend-common';
 import { NodeSession } from './node-session.js';
 import { NodeCpuTensor } from './node-tensor.js';
 import { isModelProblem, messageOf } from './ort-errors.js';

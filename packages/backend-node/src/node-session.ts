@@ -10,11 +10,10 @@ import type {
 } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 import ort from 'onnxruntime-node';
-import { isTensorDataType } from './data-types.js';
+import { isTensorDataType, validateRun } from '@qaq/backend-common';
 import { NodeCpuTensor, NodeGpuTensor } from './node-tensor.js';
 import { messageOf } from './ort-errors.js';
 import { findOrtProfile } from './ort-profile.js';
-import { validateRun } from './run-validation.js';
 import { toValueMetadata } from './value-metadata.js';
 
 /** The onnxruntime tensor for a spec tensor: ours as they are, other CPU tensors wrapped over their data (no copy). */

@@ -1,6 +1,6 @@
 import type { Dimension, ValueMetadata } from '@qaq/backend-spec';
 import type { InferenceSession } from 'onnxruntime-node';
-import { isTensorDataType } from './data-types.js';
+import { isTensorDataType } from '@qaq/backend-common';
 
 /** The spec's metadata from onnxruntime's: element types it cannot carry (string, int4) become undefined. */
 export function toValueMetadata(metadata: readonly InferenceSession.ValueMetadata[]): ValueMetadata[] {

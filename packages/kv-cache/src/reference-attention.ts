@@ -68,32 +68,9 @@ export function referenceAttentionMulti(
 ): void {
   const { kvHeads, headDim } = source;
   const { queryHeads, scoreScale } = options;
-  const tokenCount = source.tokenCount(layer);
-  const fail = (message: string, details: Record<string, unknown>): never => {
-    throw new QaqError('shape-mismatch', message, { details });
-  };
-  if (!Number.isInteger(queryHeads) || queryHeads < 1 || queryHeads % kvHeads !== 0) {
-    fail('queryHeads must be a positive multiple of kvHeads', { queryHeads, kvHeads });
-  }
-  if (!(Number.isFinite(scoreScale) && scoreScale > 0)) {
-    throw new QaqError('invalid-argument', 'scoreScale must be finite and > 0', { details: { scoreScale } });
-  }
+  const tokenCount = validateAttentionCall(source, layer, queries, queryCount, options, output, maxProbabilities);
   const window = options.slidingWindow ?? Number.POSITIVE_INFINITY;
-  if (!(window >= 1)) throw new QaqError('invalid-argument', 'slidingWindow must be ≥ 1', { details: { window } });
-  if (!Number.isInteger(queryCount) || queryCount < 1 || queryCount > tokenCount) {
-    fail('queryCount must be in 1..tokenCount', { queryCount, tokenCount });
-  }
   const rowLength = queryHeads * headDim;
-  if (queries.length !== queryCount * rowLength) fail('queries must be [queryCount, queryHeads, headDim]', { length: queries.length });
-  if (output.length < queryCount * rowLength) fail('output is too small', { length: output.length });
-  if (maxProbabilities !== null && maxProbabilities.length < queryCount * kvHeads * tokenCount) {
-    fail('maxProbabilities must be [queryCount, kvHeads, tokenCount]', { length: maxProbabilities.length });
-  }
-  for (let index = 0; index < queries.length; index += 1) {
-    if (!Number.isFinite(queries[index])) {
-      throw new QaqError('non-finite-input', 'queries hold NaN or Inf', { details: { index } });
-    }
-  }
   const tokenLength = kvHeads * headDim;
   workspace.reserve(tokenCount * tokenLength, tokenCount);
   source.readLayer(layer, workspace.keys, workspace.values);
@@ -141,4 +118,49 @@ export function referenceAttentionMulti(
       }
     }
   }
+}
+
+/**
+ * Checks an attention call (shapes, GQA mapping, score scale, window, finite queries) before anything is read or
+ * written; every implementation over the compact cache validates through this one function. Returns the layer's
+ * token count.
+ */
+export function validateAttentionCall(
+  source: Pick<AttentionSource, 'kvHeads' | 'headDim' | 'tokenCount'>,
+  layer: number,
+  queries: Float32Array,
+  queryCount: number,
+  options: AttentionOptions,
+  output: Float32Array,
+  maxProbabilities: Float32Array | null,
+): number {
+  const { kvHeads, headDim } = source;
+  const { queryHeads, scoreScale } = options;
+  const tokenCount = source.tokenCount(layer);
+  const fail = (message: string, details: Record<string, unknown>): never => {
+    throw new QaqError('shape-mismatch', message, { details });
+  };
+  if (!Number.isInteger(queryHeads) || queryHeads < 1 || queryHeads % kvHeads !== 0) {
+    fail('queryHeads must be a positive multiple of kvHeads', { queryHeads, kvHeads });
+  }
+  if (!(Number.isFinite(scoreScale) && scoreScale > 0)) {
+    throw new QaqError('invalid-argument', 'scoreScale must be finite and > 0', { details: { scoreScale } });
+  }
+  const window = options.slidingWindow ?? Number.POSITIVE_INFINITY;
+  if (!(window >= 1)) throw new QaqError('invalid-argument', 'slidingWindow must be ≥ 1', { details: { window } });
+  if (!Number.isInteger(queryCount) || queryCount < 1 || queryCount > tokenCount) {
+    fail('queryCount must be in 1..tokenCount', { queryCount, tokenCount });
+  }
+  const rowLength = queryHeads * headDim;
+  if (queries.length !== queryCount * rowLength) fail('queries must be [queryCount, queryHeads, headDim]', { length: queries.length });
+  if (output.length < queryCount * rowLength) fail('output is too small', { length: output.length });
+  if (maxProbabilities !== null && maxProbabilities.length < queryCount * kvHeads * tokenCount) {
+    fail('maxProbabilities must be [queryCount, kvHeads, tokenCount]', { length: maxProbabilities.length });
+  }
+  for (let index = 0; index < queries.length; index += 1) {
+    if (!Number.isFinite(queries[index])) {
+      throw new QaqError('non-finite-input', 'queries hold NaN or Inf', { details: { index } });
+    }
+  }
+  return tokenCount;
 }

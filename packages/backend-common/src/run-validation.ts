@@ -1,4 +1,4 @@
-// The same checks as @qaq/backend-node's run-validation.ts: every backend must reject the same feeds the same way.
+// Every backend must reject the same feeds the same way: this is the one implementation of those checks.
 import type { BackendTensor, Feeds, RunOptions, ValueMetadata } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 
