@@ -7,9 +7,8 @@
  *     [--engines qaq,llama.cpp] [--decode 32] [--threads 2] [--chunk 512] [--book austen-emma]
  *     [--kv fp32] [--spinning default|on|off] [--repeat 1] [--write-doc]
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +17,7 @@ import { engineNames, type EngineName } from './src/bench-engine.js';
 import { readGutenbergBook, tokenizeForModel, writeTokenFile } from './src/context-tokens.js';
 import { markdownTable, type EngineResult } from './src/report.js';
 import { spinningChoice, type WorkerJob } from './src/worker-job.js';
+import { cpuDescription, listArgument, positiveIntegerArgument, runWorkerScript } from './src/worker-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repositoryRoot = dirname(here);
@@ -36,12 +36,8 @@ const { values } = parseArgs({
     'write-doc': { type: 'boolean', default: false },
   },
 });
-const list = (text: string): string[] => text.split(',').map((item) => item.trim()).filter((item) => item !== '');
-const integer = (text: string, name: string): number => {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return value;
-};
+const list = listArgument;
+const integer = positiveIntegerArgument;
 const engines = list(values.engines).map((name) => {
   if (!engineNames.includes(name as EngineName)) throw new Error(`unknown engine ${name}; known: ${engineNames.join(', ')}`);
   return name as EngineName;
@@ -53,25 +49,12 @@ const prefillChunk = integer(values.chunk, 'chunk');
 const spinning = spinningChoice(values.spinning);
 const repeat = integer(values.repeat, 'repeat');
 
-function runWorker(job: WorkerJob): Promise<EngineResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', join(here, 'inference-speed-worker.ts'), JSON.stringify(job)],
-      { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = output.split('\n').find((text) => text.startsWith('{"result"'));
-      if (code !== 0 || line === undefined) {
-        reject(new Error(`${job.engine} ${job.model} ${job.contextTokens}: worker exited with ${code}\n${output}`));
-        return;
-      }
-      resolve((JSON.parse(line) as { result: EngineResult }).result);
-    });
-  });
+async function runWorker(job: WorkerJob): Promise<EngineResult> {
+  try {
+    return (await runWorkerScript(join(here, 'inference-speed-worker.ts'), job, { cwd: repositoryRoot })) as EngineResult;
+  } catch (error) {
+    throw new Error(`${job.engine} ${job.model} ${job.contextTokens}: ${(error as Error).message}`);
+  }
 }
 
 const started = new Date();
@@ -122,19 +105,11 @@ try {
 }
 const loadAfter = loadavg();
 const table = markdownTable(results);
-const cpuModel = (() => {
-  try {
-    const line = execFileSync('lscpu', { encoding: 'utf8' }).split('\n').find((text) => text.startsWith('Model name:'));
-    return line?.replace('Model name:', '').trim() ?? cpus()[0]?.model ?? 'unknown';
-  } catch {
-    return cpus()[0]?.model ?? 'unknown';
-  }
-})();
 const command = `node --conditions=source --import tsx bench/inference-speed.ts ${process.argv.slice(2).join(' ')}`.trim();
 const environment = {
   date: started.toISOString(),
   command,
-  cpu: `${cpuModel} (${cpus().length} logical CPUs)`,
+  cpu: cpuDescription(),
   loadAverage1mBefore: loadBefore[0] ?? 0,
   loadAverage1mAfter: loadAfter[0] ?? 0,
   node: process.version,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeBackend, type NodeSessionOptions } from '@qaq/backend-node';
-import { loadLanguageModel } from '@qaq/runtime';
+import { loadLanguageModel, type RuntimeLanguageModel } from '@qaq/runtime';
 import { argmax, type BenchEngine } from './bench-engine.js';
 
 export interface QaqEngineOptions {
@@ -14,8 +14,13 @@ export interface QaqEngineOptions {
   readonly allowSpinning: boolean | undefined;
 }
 
+/** Our engine, with the runtime's model exposed for readouts (KV memory) between steps. */
+export interface QaqEngine extends BenchEngine {
+  readonly model: RuntimeLanguageModel;
+}
+
 /** Our runtime: GGUF → ONNX decoder (MatMulNBits) → onnxruntime-node CPU EP, KV cache per `kv`. */
-export async function createQaqEngine(options: QaqEngineOptions): Promise<BenchEngine> {
+export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEngine> {
   const gguf = new Uint8Array(await readFile(options.modelPath));
   const session: NodeSessionOptions = {
     executionProviders: ['cpu'],
@@ -24,6 +29,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<BenchE
   };
   const { model, methodName } = await loadLanguageModel({ backend: createNodeBackend(), gguf, kv: options.kv, session, prefillChunkSize: options.prefillChunk });
   return {
+    model,
     settings: {
       threads: options.threads,
       kvCache: methodName,

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { KvComponents } from './kv-breakdown.js';
+import { compressionGoal, qaqVerdict } from './kv-memory-document.js';
+import type { KvMemoryResult } from './kv-memory-job.js';
+import { bitWidthShares, dominantComponents, kvMemoryTable } from './kv-memory-report.js';
+
+const zero: KvComponents = {
+  codeBytes: 0,
+  scaleBytes: 0,
+  minimumBytes: 0,
+  bitWidthTagBytes: 0,
+  slotIndexBytes: 0,
+  outlierValueBytes: 0,
+  outlierPositionBytes: 0,
+  recentWindowBytes: 0,
+  promotionTierBytes: 0,
+  slackBytes: 0,
+  bookkeepingBytes: 0,
+  scratchBytes: 0,
+};
+
+function result(methodName: string, bytes: number, fp16Bytes: number, components: KvComponents | null): KvMemoryResult {
+  return {
+    model: 'smollm2-135m',
+    kv: methodName,
+    methodName,
+    contextTokens: 2048,
+    cachedTokens: 2063,
+    memory: { bytes, slackBytes: bytes / 100, fp16Bytes, elements: fp16Bytes / 2, bitsPerElement: (8 * bytes) / (fp16Bytes / 2) },
+    compressionVersusFp16: fp16Bytes / bytes,
+    breakdown: components === null ? null : { cache: 'compact', components, bitWidths: { keys: { '4': 3, '2': 1 }, values: { '4': 4 } } },
+    loadSeconds: 1,
+    prefillTokens: 2047,
+    prefillSeconds: 10,
+    prefillTokensPerSecond: 204.7,
+    decodeSteps: 16,
+    decodeSeconds: 1,
+    decodeTokensPerSecond: 16,
+    decodeMedianMilliseconds: 50,
+    decodedTokens: [],
+    peakResidentMegabytes: 800,
+  };
+}
+
+describe('dominantComponents', () => {
+  it('names the largest live components as shares of the live bytes, largest first', () => {
+    const parts = { ...zero, codeBytes: 500, scaleBytes: 50, minimumBytes: 50, outlierValueBytes: 250, outlierPositionBytes: 50, slotIndexBytes: 100, slackBytes: 9999 };
+    expect(dominantComponents(parts, 1000)).toBe('codes 50%, outliers 30%, scales+minima 10%');
+    expect(dominantComponents(parts, 1000, 1)).toBe('codes 50%');
+    expect(dominantComponents(parts, 0)).toBe('');
+  });
+});
+
+describe('bitWidthShares', () => {
+  it('sums keys and values per width, in width order', () => {
+    expect(bitWidthShares(result('qaq:quality', 100, 800, zero))).toBe('2b 13% 4b 88%');
+    expect(bitWidthShares(result('fp32', 100, 50, null))).toBe('');
+  });
+});
+
+describe('kvMemoryTable and qaqVerdict', () => {
+  it('prints one row per result and per miss, with the ratio against fp16', () => {
+    const table = kvMemoryTable([result('qaq:quality', 2 ** 20, 6 * 2 ** 20, { ...zero, codeBytes: 2 ** 20 })], [
+      { model: 'gemma3-270m', kv: 'kivi:2', contextTokens: 8192, reason: 'skipped' },
+    ]);
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toContain('| 1.00 | ');
+    expect(lines[2]).toContain('| 6.00× | 5.94× |');
+    expect(lines[3]).toContain('not measured: skipped');
+  });
+
+  it('says whether each QAQ row meets the goal', () => {
+    const meets = result('qaq:compact', 100, 100 * compressionGoal, { ...zero, codeBytes: 100 });
+    const misses = result('qaq:quality', 100, 400, { ...zero, codeBytes: 100 });
+    const verdict = qaqVerdict([meets, misses, result('fp16', 100, 100, null)]);
+    expect(verdict).toMatch(/^1 of 2 QAQ rows reach 5×/);
+    expect(verdict).toContain('`qaq:compact`: 5.00× smaller than fp16 (3.20 bits/element) — meets');
+    expect(verdict).toContain('`qaq:quality`: 4.00× smaller than fp16 (4.00 bits/element) — misses');
+    expect(qaqVerdict([])).toBe('No QAQ row was measured in this run.');
+  });
+});
