@@ -20,6 +20,7 @@ const engine = await createQaqEngine({
   prefillChunk: job.prefillChunk,
   kv: job.kv,
   allowSpinning: undefined,
+  cpuMemArena: job.cpuArena === 'default' ? undefined : job.cpuArena === 'on',
 });
 const loadSeconds = (performance.now() - loadStart) / 1000;
 const measurement = await runMeasurement(engine, context, job.decodeSteps);
@@ -41,5 +42,6 @@ const result: KvMemoryResult = {
   ...measurement,
   // resourceUsage().maxRSS is in kibibytes: the process's peak resident set, model load included.
   peakResidentMegabytes: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+  cpuArena: job.cpuArena,
 };
 process.stdout.write(`${JSON.stringify({ result })}\n`);

@@ -5,17 +5,22 @@
  *
  *   node --conditions=source --import tsx bench/kv-memory.ts [--run smollm2-135m=2048,8192] [--run gemma3-270m=8192]
  *     [--run 'gemma3-270m=32768/fp32 qaq'] [--methods 'qaq qaq:compact fp16 uniform:4 fp32 kivi:2']
- *     [--kivi-max-context 2048] [--decode 16] [--threads 2] [--chunk 512] [--book austen-emma] [--timeout 300]
- *     [--write-doc]
+ *     [--kivi-max-context 2048] [--decode 16] [--threads 2] [--chunk 512] [--book austen-emma] [--timeout 300] [--cpu-arena default|on|off]
+ *     [--write-doc] [--append] [--render-only] [--output docs/benchmarks/kv-memory] [--merge other.json]
+ *
+ * --write-doc writes docs/benchmarks/kv-memory.{md,json} after every job; --append keeps the rows already there (rows
+ * measured again are replaced); --render-only rewrites the .md from the .json without measuring; --output picks
+ * another path (without extension) for both, so two runs can share a machine; --merge (with --render-only) folds
+ * such a run's .json into this one, its rows replacing the same model × context × method.
  */
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cachedModelPath, getRegisteredModel, resolveCacheDirectory } from '@qaq/models';
 import { readGutenbergBook, tokenizeForModel, writeTokenFile } from './src/context-tokens.js';
-import type { KvMemoryJob, KvMemoryResult } from './src/kv-memory-job.js';
+import { arenaChoice, type KvMemoryJob, type KvMemoryResult } from './src/kv-memory-job.js';
 import { parsePlanEntry, splitMethods } from './src/kv-memory-plan.js';
 import { kvMemoryTable, type KvMemoryMiss } from './src/kv-memory-report.js';
 import { kvMemoryDocument, type KvMemoryEnvironment } from './src/kv-memory-document.js';
@@ -33,9 +38,17 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '512' },
     book: { type: 'string', default: 'austen-emma' },
     timeout: { type: 'string', default: '300' },
+    'cpu-arena': { type: 'string', default: 'default' },
     'write-doc': { type: 'boolean', default: false },
+    append: { type: 'boolean', default: false },
+    'render-only': { type: 'boolean', default: false },
+    output: { type: 'string', default: 'docs/benchmarks/kv-memory' },
+    merge: { type: 'string', multiple: true, default: [] },
   },
 });
+const outputBase = resolve(repositoryRoot, values.output);
+const jsonPath = `${outputBase}.json`;
+const markdownPath = `${outputBase}.md`;
 const plan = values.run.map(parsePlanEntry);
 const defaultMethods = splitMethods(values.methods);
 const kiviMaxContext = positiveIntegerArgument(values['kivi-max-context'], 'kivi-max-context');
@@ -43,13 +56,37 @@ const decodeSteps = positiveIntegerArgument(values.decode, 'decode');
 const threads = positiveIntegerArgument(values.threads, 'threads');
 const prefillChunk = positiveIntegerArgument(values.chunk, 'chunk');
 const timeoutSeconds = positiveIntegerArgument(values.timeout, 'timeout');
+const cpuArena = arenaChoice(values['cpu-arena']);
 
+const previous = values.append || values['render-only'] ? await readPrevious(jsonPath) : { runs: [], results: [], misses: [] };
+if (values['render-only']) {
+  for (const path of values.merge) {
+    const other = await readPrevious(resolve(repositoryRoot, path));
+    const key = (row: { model: string; contextTokens: number; kv: string; cpuArena?: string | undefined }): string =>
+      `${row.model} ${row.contextTokens} ${row.kv} ${row.cpuArena ?? 'default'}`;
+    const replaced = new Set([...other.results, ...other.misses].map(key));
+    previous.runs.push(...other.runs);
+    previous.results = [...previous.results.filter((row) => !replaced.has(key(row))), ...other.results];
+    previous.misses = [...previous.misses.filter((row) => !replaced.has(key(row))), ...other.misses];
+  }
+  if (values.merge.length > 0) await writeFile(jsonPath, `${JSON.stringify(previous, null, 2)}\n`);
+  await writeFile(markdownPath, kvMemoryDocument(kvMemoryTable(previous.results, previous.misses), previous.runs, previous.results));
+  process.exit(0);
+}
 const started = new Date();
 const loadBefore = loadavg();
 const workDirectory = await mkdtemp(join(tmpdir(), 'qaq-kv-memory-'));
 const text = await readGutenbergBook(values.book);
-const results: KvMemoryResult[] = [];
-const misses: KvMemoryMiss[] = [];
+const results: KvMemoryResult[] = [...previous.results];
+const misses: KvMemoryMiss[] = [...previous.misses];
+/** With --append, a row this run measures again replaces the earlier one. */
+function forgetEarlier(model: string, contextTokens: number, kv: string): void {
+  const same = (row: { model: string; contextTokens: number; kv: string; cpuArena?: string | undefined }): boolean =>
+    row.model === model && row.contextTokens === contextTokens && row.kv === kv && (row.cpuArena ?? 'default') === cpuArena;
+  for (const rows of [results, misses] as { model: string; contextTokens: number; kv: string; cpuArena?: string }[][]) {
+    for (let index = rows.length - 1; index >= 0; index--) if (same(rows[index]!)) rows.splice(index, 1);
+  }
+}
 try {
   for (const entry of plan) {
     const registered = getRegisteredModel(entry.model);
@@ -61,11 +98,12 @@ try {
       // Prefill plus decode must fit the trained window (SmolLM2: 8,192).
       const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
       for (const kv of entry.methods ?? defaultMethods) {
+        forgetEarlier(entry.model, contextTokens, kv);
         if (kv.startsWith('kivi') && contextTokens > kiviMaxContext) {
-          misses.push({ model: entry.model, kv, contextTokens, reason: `skipped (kivi's float64 reference attention; --kivi-max-context ${kiviMaxContext})` });
+          misses.push({ model: entry.model, kv, contextTokens, cpuArena, reason: `skipped (kivi's float64 reference attention; --kivi-max-context ${kiviMaxContext})` });
           continue;
         }
-        const job: KvMemoryJob = { model: entry.model, modelPath, tokenFile, contextTokens, decodeSteps, threads, prefillChunk, kv };
+        const job: KvMemoryJob = { model: entry.model, modelPath, tokenFile, contextTokens, decodeSteps, threads, prefillChunk, kv, cpuArena };
         const jobStarted = performance.now();
         try {
           const result = (await runWorkerScript(join(here, 'kv-memory-worker.ts'), job, {
@@ -82,7 +120,7 @@ try {
         } catch (error) {
           if (!(error instanceof WorkerFailure)) throw error;
           const reason = error.timedOut ? `timed out after ${timeoutSeconds} s` : 'worker failed';
-          misses.push({ model: entry.model, kv, contextTokens, reason });
+          misses.push({ model: entry.model, kv, contextTokens, cpuArena, reason });
           console.error(`${entry.model} ${contextTokens} ${kv}: ${error.message}`);
         }
         // Written after every job, so a run cut short still leaves what it measured.
@@ -110,10 +148,22 @@ async function writeDocuments(): Promise<void> {
     prefillChunk,
     wallSeconds: (Date.now() - started.getTime()) / 1000,
   };
-  const directory = join(repositoryRoot, 'docs', 'benchmarks');
-  await mkdir(directory, { recursive: true });
-  await writeFile(join(directory, 'kv-memory.json'), `${JSON.stringify({ environment, results, misses }, null, 2)}\n`);
-  await writeFile(join(directory, 'kv-memory.md'), kvMemoryDocument(kvMemoryTable(results, misses), environment, results));
+  const runs = [...previous.runs, environment];
+  await mkdir(dirname(outputBase), { recursive: true });
+  await writeFile(jsonPath, `${JSON.stringify({ runs, results, misses }, null, 2)}\n`);
+  await writeFile(markdownPath, kvMemoryDocument(kvMemoryTable(results, misses), runs, results));
+}
+
+/** The figures written by earlier runs (a first version kept one `environment` instead of `runs`). */
+async function readPrevious(path: string): Promise<{ runs: KvMemoryEnvironment[]; results: KvMemoryResult[]; misses: KvMemoryMiss[] }> {
+  const parsed = JSON.parse(await readFile(path, 'utf8')) as {
+    runs?: KvMemoryEnvironment[];
+    environment?: KvMemoryEnvironment;
+    results: KvMemoryResult[];
+    misses: KvMemoryMiss[];
+  };
+  const runs = parsed.runs ?? (parsed.environment === undefined ? [] : [parsed.environment]);
+  return { runs, results: parsed.results, misses: parsed.misses };
 }
 
 function quoteArgument(argument: string): string {

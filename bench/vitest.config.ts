@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// The root config includes only packages/* and apps/*: the bench's own unit tests run with this one
+// The root config runs these tests too; this one runs the bench's unit tests alone
 // (`pnpm --filter @qaq/bench test`, or `pnpm exec vitest run --config bench/vitest.config.ts` from the root).
 const conditions = ['source', 'module', 'node', 'development|production'];
 

@@ -14,6 +14,8 @@ export interface KvMemoryJob {
   readonly prefillChunk: number;
   /** The runtime's KV method text. */
   readonly kv: string;
+  /** onnxruntime's CPU memory arena for every session: 'default' leaves the backend's choice (on). */
+  readonly cpuArena: 'default' | 'on' | 'off';
 }
 
 export interface KvMemoryResult extends Measurement {
@@ -30,6 +32,8 @@ export interface KvMemoryResult extends Measurement {
   readonly breakdown: KvBreakdown | null;
   readonly loadSeconds: number;
   readonly peakResidentMegabytes: number;
+  /** The job's arena choice (absent in rows measured before the flag existed: 'default'). */
+  readonly cpuArena?: KvMemoryJob['cpuArena'];
 }
 
 function positiveInteger(value: unknown, name: string): number {
@@ -58,5 +62,11 @@ export function parseKvMemoryJob(argument: string | undefined): KvMemoryJob {
     threads: positiveInteger(record['threads'], 'threads'),
     prefillChunk: positiveInteger(record['prefillChunk'], 'prefillChunk'),
     kv: text(record['kv'], 'kv'),
+    cpuArena: arenaChoice(record['cpuArena']),
   };
+}
+
+export function arenaChoice(value: unknown): KvMemoryJob['cpuArena'] {
+  if (value === 'default' || value === 'on' || value === 'off') return value;
+  throw new Error(`cpu arena must be default, on or off, got ${String(value)}`);
 }

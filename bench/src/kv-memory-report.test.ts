@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KvComponents } from './kv-breakdown.js';
-import { compressionGoal, qaqVerdict } from './kv-memory-document.js';
+import { componentTable, compressionGoal, qaqVerdict } from './kv-memory-document.js';
 import type { KvMemoryResult } from './kv-memory-job.js';
 import { bitWidthShares, dominantComponents, kvMemoryTable } from './kv-memory-report.js';
 
@@ -74,9 +74,18 @@ describe('kvMemoryTable and qaqVerdict', () => {
     const meets = result('qaq:compact', 100, 100 * compressionGoal, { ...zero, codeBytes: 100 });
     const misses = result('qaq:quality', 100, 400, { ...zero, codeBytes: 100 });
     const verdict = qaqVerdict([meets, misses, result('fp16', 100, 100, null)]);
-    expect(verdict).toMatch(/^1 of 2 QAQ rows reach 5×/);
+    expect(verdict).toMatch(/^Only in 1 of 2 QAQ rows: the live bytes are at least 5× below fp16/);
     expect(verdict).toContain('`qaq:compact`: 5.00× smaller than fp16 (3.20 bits/element) — meets');
     expect(verdict).toContain('`qaq:quality`: 4.00× smaller than fp16 (4.00 bits/element) — misses');
     expect(qaqVerdict([])).toBe('No QAQ row was measured in this run.');
+  });
+});
+
+describe('componentTable', () => {
+  it('gives bits per live element per component and skips rows without components', () => {
+    const parts = { ...zero, codeBytes: 2 ** 20, outlierValueBytes: 2 ** 18 };
+    const lines = componentTable([result('qaq:quality', 1.25 * 2 ** 20, 6 * 2 ** 20, parts), result('fp32', 100, 50, null)]).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe('| smollm2-135m | 2048 | qaq:quality | 2.667 | 0.000 | 0.000 | 0.000 | 0.667 | 0.000 | 0.000 | 3.333 |');
   });
 });

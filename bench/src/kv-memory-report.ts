@@ -7,6 +7,12 @@ export interface KvMemoryMiss {
   readonly kv: string;
   readonly contextTokens: number;
   readonly reason: string;
+  readonly cpuArena?: string;
+}
+
+/** The method as printed: onnxruntime's arena choice is added where it is not the default. */
+function methodLabel(name: string, cpuArena: string | undefined): string {
+  return cpuArena === undefined || cpuArena === 'default' ? name : `${name} (ORT CPU arena ${cpuArena})`;
 }
 
 const mebibytes = (bytes: number): string => (bytes / 2 ** 20).toFixed(2);
@@ -56,7 +62,7 @@ export function kvMemoryTable(results: readonly KvMemoryResult[], misses: readon
     const { memory } = result;
     const parts = result.breakdown === null ? '' : dominantComponents(result.breakdown.components, memory.bytes);
     lines.push(
-      `| ${result.model} | ${result.contextTokens} | ${result.methodName} | ${mebibytes(memory.bytes)} | ${mebibytes(memory.slackBytes)} | ` +
+      `| ${result.model} | ${result.contextTokens} | ${methodLabel(result.methodName, result.cpuArena)} | ${mebibytes(memory.bytes)} | ${mebibytes(memory.slackBytes)} | ` +
         `${mebibytes(memory.fp16Bytes)} | ${memory.bitsPerElement.toFixed(2)} | ${result.compressionVersusFp16.toFixed(2)}× | ` +
         `${(memory.fp16Bytes / (memory.bytes + memory.slackBytes)).toFixed(2)}× | ` +
         `${result.peakResidentMegabytes.toFixed(0)} | ${(1000 / result.decodeMedianMilliseconds).toFixed(1)} | ` +
@@ -64,7 +70,7 @@ export function kvMemoryTable(results: readonly KvMemoryResult[], misses: readon
     );
   }
   for (const miss of misses) {
-    lines.push(`| ${miss.model} | ${miss.contextTokens} | ${miss.kv} | not measured: ${miss.reason} | | | | | | | | | | |`);
+    lines.push(`| ${miss.model} | ${miss.contextTokens} | ${methodLabel(miss.kv, miss.cpuArena)} | not measured: ${miss.reason} | | | | | | | | | | |`);
   }
   return lines.join('\n');
 }

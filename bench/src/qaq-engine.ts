@@ -12,6 +12,8 @@ export interface QaqEngineOptions {
   readonly kv: string;
   /** onnxruntime's intra-op spinning; undefined: the backend's default. */
   readonly allowSpinning: boolean | undefined;
+  /** onnxruntime's CPU memory arena; undefined: the backend's default (on). */
+  readonly cpuMemArena?: boolean | undefined;
 }
 
 /** Our engine, with the runtime's model exposed for readouts (KV memory) between steps. */
@@ -26,6 +28,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
     executionProviders: ['cpu'],
     intraOpThreads: options.threads,
     ...(options.allowSpinning === undefined ? {} : { allowSpinning: options.allowSpinning }),
+    ...(options.cpuMemArena === undefined ? {} : { enableCpuMemArena: options.cpuMemArena }),
   };
   const { model, methodName } = await loadLanguageModel({ backend: createNodeBackend(), gguf, kv: options.kv, session, prefillChunkSize: options.prefillChunk });
   return {
