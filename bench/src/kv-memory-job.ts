@@ -1,19 +1,10 @@
 import type { KeyValueMemory } from '@qaq/runtime';
 import type { KvBreakdown } from './kv-breakdown.js';
 import type { Measurement } from './run-measurement.js';
+import { parseJobRecord, parseTextRunJob, type TextRunJob } from './text-run-job.js';
 
 /** One model × context × KV method, measured in its own process by kv-memory-worker.ts. */
-export interface KvMemoryJob {
-  readonly model: string;
-  readonly modelPath: string;
-  /** Int32 little-endian token ids, at least `contextTokens` of them. */
-  readonly tokenFile: string;
-  readonly contextTokens: number;
-  readonly decodeSteps: number;
-  readonly threads: number;
-  readonly prefillChunk: number;
-  /** The runtime's KV method text. */
-  readonly kv: string;
+export interface KvMemoryJob extends TextRunJob {
   /** onnxruntime's CPU memory arena for every session: 'default' leaves the backend's choice (on). */
   readonly cpuArena: 'default' | 'on' | 'off';
 }
@@ -36,34 +27,10 @@ export interface KvMemoryResult extends Measurement {
   readonly cpuArena?: KvMemoryJob['cpuArena'];
 }
 
-function positiveInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`kv-memory job: ${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function text(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '') throw new Error(`kv-memory job: ${name} must be a non-empty string`);
-  return value;
-}
-
 /** Parses and checks the JSON job a worker gets on its command line. */
 export function parseKvMemoryJob(argument: string | undefined): KvMemoryJob {
-  const parsed: unknown = JSON.parse(argument ?? 'null');
-  if (typeof parsed !== 'object' || parsed === null) throw new Error('kv-memory job: expected a JSON object');
-  const record = parsed as Record<string, unknown>;
-  return {
-    model: text(record['model'], 'model'),
-    modelPath: text(record['modelPath'], 'modelPath'),
-    tokenFile: text(record['tokenFile'], 'tokenFile'),
-    contextTokens: positiveInteger(record['contextTokens'], 'contextTokens'),
-    decodeSteps: positiveInteger(record['decodeSteps'], 'decodeSteps'),
-    threads: positiveInteger(record['threads'], 'threads'),
-    prefillChunk: positiveInteger(record['prefillChunk'], 'prefillChunk'),
-    kv: text(record['kv'], 'kv'),
-    cpuArena: arenaChoice(record['cpuArena']),
-  };
+  const record = parseJobRecord(argument, 'kv-memory job');
+  return { ...parseTextRunJob(record, 'kv-memory job'), cpuArena: arenaChoice(record['cpuArena']) };
 }
 
 export function arenaChoice(value: unknown): KvMemoryJob['cpuArena'] {
