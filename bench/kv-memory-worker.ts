@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { kvBreakdown } from './src/kv-breakdown.js';
+import { kernelArenaBytes } from './src/kv-memory-arena.js';
 import type { KvMemoryResult } from './src/kv-memory-job.js';
 import { parseKvMemoryJob } from './src/kv-memory-job.js';
 import { createQaqEngine } from './src/qaq-engine.js';
@@ -27,6 +28,7 @@ const measurement = await runMeasurement(engine, context, job.decodeSteps);
 // Read while the cache still holds the context and the decoded tokens.
 const memory = engine.model.memory();
 const breakdown = kvBreakdown(engine.model);
+const kernelArena = kernelArenaBytes(engine.model);
 const cachedTokens = engine.model.tokenCount;
 await engine.dispose();
 const result: KvMemoryResult = {
@@ -43,5 +45,6 @@ const result: KvMemoryResult = {
   // resourceUsage().maxRSS is in kibibytes: the process's peak resident set, model load included.
   peakResidentMegabytes: (process.resourceUsage().maxRSS * 1024) / 2 ** 20,
   cpuArena: job.cpuArena,
+  kernelArena,
 };
 process.stdout.write(`${JSON.stringify({ result })}\n`);

@@ -4,7 +4,7 @@
  * fp16-equivalent, bits/element, the live components), the process's peak RSS and decode tokens/s.
  *
  *   node --conditions=source --import tsx bench/kv-memory.ts [--run smollm2-135m=2048,8192] [--run gemma3-270m=8192]
- *     [--run 'gemma3-270m=32768/fp32 qaq'] [--methods 'qaq qaq:compact fp16 uniform:4 fp32 kivi:2']
+ *     [--run 'gemma3-270m=32768/qaq kivi:2'] (without --run: defaultPlanSpecs of src/kv-memory-plan.ts) [--methods 'qaq qaq:compact fp16 uniform:4 fp32 kivi:2']
  *     [--kivi-max-context 2048] [--decode 16] [--threads 2] [--chunk 512] [--book austen-emma] [--timeout 300] [--cpu-arena default|on|off]
  *     [--write-doc] [--append] [--render-only] [--output docs/benchmarks/kv-memory] [--merge other.json]
  *
@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { cachedModelPath, getRegisteredModel, resolveCacheDirectory } from '@qaq/models';
 import { readGutenbergBook, tokenizeForModel, writeTokenFile } from './src/context-tokens.js';
 import { arenaChoice, type KvMemoryJob, type KvMemoryResult } from './src/kv-memory-job.js';
-import { parsePlanEntry, splitMethods } from './src/kv-memory-plan.js';
+import { defaultPlanSpecs, parsePlanEntry, splitMethods } from './src/kv-memory-plan.js';
 import { kvMemoryTable, type KvMemoryMiss } from './src/kv-memory-report.js';
 import { kvMemoryDocument, type KvMemoryEnvironment } from './src/kv-memory-document.js';
 import { cpuDescription, positiveIntegerArgument, runWorkerScript, WorkerFailure } from './src/worker-process.js';
@@ -30,7 +30,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repositoryRoot = dirname(here);
 const { values } = parseArgs({
   options: {
-    run: { type: 'string', multiple: true, default: ['smollm2-135m=2048,8192', 'gemma3-270m=8192'] },
+    run: { type: 'string', multiple: true, default: [...defaultPlanSpecs] },
     methods: { type: 'string', default: 'qaq qaq:compact fp16 uniform:4 fp32 kivi:2' },
     'kivi-max-context': { type: 'string', default: '2048' },
     decode: { type: 'string', default: '16' },

@@ -3,6 +3,10 @@
  * (so every session option can be tried), prefills `--context` tokens, times `--steps` greedy decode steps and,
  * with --profile, aggregates ORT's profiler by operator type.
  *   node --conditions=source --import tsx bench/profile-decode.ts --model smollm2-135m --context 512 --profile
+ * With `--kv <method>` (qaq, fp16, uniform:4 …) it profiles the segmented decoder of @qaq/runtime instead: wall
+ * milliseconds per decode step split into the attention kernel (what attend spends beyond the parts timed), the policy (observe, ‖q̃‖² estimator, decide),
+ * applying plans, appending to the cache, and the rest (the ONNX segments and glue):
+ *   node --conditions=source --import tsx bench/profile-decode.ts --model smollm2-135m --context 4096 --kv qaq
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +18,8 @@ import { readGguf } from '@qaq/gguf';
 import { buildDecoderModel } from '@qaq/onnx-graph';
 import ort from 'onnxruntime-node';
 import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
+import { createNodeBackend } from '@qaq/backend-node';
+import { loadLanguageModel, type CompactCacheAttention, type SegmentedLanguageModel } from '@qaq/runtime';
 
 const { values } = parseArgs({
   options: {
@@ -28,8 +34,14 @@ const { values } = parseArgs({
     dump: { type: 'string' },
     book: { type: 'string', default: 'austen-emma' },
     load: { type: 'string' },
+    kv: { type: 'string' },
+    chunk: { type: 'string', default: '512' },
   },
 });
+if (values.kv !== undefined && values.kv !== 'fp32') {
+  await profileSegmented(values.kv);
+  process.exit(0);
+}
 const registered = getRegisteredModel(values.model);
 const bytes = new Uint8Array(readFileSync(cachedModelPath(resolveCacheDirectory(), registered.id, registered.fileName)));
 const file = readGguf(bytes);
@@ -118,3 +130,86 @@ if (values.profile) {
   rmSync(path);
 }
 await session.release();
+
+/** Wraps `owner[name]` (a method) so its wall time adds to `totals[phase]`. */
+function timeMethod(owner: object, name: string, totals: Map<string, number>, phase: string): void {
+  const target = owner as Record<string, (...args: unknown[]) => unknown>;
+  const original = target[name]!.bind(owner);
+  totals.set(phase, 0);
+  target[name] = (...args: unknown[]): unknown => {
+    const started = performance.now();
+    try {
+      return original(...args);
+    } finally {
+      totals.set(phase, (totals.get(phase) ?? 0) + performance.now() - started);
+    }
+  };
+}
+
+async function profileSegmented(kv: string): Promise<void> {
+  const registered = getRegisteredModel(values.model);
+  const modelPath = cachedModelPath(resolveCacheDirectory(), registered.id, registered.fileName);
+  const gguf = new Uint8Array(readFileSync(modelPath));
+  const chunk = Number(values.chunk);
+  const loaded = await loadLanguageModel({
+    backend: createNodeBackend(),
+    gguf,
+    kv,
+    prefillChunkSize: chunk,
+    session: { executionProviders: ['cpu'], intraOpThreads: Number(values.threads) },
+  });
+  const model = loaded.model as SegmentedLanguageModel;
+  const attention = model.attention as CompactCacheAttention;
+  const totals = new Map<string, number>();
+  timeMethod(attention, 'attend', totals, 'attention (all)');
+  timeMethod(attention.cache, 'append', totals, 'cache append');
+  timeMethod(attention.cache, 'applyPlan', totals, 'apply plan');
+  timeMethod(attention.cache, 'evictOldest', totals, 'evict');
+  if (attention.policy !== null) {
+    timeMethod(attention.policy, 'observe', totals, 'policy observe');
+    timeMethod(attention.policy, 'decide', totals, 'policy decide');
+  }
+  if (attention.onlineQueryNorms !== null) timeMethod(attention.onlineQueryNorms, 'observe', totals, 'query-norm quantile');
+  const contextTokens = Number(values.context);
+  const { tokens } = await tokenizeForModel(modelPath, await readGutenbergBook(values.book), contextTokens);
+  const prefillStarted = performance.now();
+  let logits: Float32Array = new Float32Array(0);
+  for (let start = 0; start < contextTokens; start += chunk) logits = await model.forward(tokens.subarray(start, Math.min(start + chunk, contextTokens)));
+  const prefillSeconds = (performance.now() - prefillStarted) / 1000;
+  for (const phase of totals.keys()) totals.set(phase, 0);
+  const steps = Number(values.steps);
+  const stepTimes: number[] = [];
+  const generated: number[] = [];
+  for (let index = 0; index < steps; index += 1) {
+    let best = 0;
+    for (let token = 1; token < logits.length; token += 1) if (logits[token]! > logits[best]!) best = token;
+    generated.push(best);
+    const started = performance.now();
+    logits = await model.forward(Int32Array.of(best));
+    stepTimes.push(performance.now() - started);
+  }
+  const total = stepTimes.reduce((sum, time) => sum + time, 0);
+  const median = [...stepTimes].sort((a, b) => a - b)[Math.floor(steps / 2)]!;
+  const memory = model.memory();
+  console.log(
+    JSON.stringify({
+      model: values.model,
+      kv: loaded.methodName,
+      context: contextTokens,
+      prefillTokensPerSecond: contextTokens / prefillSeconds,
+      msPerStep: total / steps,
+      medianMsPerStep: median,
+      kvLiveMiB: memory.bytes / 2 ** 20,
+      kvSlackMiB: memory.slackBytes / 2 ** 20,
+      generated: generated.join(','),
+    }),
+  );
+  const attentionTotal = totals.get('attention (all)') ?? 0;
+  const rows: [string, number][] = [...totals.entries()].filter(([phase]) => phase !== 'attention (all)');
+  const inside = rows.reduce((sum, [, time]) => sum + time, 0);
+  rows.push(['kernel (attend − the above)', attentionTotal - inside], ['ONNX segments and glue', total - attentionTotal]);
+  for (const [phase, time] of rows) {
+    console.log(`${phase.padEnd(26)} ${(time / steps).toFixed(2).padStart(8)} ms/step ${((100 * time) / total).toFixed(1).padStart(5)} %`);
+  }
+  await model.dispose();
+}

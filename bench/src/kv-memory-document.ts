@@ -37,14 +37,49 @@ export function qaqVerdict(results: readonly KvMemoryResult[]): string {
     return (
       `${result.model} at ${result.contextTokens} tokens, \`${result.methodName}\`: ${ratio.toFixed(2)}× smaller than fp16 ` +
       `(${result.memory.bitsPerElement.toFixed(2)} bits/element) — ${ratio >= compressionGoal ? 'meets' : 'misses'} the ${compressionGoal}× goal; ` +
-      `its live bytes are ${parts}; with slack (${(result.memory.slackBytes / 2 ** 20).toFixed(1)} MiB) the cache holds ` +
-      `${(result.memory.fp16Bytes / held).toFixed(2)}× less than fp16; ${resident}.`
+      `its live bytes are ${parts}; with slack (${(result.memory.slackBytes / 2 ** 20).toFixed(1)} MiB, held ÷ live ` +
+      `${(held / result.memory.bytes).toFixed(2)}) the cache holds ${(result.memory.fp16Bytes / held).toFixed(2)}× less than fp16` +
+      `${result.kernelArena ? `, the kernel memory peaked at ${(result.kernelArena.peakBytes / 2 ** 20).toFixed(1)} MiB` : ''}; ${resident}.`
     );
   });
   const met = rows.filter((result) => result.compressionVersusFp16 >= compressionGoal).length;
   const plainly =
     met === rows.length ? 'Yes, in every QAQ row' : met === 0 ? 'No, in no QAQ row' : `Only in ${met} of ${rows.length} QAQ rows`;
   return `${plainly}: the live bytes are at least ${compressionGoal}× below fp16 there. ${sentences.join(' ')}`;
+}
+
+/** Decode tokens/s of the median step. */
+const decodeRate = (result: KvMemoryResult): number => 1000 / result.decodeMedianMilliseconds;
+
+/**
+ * Issue #4's speed bars, one sentence per QAQ row with a baseline at the same model and context: QAQ decode against
+ * the dense fp32 path and against onnxruntime's int4 cache (`ort-int4`), by the median step.
+ */
+export function speedVerdict(results: readonly KvMemoryResult[]): string {
+  const rows = results.filter((result) => result.methodName.startsWith('qaq') && (result.cpuArena ?? 'default') === 'default');
+  const sentences: string[] = [];
+  for (const result of rows) {
+    const same = (name: string): KvMemoryResult | undefined =>
+      results.find(
+        (other) =>
+          other.methodName === name &&
+          other.model === result.model &&
+          other.contextTokens === result.contextTokens &&
+          (other.cpuArena ?? 'default') === 'default',
+      );
+    const comparisons = ['fp32', 'ort-int4']
+      .map((name) => [name, same(name)] as const)
+      .filter((pair): pair is readonly [string, KvMemoryResult] => pair[1] !== undefined)
+      .map(([name, other]) => {
+        const ratio = decodeRate(result) / decodeRate(other);
+        return `${ratio.toFixed(2)}× \`${name}\` (${decodeRate(other).toFixed(1)} tok/s): ${ratio >= 1 ? 'holds' : 'misses'}`;
+      });
+    if (comparisons.length === 0) continue;
+    sentences.push(
+      `${result.model} at ${result.contextTokens} tokens, \`${result.methodName}\` ${decodeRate(result).toFixed(1)} tok/s = ${comparisons.join('; ')}.`,
+    );
+  }
+  return sentences.length === 0 ? 'No QAQ row has a baseline at the same model and context in this run.' : sentences.join(' ');
 }
 
 /** Bits per live element of each accounting component, for the rows whose cache reports components. */
@@ -97,11 +132,15 @@ Each row is its own child process: a warm-up (64-token prefill, 2 steps, reset),
 then ${info.decodeSteps} greedy decode steps (the first evaluates the last context token); the cache is read after the
 last step. "KV MiB (live)" is the runtime's \`model.memory().bytes\`: the cache's live bytes from its exact accounting
 (codes, fp16 scales and minima, bit-width tags, slot indices, outliers, fp16 recent window / KIVI residual, promotion
-tier); "slack" is what the cache holds beyond that (free pool slots, unused capacity, free lists, scratch; for fp32 the
-doubling capacity). "fp16-equiv." is 2 bytes per live element; "vs fp16 (live)" is fp16-equiv. / live bytes, the
-compression ratio, and "vs fp16 (live + slack)" counts everything the cache holds. Sliding-window layers (Gemma 3)
-keep only their window, so every method holds fewer tokens there than the context. "Group widths" is the share of
-live groups (keys and values, all layers) at each bit width. Peak RSS is the worker's maxRSS, model
+tier). "KV MiB held" adds the slack, everything else the cache's arrays hold (free pool slots, unused capacity,
+in-use bitmaps, pending bits, scratch; for fp32 the capacity of its doubling store): the accounting's
+\`totalBytes\`, which a property test proves equal to the bytes of every array the cache owns. "Kernel arena peak"
+(compact caches) is the most the attention kernel's WebAssembly memory ever handed out — cache pools, free holes
+between them, the kernel's per-call I/O block (queries, outputs, probabilities of one query block) and descriptors:
+the bytes the process touched there. "fp16-equiv." is 2 bytes per live element; "vs fp16 (live)" is fp16-equiv. /
+live bytes, the compression ratio, and "vs fp16 (held)" counts everything the cache holds. Sliding-window layers
+(Gemma 3) keep only their window, so every method holds fewer tokens there than the context. "Group widths" is the
+share of live groups (keys and values, all layers) at each bit width. Peak RSS is the worker's maxRSS, model
 loading (GGUF, ONNX graphs, sessions) included. Decode tok/s is from the median step.
 
 ${table}
@@ -110,13 +149,20 @@ Bits per live element by accounting component (rows whose cache reports them; th
 
 ${componentTable(results)}
 
-## Peak RSS is not the KV cache
+## Peak RSS
 
 Every method but \`fp32\` runs the segmented decoder: L + 1 onnxruntime sessions (one per layer segment). With
-onnxruntime's CPU memory arena on (the backend's default) each session keeps its own arena, sized by the largest
-chunk it ran (the ${info.prefillChunk}-token prefill), so the peak RSS of those rows says little about the cache: compare the
-rows marked "(ORT CPU arena off)", the same job with \`--cpu-arena off\` (identical cache bytes). The rest of the
-RSS is the model itself (GGUF bytes, ONNX graphs, sessions; Gemma 3's 262k-token vocabulary weighs most there).
+onnxruntime's CPU memory arena on, each session kept its own arena sized by the largest chunk it ran (the
+${info.prefillChunk}-token prefill): SmolLM2 at 2k peaked at 1,839 MB with QAQ against 732 MB with the arena off
+(2026-11-28 02:56 run, identical cache bytes and decode speed). The runtime therefore opens segment sessions with
+the arena off unless the caller asks for it (\`segmentSessionOptions\`, \`SessionOptions.cpuMemoryArena\`); the
+monolithic \`fp32\` session keeps onnxruntime's default. Rows marked "(ORT CPU arena on/off)" were run with
+\`--cpu-arena\`. The rest of the RSS is the model itself (GGUF bytes, ONNX graphs, sessions; Gemma 3's 262k-token
+vocabulary weighs most there).
+
+## Decode speed against the baselines (issue #4's bars)
+
+${speedVerdict(results)}
 
 ## Is QAQ's KV cache at least ${compressionGoal}× smaller than fp16?
 

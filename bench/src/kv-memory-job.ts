@@ -1,5 +1,6 @@
 import type { KeyValueMemory } from '@qaq/runtime';
 import type { KvBreakdown } from './kv-breakdown.js';
+import type { KernelArenaBytes } from './kv-memory-arena.js';
 import type { Measurement } from './run-measurement.js';
 import { parseJobRecord, parseTextRunJob, type TextRunJob } from './text-run-job.js';
 
@@ -23,6 +24,8 @@ export interface KvMemoryResult extends Measurement {
   readonly breakdown: KvBreakdown | null;
   readonly loadSeconds: number;
   readonly peakResidentMegabytes: number;
+  /** The kernel's WebAssembly memory holding the compact cache (absent for other caches and older rows). */
+  readonly kernelArena?: KernelArenaBytes | null;
   /** The job's arena choice (absent in rows measured before the flag existed: 'default'). */
   readonly cpuArena?: KvMemoryJob['cpuArena'];
 }

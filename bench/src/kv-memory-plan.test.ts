@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlanEntry, splitMethods } from './kv-memory-plan.js';
+import { defaultPlanSpecs, parsePlanEntry, splitMethods } from './kv-memory-plan.js';
 
 describe('parsePlanEntry', () => {
   it('reads a model with contexts and no methods of its own', () => {
@@ -25,5 +25,15 @@ describe('parsePlanEntry', () => {
 describe('splitMethods', () => {
   it('splits on any whitespace and drops blanks', () => {
     expect(splitMethods(' fp32\tfp16  kivi:2 ')).toEqual(['fp32', 'fp16', 'kivi:2']);
+  });
+});
+
+describe('defaultPlanSpecs', () => {
+  it("covers issue #4's contexts: SmolLM2 at 2k and 8k, Gemma 3 at 8k and at 32k with QAQ and KIVI-2", () => {
+    const plan = defaultPlanSpecs.map(parsePlanEntry);
+    expect(plan.find((entry) => entry.model === 'smollm2-135m')?.contexts).toEqual([2048, 8192]);
+    const gemma = plan.filter((entry) => entry.model === 'gemma3-270m');
+    expect(gemma.flatMap((entry) => entry.contexts)).toEqual([8192, 32768]);
+    expect(gemma.find((entry) => entry.contexts.includes(32768))?.methods).toEqual(['qaq', 'kivi:2']);
   });
 });

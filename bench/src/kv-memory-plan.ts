@@ -1,3 +1,14 @@
+/**
+ * What `bench/kv-memory.ts` measures without `--run`: issue #4's contexts, SmolLM2 at 2k and 8k and Gemma 3 at 8k with
+ * every method, and Gemma 3 at 32k with the methods that matter there (QAQ, whose row also carries the
+ * fp16-equivalent bytes, and KIVI-2, skipped beyond --kivi-max-context) — a 32k prefill per method is long on 2 cores.
+ */
+export const defaultPlanSpecs: readonly string[] = Object.freeze([
+  'smollm2-135m=2048,8192',
+  'gemma3-270m=8192',
+  'gemma3-270m=32768/qaq kivi:2',
+]);
+
 /** One model with the contexts to measure and, optionally, its own methods (else the run's methods). */
 export interface KvMemoryPlanEntry {
   readonly model: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KvComponents } from './kv-breakdown.js';
-import { componentTable, compressionGoal, qaqVerdict } from './kv-memory-document.js';
+import { componentTable, compressionGoal, qaqVerdict, speedVerdict } from './kv-memory-document.js';
 import type { KvMemoryResult } from './kv-memory-job.js';
 import { bitWidthShares, dominantComponents, kvMemoryTable } from './kv-memory-report.js';
 
@@ -65,8 +65,11 @@ describe('kvMemoryTable and qaqVerdict', () => {
     ]);
     const lines = table.split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toContain('| 1.00 | ');
+    // live 1 MiB, held 1.01 MiB (slack 1 %), no kernel arena figure, fp16 6 MiB.
+    expect(lines[2]).toContain('| 1.00 | 1.01 | 1.01 | — | 6.00 | ');
     expect(lines[2]).toContain('| 6.00× | 5.94× |');
+    const withArena = kvMemoryTable([{ ...result('qaq:quality', 2 ** 20, 6 * 2 ** 20, null), kernelArena: { peakBytes: 3 * 2 ** 20, liveBytes: 0, freeBytes: 0, memoryBytes: 0 } }], []);
+    expect(withArena.split('\n')[2]).toContain('| 1.01 | 3.00 | 6.00 |');
     expect(lines[3]).toContain('not measured: skipped');
   });
 
@@ -78,6 +81,19 @@ describe('kvMemoryTable and qaqVerdict', () => {
     expect(verdict).toContain('`qaq:compact`: 5.00× smaller than fp16 (3.20 bits/element) — meets');
     expect(verdict).toContain('`qaq:quality`: 4.00× smaller than fp16 (4.00 bits/element) — misses');
     expect(qaqVerdict([])).toBe('No QAQ row was measured in this run.');
+  });
+});
+
+describe('speedVerdict', () => {
+  it('compares each QAQ row with fp32 and ort-int4 at the same model and context by the median step', () => {
+    const qaq = { ...result('qaq:quality', 100, 800, null), decodeMedianMilliseconds: 100 };
+    const dense = { ...result('fp32', 100, 800, null), decodeMedianMilliseconds: 50 };
+    const int4 = { ...result('ort-int4', 100, 800, null), decodeMedianMilliseconds: 125 };
+    const elsewhere = { ...result('fp32', 100, 800, null), contextTokens: 8192, decodeMedianMilliseconds: 10 };
+    expect(speedVerdict([qaq, dense, int4, elsewhere])).toBe(
+      'smollm2-135m at 2048 tokens, `qaq:quality` 10.0 tok/s = 0.50× `fp32` (20.0 tok/s): misses; 1.25× `ort-int4` (8.0 tok/s): holds.',
+    );
+    expect(speedVerdict([qaq])).toMatch(/^No QAQ row has a baseline/);
   });
 });
 

@@ -55,22 +55,25 @@ export function bitWidthShares(result: KvMemoryResult): string {
 
 export function kvMemoryTable(results: readonly KvMemoryResult[], misses: readonly KvMemoryMiss[]): string {
   const lines = [
-    '| model | context | method | KV MiB (live) | slack MiB | fp16-equiv. MiB | bits/element | vs fp16 (live) | vs fp16 (live + slack) | peak RSS MB | decode tok/s (median step) | prefill tok/s | largest live components | group widths |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| model | context | method | KV MiB (live) | KV MiB held (live + slack) | held ÷ live | kernel arena peak MiB | fp16-equiv. MiB | bits/element | vs fp16 (live) | vs fp16 (held) | peak RSS MB | decode tok/s (median step) | prefill tok/s | largest live components | group widths |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const result of results) {
     const { memory } = result;
+    const held = memory.bytes + memory.slackBytes;
     const parts = result.breakdown === null ? '' : dominantComponents(result.breakdown.components, memory.bytes);
+    const arena = result.kernelArena === undefined || result.kernelArena === null ? '—' : mebibytes(result.kernelArena.peakBytes);
     lines.push(
-      `| ${result.model} | ${result.contextTokens} | ${methodLabel(result.methodName, result.cpuArena)} | ${mebibytes(memory.bytes)} | ${mebibytes(memory.slackBytes)} | ` +
+      `| ${result.model} | ${result.contextTokens} | ${methodLabel(result.methodName, result.cpuArena)} | ${mebibytes(memory.bytes)} | ${mebibytes(held)} | ` +
+        `${memory.bytes === 0 ? '—' : (held / memory.bytes).toFixed(2)} | ${arena} | ` +
         `${mebibytes(memory.fp16Bytes)} | ${memory.bitsPerElement.toFixed(2)} | ${result.compressionVersusFp16.toFixed(2)}× | ` +
-        `${(memory.fp16Bytes / (memory.bytes + memory.slackBytes)).toFixed(2)}× | ` +
+        `${(memory.fp16Bytes / held).toFixed(2)}× | ` +
         `${result.peakResidentMegabytes.toFixed(0)} | ${(1000 / result.decodeMedianMilliseconds).toFixed(1)} | ` +
         `${result.prefillTokensPerSecond.toFixed(0)} | ${parts} | ${bitWidthShares(result)} |`,
     );
   }
   for (const miss of misses) {
-    lines.push(`| ${miss.model} | ${miss.contextTokens} | ${methodLabel(miss.kv, miss.cpuArena)} | not measured: ${miss.reason} | | | | | | | | | | |`);
+    lines.push(`| ${miss.model} | ${miss.contextTokens} | ${methodLabel(miss.kv, miss.cpuArena)} | not measured: ${miss.reason} | | | | | | | | | | | | |`);
   }
   return lines.join('\n');
 }

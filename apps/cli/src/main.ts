@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { isQaqError } from '@qaq/errors';
 import { chatHelp, runChat } from './commands/chat.js';
+import { evalHelp, runEval } from './commands/eval.js';
 import { generateHelp, runGenerate } from './commands/generate.js';
+import { gpuHelp, runGpu } from './commands/gpu.js';
 import { modelsHelp, runModels } from './commands/models.js';
 
 const commands: Record<string, { run: (argv: readonly string[]) => Promise<void>; help: string }> = {
   generate: { run: runGenerate, help: generateHelp },
   chat: { run: runChat, help: chatHelp },
   models: { run: runModels, help: modelsHelp },
+  eval: { run: runEval, help: evalHelp },
+  gpu: { run: runGpu, help: gpuHelp },
 };
 
 const overview = `qaq — language models with a quality-adaptive quantized KV cache

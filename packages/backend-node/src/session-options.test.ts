@@ -26,6 +26,14 @@ describe('NodeSessionOptions', () => {
     expect(toOrtSessionOptions({}, ['cpu'])).toEqual({ executionProviders: ['cpu'], extra: { 'session.intra_op.allow_spinning': '0' } });
   });
 
+  it("maps the specification's cpuMemoryArena hint, which the Node-specific enableCpuMemArena overrides", () => {
+    expect(toOrtSessionOptions({ cpuMemoryArena: false }, ['cpu']).enableCpuMemArena).toBe(false);
+    expect(toOrtSessionOptions({ cpuMemoryArena: false, enableCpuMemArena: true }, ['cpu']).enableCpuMemArena).toBe(true);
+    expect(() => validateSessionOptions({ cpuMemoryArena: 'off' } as unknown as NodeSessionOptions)).toThrow(
+      expect.objectContaining({ code: 'invalid-option' }),
+    );
+  });
+
   it('lets explicit config entries win over the named fields', () => {
     const ort = toOrtSessionOptions({ allowSpinning: false, configEntries: { 'session.intra_op.allow_spinning': '1' } }, ['cpu']);
     expect(ort.extra).toEqual({ 'session.intra_op.allow_spinning': '1' });

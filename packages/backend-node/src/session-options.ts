@@ -9,7 +9,10 @@ const logSeverity = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 } as c
  * `allowSpinning`. What they did to decode speed on a 2-core machine is in docs/benchmarks/decode-profile.md.
  */
 export interface NodeSessionOptions extends SessionOptions {
-  /** onnxruntime's CPU memory arena (default true): off returns freed buffers to the system, costing re-allocation. */
+  /**
+   * onnxruntime's CPU memory arena (default true): off returns freed buffers to the system, costing re-allocation.
+   * Overrides the specification's `cpuMemoryArena` hint when both are given.
+   */
   readonly enableCpuMemArena?: boolean;
   /** Plans buffers from the shapes of earlier runs (default true). */
   readonly enableMemoryPattern?: boolean;
@@ -37,7 +40,7 @@ function invalid(option: string, value: unknown, expectation: string): QaqError 
 
 /** Checks the options a caller gave before anything is loaded. */
 export function validateSessionOptions(options: NodeSessionOptions): void {
-  for (const name of ['enableCpuMemArena', 'enableMemoryPattern', 'allowSpinning'] as const) {
+  for (const name of ['enableCpuMemArena', 'cpuMemoryArena', 'enableMemoryPattern', 'allowSpinning'] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== 'boolean') throw invalid(name, value, 'must be a boolean');
   }
@@ -77,7 +80,8 @@ export function validateSessionOptions(options: NodeSessionOptions): void {
 /** The onnxruntime-node options for `options`, running on `providers` (already chosen and in order). */
 export function toOrtSessionOptions(options: NodeSessionOptions, providers: readonly string[]): InferenceSession.SessionOptions {
   const ortOptions: InferenceSession.SessionOptions = { executionProviders: providers };
-  if (options.enableCpuMemArena !== undefined) ortOptions.enableCpuMemArena = options.enableCpuMemArena;
+  const cpuMemoryArena = options.enableCpuMemArena ?? options.cpuMemoryArena;
+  if (cpuMemoryArena !== undefined) ortOptions.enableCpuMemArena = cpuMemoryArena;
   if (options.enableMemoryPattern !== undefined) ortOptions.enableMemPattern = options.enableMemoryPattern;
   if (options.profileFilePrefix !== undefined) {
     ortOptions.enableProfiling = true;

@@ -23,6 +23,12 @@ export interface SessionOptions {
   readonly preferredOutputLocation?: OutputLocation | Readonly<Record<string, OutputLocation>>;
   /** Fixes symbolic dimensions by name at load time, e.g. { batch: 1 }, letting the runtime specialise. */
   readonly freeDimensionOverrides?: Readonly<Record<string, number>>;
+  /**
+   * Whether the session keeps its own CPU memory arena between runs (default: the runtime's, on for onnxruntime).
+   * Off returns freed buffers to the system: many small sessions (a segmented decoder) otherwise each hold an
+   * arena sized by their largest run. A hint: backends without such an arena ignore it.
+   */
+  readonly cpuMemoryArena?: boolean;
 }
 
 /** Feeds of one run: a tensor per model input name. */

@@ -29,17 +29,22 @@ const ALIGNMENT = 16;
 const GUARD_BYTES = 64;
 
 /**
- * A ByteArena over a WebAssembly.Memory: a bump pointer plus exact-size free lists (pools grow by doubling, so
- * freed sizes recur and are reused). Memory grows by doubling. Blocks are never coalesced: the worst case holds
- * about twice the live bytes (see the attention-kernel README). The memory always extends GUARD_BYTES past the
- * last block.
+ * A ByteArena over a WebAssembly.Memory: a bump pointer plus one address-ordered list of free ranges. A released
+ * block merges with its free neighbours (and with the bump region when it ends there, lowering the pointer), and
+ * an allocation takes the smallest free range that fits (best fit), so space a shrinking pool gives back serves
+ * any later block of any size — pools of every bit width, layer and kind share the arena's bytes. Memory grows
+ * by doubling and never shrinks (WebAssembly memories cannot), so `peakBytes` is what the process really touched.
+ * The memory always extends GUARD_BYTES past the last block.
  */
 export class MemoryArena implements ByteArena {
   readonly memory: GrowableMemory;
   private top: number;
   private readonly base: number;
+  private peakTop: number;
   private generationCounter = 0;
-  private readonly freeBlocks = new Map<number, number[]>();
+  /** Free ranges below `top`, sorted by offset, never adjacent to each other (merged on release). */
+  private readonly freeOffsets: number[] = [];
+  private readonly freeSizes: number[] = [];
   private releasedBytes = 0;
 
   /** Bytes below `baseOffset` are left to the caller (for example a kernel's static data). */
@@ -47,6 +52,7 @@ export class MemoryArena implements ByteArena {
     this.memory = memory;
     this.top = align(baseOffset);
     this.base = this.top;
+    this.peakTop = this.top;
   }
 
   get buffer(): ArrayBuffer {
@@ -62,9 +68,24 @@ export class MemoryArena implements ByteArena {
     return this.top - this.base - this.releasedBytes;
   }
 
-  /** End of the bump region. */
+  /** End of the bump region (free ranges at its end are given back to it). */
   get highWater(): number {
     return this.top;
+  }
+
+  /** The largest `highWater − base` ever reached: the arena bytes ever handed out, i.e. touched. */
+  get peakBytes(): number {
+    return this.peakTop - this.base;
+  }
+
+  /** Bytes in free ranges below the bump pointer (holes). */
+  get freeBytes(): number {
+    return this.releasedBytes;
+  }
+
+  /** Number of free ranges (holes), for tests and diagnostics. */
+  get freeRangeCount(): number {
+    return this.freeOffsets.length;
   }
 
   allocate(byteLength: number): number {
@@ -72,26 +93,67 @@ export class MemoryArena implements ByteArena {
       throw new QaqError('invalid-argument', 'byteLength must be a non-negative integer', { details: { byteLength } });
     }
     const size = align(Math.max(byteLength, 1));
-    const free = this.freeBlocks.get(size);
-    if (free !== undefined && free.length > 0) {
+    let best = -1;
+    for (let index = 0; index < this.freeSizes.length; index += 1) {
+      const free = this.freeSizes[index] as number;
+      if (free >= size && (best < 0 || free < (this.freeSizes[best] as number))) {
+        best = index;
+        if (free === size) break;
+      }
+    }
+    if (best >= 0) {
+      const offset = this.freeOffsets[best] as number;
+      const rest = (this.freeSizes[best] as number) - size;
+      if (rest === 0) {
+        this.freeOffsets.splice(best, 1);
+        this.freeSizes.splice(best, 1);
+      } else {
+        this.freeOffsets[best] = offset + size;
+        this.freeSizes[best] = rest;
+      }
       this.releasedBytes -= size;
-      return free.pop() as number;
+      return offset;
     }
     const offset = this.top;
     this.ensure(offset + size + GUARD_BYTES);
     this.top = offset + size;
+    if (this.top > this.peakTop) this.peakTop = this.top;
     return offset;
   }
 
   release(offset: number, byteLength: number): void {
-    const size = align(Math.max(byteLength, 1));
-    let free = this.freeBlocks.get(size);
-    if (free === undefined) {
-      free = [];
-      this.freeBlocks.set(size, free);
+    let size = align(Math.max(byteLength, 1));
+    let start = offset;
+    // First free range after the block.
+    let low = 0;
+    let high = this.freeOffsets.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.freeOffsets[middle] as number) < start) low = middle + 1;
+      else high = middle;
     }
-    free.push(offset);
+    let index = low;
     this.releasedBytes += size;
+    if (index > 0 && (this.freeOffsets[index - 1] as number) + (this.freeSizes[index - 1] as number) === start) {
+      index -= 1;
+      start = this.freeOffsets[index] as number;
+      size += this.freeSizes[index] as number;
+      this.freeOffsets.splice(index, 1);
+      this.freeSizes.splice(index, 1);
+    }
+    if (index < this.freeOffsets.length && (this.freeOffsets[index] as number) === start + size) {
+      size += this.freeSizes[index] as number;
+      this.freeOffsets.splice(index, 1);
+      this.freeSizes.splice(index, 1);
+    }
+    if (start + size === this.top) {
+      // The range ends at the bump pointer: give it back to the bump region.
+      this.top = start;
+      this.releasedBytes -= size;
+      return;
+    }
+    this.freeOffsets.splice(index, 0, start);
+    this.freeSizes.splice(index, 0, size);
   }
 
   /** Grows the memory (doubling) until `end` bytes fit. */

@@ -11,7 +11,7 @@ import { QaqError } from '@qaq/errors';
 import type { CacheAccounting } from './accounting.js';
 import type { ByteReader, ByteWriter } from './byte-io.js';
 import { isAllowedBits } from './validation.js';
-import { SlotPool } from './slot-pool.js';
+import { grownCapacity, SlotPool } from './slot-pool.js';
 import { ArenaBlock, uint16View, uint32View, uint8View, type ByteArena } from './arena.js';
 
 /** range = step · RANGE_FACTOR[bits]: 2^B segments for packed widths; 16-bit slots store half the range. */
@@ -140,11 +140,11 @@ export class GroupStore {
     return pool;
   }
 
-  /** Grows the per-group arrays (doubling) to hold `groupCount` groups. */
+  /** Grows the per-group arrays (by a quarter at a time) to hold `groupCount` groups. */
   reserveGroups(groupCount: number): void {
     if (groupCount <= this.capacityGroups) return;
     let capacity = this.capacityGroups;
-    while (capacity < groupCount) capacity *= 2;
+    while (capacity < groupCount) capacity = grownCapacity(capacity);
     // Allocate both first (the arena may grow and replace its buffer), then copy through fresh views.
     const bits = new ArenaBlock(this.arena, uint8View, 1, capacity);
     const slots = slotBlock(this.arena, this.slotsBlock.elementBytes, capacity);
@@ -258,6 +258,60 @@ export class GroupStore {
       bitsOut[group] = bits;
       rangesOut[group] = step * (RANGE_FACTOR[bits] as number);
     }
+  }
+
+  /**
+   * Shrinks every pool (and the promotion tier) that holds far fewer live slots than its capacity (see
+   * SlotPool.shrinkTarget): live slots at or above the new capacity move into free slots below it, then the pool
+   * reallocates at the smaller size and its old blocks return to the arena for any pool to reuse. Cheap when
+   * nothing qualifies (one comparison per pool); a compaction is one pass over the groups. Returns how many pools
+   * were shrunk.
+   */
+  compactPools(): number {
+    let shrunk = 0;
+    for (const bits of POOL_BITS) {
+      const pool = this.pools[bits];
+      if (pool === undefined) continue;
+      const target = pool.shrinkTarget(POOL_MINIMUM_SLOTS);
+      if (target === 0) continue;
+      // Fresh views each time: shrinking may grow the arena and detach older ones.
+      this.compactPool(pool, target, this.bits, bits, this.slots);
+      shrunk += 1;
+    }
+    const tier = this.tier;
+    if (tier !== null) {
+      const target = tier.shrinkTarget(POOL_MINIMUM_SLOTS);
+      if (target !== 0) {
+        this.compactPool(tier, target, null, 0, this.tierSlots);
+        shrunk += 1;
+      }
+    }
+    return shrunk;
+  }
+
+  /**
+   * Moves the live slots of `pool` (groups whose tag is `bits`, or every group when `tags` is null) below
+   * `target` and shrinks it. `slots` is edited in place before anything allocates.
+   */
+  private compactPool(pool: SlotPool, target: number, tags: Uint8Array | null, bits: number, slots: SlotIndexArray): void {
+    const capacity = pool.capacity;
+    const live = new Uint8Array(capacity);
+    const count = this.groupCount;
+    for (let group = 0; group < count; group += 1) {
+      if (tags === null || tags[group] === bits) live[slots[group] as number] = 1;
+    }
+    let free = 0;
+    for (let group = 0; group < count; group += 1) {
+      if (tags !== null && tags[group] !== bits) continue;
+      const slot = slots[group] as number;
+      if (slot < target) continue;
+      while (live[free] === 1) free += 1;
+      pool.moveSlot(slot, free);
+      live[free] = 1;
+      live[slot] = 0;
+      slots[group] = free;
+    }
+    pool.shrinkTo(target, live);
   }
 
   /** Drops the oldest `count` tokens' groups, freeing their slots. */
@@ -480,6 +534,9 @@ function isFiniteFloat16(bits: number): boolean {
 }
 
 type SlotIndexArray = Uint16Array | Uint32Array;
+
+/** Pools never shrink below this many slots (what a freshly created pool starts with at most). */
+const POOL_MINIMUM_SLOTS = 16;
 
 function sameKind(array: SlotIndexArray, length: number): SlotIndexArray {
   return array instanceof Uint16Array ? new Uint16Array(length) : new Uint32Array(length);

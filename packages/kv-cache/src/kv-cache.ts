@@ -120,7 +120,14 @@ export class KvCache implements AttentionSource {
       this.evictOldest(layer, evicted);
       return evicted;
     }
+    this.compactLayer(layer);
     return 0;
+  }
+
+  /** Shrinks the layer's pools that hold far fewer live slots than their capacity (GroupStore.compactPools). */
+  private compactLayer(layer: number): void {
+    (this.keyStores[layer] as GroupStore).compactPools();
+    (this.valueStores[layer] as GroupStore).compactPools();
   }
 
   /**
@@ -176,6 +183,7 @@ export class KvCache implements AttentionSource {
         store.requantize(kindPlan.promoteGroups[index] as number, kindPlan.promoteBits[index] as number);
       }
     }
+    this.compactLayer(layer);
   }
 
   /** Re-quantizes one group directly (tests, tools); same rules as a plan entry, recent window excluded. */
@@ -189,6 +197,7 @@ export class KvCache implements AttentionSource {
       throw new QaqError('promotion-unavailable', 'promotion needs the full-precision tier', { details: { layer, group, bits } });
     }
     store.requantize(group, bits);
+    this.compactLayer(layer);
   }
 
   /** Returns every arena block (a no-op on the JS heap); the cache must not be used afterwards. */
@@ -206,6 +215,7 @@ export class KvCache implements AttentionSource {
     }
     this.store('keys', layer).evictOldestGroups(count * this.groupsPerToken);
     this.store('values', layer).evictOldestGroups(count * this.groupsPerToken);
+    this.compactLayer(layer);
   }
 
   /** Reads one token's keys and values ([kvHeads, headDim] each) into caller buffers. */

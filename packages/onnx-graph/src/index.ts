@@ -25,3 +25,33 @@ export {
   type TensorInit,
   type ValueInfo,
 } from './onnx/onnx-types.js';
+export {
+  buildQuantizedCacheDecoder,
+  type GraphTensorDescription,
+  type QuantizedCacheDecoder,
+  type QuantizedCacheDecoderOptions,
+} from './gqa-decoder.js';
+export { gqaAttention, gqaCacheLayout, gqaLargestCode, gqaLocalWindowSize, type GqaAttentionInputs, type GqaCacheBits } from './gqa-attention.js';
+export {
+  buildCompactAttentionGraph,
+  COMPACT_ATTENTION_OPSET,
+  compactAttentionInput,
+  compactAttentionOutput,
+  POOL_OFFSET_TABLE_LENGTH,
+  type CompactAttentionGraph,
+  type CompactAttentionGraphOptions,
+  type CompactGroupLayout,
+  type CompactKind,
+  type CompactKindLayout,
+  type CompactPoolField,
+} from './compact-attention-graph.js';
+export { checkGraphOperators, listGraphOperators, type GraphOperatorUse, type OperatorProblem } from './check-graph-operators.js';
+export {
+  EXECUTION_PROVIDER_KERNELS,
+  MAX_AUDITED_OPSET,
+  ONNX_SCHEMA_VERSIONS,
+  type AuditedProvider,
+  type KernelRange,
+  type OperatorKernels,
+} from './execution-provider-kernels.js';
+export { readModelOperators, type ModelNode, type ModelOperators } from './onnx/read-model-operators.js';

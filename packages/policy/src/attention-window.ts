@@ -118,9 +118,13 @@ export class AttentionWindow {
 
   /** Maximum of windowMax over all KV heads (for groups that span every head of a layer). */
   windowMaxOverHeads(layer: number, token: number): number {
+    // A token's rings of every head are contiguous: one pass over kvHeads · window slots.
+    const values = this.values[layer] as Float32Array;
+    const stride = this.kvHeads * this.window;
+    const end = (token + 1) * stride;
     let maximum = 0;
-    for (let head = 0; head < this.kvHeads; head += 1) {
-      const value = this.windowMax(layer, head, token);
+    for (let index = token * stride; index < end; index += 1) {
+      const value = values[index] as number;
       if (value > maximum) maximum = value;
     }
     return maximum;

@@ -192,6 +192,7 @@ describe('AttentionAwarePolicy', () => {
     for (const name of policyPresetNames) {
       const preset = policyPreset(name);
       expect(JSON.parse(JSON.stringify(preset))).toEqual(preset);
+      expect(Number.isInteger(preset.planInterval) && preset.planInterval >= 1).toBe(true);
       expect(() => new AttentionAwarePolicy({ ...baseConfig, ...preset }, norms(1, 2, 1))).not.toThrow();
     }
     expectCode(() => policyPreset('nope' as 'quality'), 'unknown-preset');

@@ -1,11 +1,31 @@
-import type { CompactAttention } from '@qaq/attention-kernel';
 import { QaqError } from '@qaq/errors';
-import type { KvCache } from '@qaq/kv-cache';
+import type { AttentionOptions, KvCache, KvCacheConfig } from '@qaq/kv-cache';
 import { AttentionAwarePolicy, LayerPlan, OnlineQueryNormQuantile, type QueryNormSource } from '@qaq/policy';
 import { memoryFromAccounting } from './cache-memory.js';
 import type { KeyValueMemory } from './key-value-store.js';
 import type { QaqSettings } from './kv-method.js';
 import type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
+
+/**
+ * What CompactCacheAttention attends through: `@qaq/attention-kernel`'s fused kernel (synchronous; its
+ * `CompactAttention` fits this type) or an ONNX graph on a backend session (`GraphAttentionKernel`, asynchronous).
+ * It makes the cache it reads, and has `referenceAttentionMulti`'s contract.
+ */
+export interface CacheAttentionKernel {
+  readonly kind: string;
+  createCache(config: KvCacheConfig): KvCache;
+  attendMulti(
+    cache: KvCache,
+    layer: number,
+    queries: Float32Array,
+    queryCount: number,
+    options: AttentionOptions,
+    output: Float32Array,
+    maxProbabilities: Float32Array | null,
+  ): void | Promise<void>;
+  /** Releases what the kernel holds besides the cache (sessions). */
+  dispose?(): void | Promise<void>;
+}
 
 /** How new tokens are stored: by the QAQ policy, or at one fixed width for every group (the baselines). */
 export type CompactCacheMode =
@@ -20,12 +40,14 @@ export type CompactCacheMode =
       /** 1..8, or 16 for the all-fp16 cache. */
       readonly bits: number;
       readonly outlierFraction: number;
+      /** The values' width when it differs from `bits` (then the keys' width): the keys-only / values-only ablation. */
+      readonly valueBits?: number;
     };
 
 export interface CompactCacheAttentionOptions {
   readonly shape: LayerAttentionShape;
-  /** The fused kernel; the cache is created by it so it reads the pools in place. */
-  readonly kernel: CompactAttention;
+  /** The fused kernel or the graph; the cache is created by it so it reads the pools in place. */
+  readonly kernel: CacheAttentionKernel;
   readonly mode: CompactCacheMode;
   readonly name: string;
   /** Tokens per layer the cache and policy allocate for at first (they double beyond). Default 256. */
@@ -48,8 +70,9 @@ export class CompactCacheAttention implements LayerAttention {
   /** The online ‖q̃‖² estimator when no calibrated table was given (QAQ mode), else null. */
   readonly onlineQueryNorms: OnlineQueryNormQuantile | null;
   readonly #shape: LayerAttentionShape;
-  readonly #kernel: CompactAttention;
+  readonly #kernel: CacheAttentionKernel;
   readonly #appendBits: number;
+  readonly #appendValueBits: number;
   readonly #planInterval: number;
   /** Per layer: decode steps since the last plan. */
   readonly #stepsSincePlan: Int32Array;
@@ -104,12 +127,14 @@ export class CompactCacheAttention implements LayerAttention {
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );
       this.#appendBits = settings.maxBits;
+      this.#appendValueBits = settings.maxBits;
       this.#planInterval = settings.planInterval;
     } else {
       this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });
       this.policy = null;
       this.onlineQueryNorms = null;
       this.#appendBits = mode.bits;
+      this.#appendValueBits = mode.valueBits ?? mode.bits;
       this.#planInterval = 1;
     }
     this.#stepsSincePlan = new Int32Array(shape.layerCount);
@@ -119,10 +144,11 @@ export class CompactCacheAttention implements LayerAttention {
     return this.cache.tokenCount(layer);
   }
 
-  attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void {
+  /** Synchronous with a synchronous kernel; returns the kernel's promise (policy work after it) with the graph. */
+  attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
     const { queryHeadCount, keyValueHeadCount, scoreScale, slidingWindows } = this.#shape;
     const window = slidingWindows[layer] ?? null;
-    this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendBits);
+    this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendValueBits);
     const cachedTokens = this.cache.tokenCount(layer);
     const policy = this.policy;
     let probabilities: Float32Array | null = null;
@@ -131,7 +157,7 @@ export class CompactCacheAttention implements LayerAttention {
       if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
       probabilities = this.#probabilities.subarray(0, length);
     }
-    this.#kernel.attendMulti(
+    const attended = this.#kernel.attendMulti(
       this.cache,
       layer,
       query,
@@ -140,6 +166,14 @@ export class CompactCacheAttention implements LayerAttention {
       output,
       probabilities,
     );
+    if (attended instanceof Promise) return attended.then(() => this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities));
+    this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities);
+  }
+
+  /** Policy observe / decide / apply and sliding-window eviction, once the attention of a call is done. */
+  #afterAttention(layer: number, query: Float32Array, tokenCount: number, cachedTokens: number, probabilities: Float32Array | null): void {
+    const window = this.#shape.slidingWindows[layer] ?? null;
+    const policy = this.policy;
     if (policy !== null && probabilities !== null) {
       this.onlineQueryNorms?.observe(layer, query);
       if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
@@ -175,7 +209,8 @@ export class CompactCacheAttention implements LayerAttention {
     return memoryFromAccounting(this.cache.accounting());
   }
 
-  dispose(): void {
+  dispose(): void | Promise<void> {
     this.cache.dispose();
+    return this.#kernel.dispose?.();
   }
 }

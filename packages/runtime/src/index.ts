@@ -2,7 +2,14 @@ export { DecoderLanguageModel, type DecoderLanguageModelOptions } from './decode
 export { DenseKeyValueStore, type DenseKeyValueStoreOptions } from './dense-key-value-store.js';
 export type { KeyValueMemory, KeyValueStore } from './key-value-store.js';
 export { loadDecoder, retainedTokensPerLayer, type LoadDecoderOptions, type LoadedDecoder } from './load-decoder.js';
-export { CompactCacheAttention, type CompactCacheAttentionOptions, type CompactCacheMode } from './compact-cache-attention.js';
+export {
+  CompactCacheAttention,
+  type CacheAttentionKernel,
+  type CompactCacheAttentionOptions,
+  type CompactCacheMode,
+} from './compact-cache-attention.js';
+export { GraphAttentionKernel, type GraphAttentionKernelOptions } from './graph-attention-kernel.js';
+export { createCacheAttentionKernel, type AttentionStrategyName, type AttentionStrategyOptions } from './attention-strategy.js';
 export { memoryFromAccounting } from './cache-memory.js';
 export { KiviAttention, type KiviAttentionOptions } from './kivi-attention.js';
 export {
@@ -26,3 +33,5 @@ export {
   type RuntimeLanguageModel,
 } from './load-language-model.js';
 export { layerAttentionShape, SegmentedLanguageModel, type SegmentedLanguageModelOptions } from './segmented-language-model.js';
+export { defaultScaleMargin, OrtQuantizedLanguageModel, type KvChannelScales, type OrtQuantizedLanguageModelOptions } from './ort-quantized-language-model.js';
+export { loadOrtQuantizedModel, type LoadedOrtQuantizedModel, type LoadOrtQuantizedModelOptions } from './ort-load-quantized-model.js';

@@ -20,6 +20,9 @@ describe('parseKvMethod', () => {
     expect(parseKvMethod('uniform:4')).toEqual({ kind: 'uniform', bits: 4, outlierFraction: 0 });
     expect(parseKvMethod('uniform:2,alpha=0.02')).toEqual({ kind: 'uniform', bits: 2, outlierFraction: 0.02 });
     expect(parseKvMethod('kivi:2')).toEqual({ kind: 'kivi', bits: 2 });
+    expect(parseKvMethod('uniform:2,part=keys')).toEqual({ kind: 'uniform', bits: 2, outlierFraction: 0, part: 'keys' });
+    expect(parseKvMethod('uniform:3,part=values,alpha=0.02')).toEqual({ kind: 'uniform', bits: 3, outlierFraction: 0.02, part: 'values' });
+    expect(parseKvMethod('uniform:4,part=both')).toEqual({ kind: 'uniform', bits: 4, outlierFraction: 0 });
     expect(parseKvMethod('ort-int4')).toEqual({ kind: 'ort', bits: 4 });
     expect(parseKvMethod('ort-int8')).toEqual({ kind: 'ort', bits: 8 });
   });
@@ -52,7 +55,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -67,6 +70,8 @@ describe('parseKvMethod', () => {
       ['uniform:2.5', 'bit width'],
       ['kivi:x', 'bit width'],
       ['uniform:4,beta=1', 'unknown uniform option'],
+      ['uniform:4,part=heads', 'part must be keys, values or both'],
+      ['uniform:4,part=keys,part=values', 'given twice'],
       ['qaq:fast', 'unknown qaq preset'],
       ['qaq:sk=0', 'sk and sv must be > 0'],
       ['qaq:sk=abc', 'sk must be a number'],

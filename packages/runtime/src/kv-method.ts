@@ -26,11 +26,23 @@ export interface QaqSettings {
   readonly planInterval: number;
 }
 
+/** Which of keys and values a fixed-width method quantizes. */
+export type KvPart = 'both' | 'keys' | 'values';
+
 /** A KV-cache method of the `--kv` contract. */
 export type KvMethod =
   | { readonly kind: 'fp32' }
   | { readonly kind: 'fp16' }
-  | { readonly kind: 'uniform'; readonly bits: number; readonly outlierFraction: number }
+  | {
+      readonly kind: 'uniform';
+      readonly bits: number;
+      readonly outlierFraction: number;
+      /**
+       * Which side is quantized (the keys-only / values-only ablation, qaq-method.md §2): the other side stays at
+       * fp16. Absent means both.
+       */
+      readonly part?: KvPart;
+    }
   | { readonly kind: 'kivi'; readonly bits: number }
   | { readonly kind: 'ort'; readonly bits: 4 | 8 }
   | { readonly kind: 'qaq'; readonly preset: PolicyPresetName | 'custom'; readonly settings: QaqSettings };
@@ -39,7 +51,7 @@ export type KvMethod =
 export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
-  'fp32 | fp16 | uniform:<B>[,alpha=<α>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
+  'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
   'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>';
 
 function invalid(message: string, details: Record<string, unknown>): never {
@@ -142,7 +154,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     groupLayout: preset.groupLayout,
     recentWindow: 0,
     promotionTier: false,
-    planInterval: 1,
+    planInterval: preset.planInterval,
   };
 }
 
@@ -161,13 +173,24 @@ export function parseKvMethod(text: string): KvMethod {
       return { kind: 'kivi', bits };
     }
     let outlierFraction = 0;
+    let part: KvPart = 'both';
+    const seen = new Set<string>();
     for (const option of options) {
-      const match = /^alpha=(.+)$/.exec(option);
-      if (match === null) invalid(`unknown uniform option "${option}" (only alpha=<α>)`, { method, option });
-      outlierFraction = parseNumber('alpha', match[1] ?? '', method);
-      if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
+      const match = /^(alpha|part)=(.*)$/.exec(option);
+      if (match === null) invalid(`unknown uniform option "${option}" (alpha=<α> or part=<keys|values>)`, { method, option });
+      const key = match[1] as 'alpha' | 'part';
+      const text = match[2] ?? '';
+      if (seen.has(key)) invalid(`${key} is given twice`, { method, key });
+      seen.add(key);
+      if (key === 'alpha') {
+        outlierFraction = parseNumber('alpha', text, method);
+        if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
+      } else {
+        if (text !== 'keys' && text !== 'values' && text !== 'both') invalid('part must be keys, values or both', { method, part: text });
+        part = text;
+      }
     }
-    return { kind: 'uniform', bits, outlierFraction };
+    return part === 'both' ? { kind: 'uniform', bits, outlierFraction } : { kind: 'uniform', bits, outlierFraction, part };
   }
   if (name === 'qaq') {
     if (rest.length === 0) return { kind: 'qaq', preset: defaultQaqPreset, settings: qaqPresetSettings(defaultQaqPreset) };
@@ -196,8 +219,11 @@ export function formatKvMethod(method: KvMethod): string {
     case 'fp32':
     case 'fp16':
       return method.kind;
-    case 'uniform':
-      return method.outlierFraction === 0 ? `uniform:${method.bits}` : `uniform:${method.bits},alpha=${method.outlierFraction}`;
+    case 'uniform': {
+      const alpha = method.outlierFraction === 0 ? '' : `,alpha=${method.outlierFraction}`;
+      const part = method.part === undefined || method.part === 'both' ? '' : `,part=${method.part}`;
+      return `uniform:${method.bits}${alpha}${part}`;
+    }
     case 'kivi':
       return `kivi:${method.bits}`;
     case 'ort':

@@ -1,4 +1,4 @@
-import { createAttention, type CompactAttention } from '@qaq/attention-kernel';
+import type { CompactAttention } from '@qaq/attention-kernel';
 import type { Backend, BackendSession, SessionOptions } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 import type { AbortSignalLike, CausalLanguageModel } from '@qaq/generation';
@@ -11,8 +11,10 @@ import { KiviAttention } from './kivi-attention.js';
 import type { KeyValueMemory } from './key-value-store.js';
 import { formatKvMethod, parseKvMethod, type KvMethod } from './kv-method.js';
 import type { LayerAttention } from './layer-attention.js';
+import { createCacheAttentionKernel, type AttentionStrategyName, type AttentionStrategyOptions } from './attention-strategy.js';
 import { loadDecoder } from './load-decoder.js';
-import { layerAttentionShape, SegmentedLanguageModel } from './segmented-language-model.js';
+import { loadOrtQuantizedModel } from './ort-load-quantized-model.js';
+import { layerAttentionShape, SegmentedLanguageModel, segmentSessionOptions } from './segmented-language-model.js';
 
 /** A loaded model whatever its KV method: generation, memory readout, provider, disposal. */
 export interface RuntimeLanguageModel extends CausalLanguageModel {
@@ -26,7 +28,7 @@ export interface LoadLanguageModelOptions {
   readonly backend: Backend;
   /** The whole GGUF file. */
   readonly gguf: Uint8Array;
-  /** A parsed method or its text (`fp32 | fp16 | uniform:<B> | kivi:<B> | qaq[:…]`); default 'qaq'. */
+  /** A parsed method or its text (`fp32 | fp16 | uniform:<B> | kivi:<B> | ort-int4 | ort-int8 | qaq[:…]`); default 'qaq'. */
   readonly kv?: KvMethod | string;
   readonly session?: SessionOptions;
   readonly weightFormat?: BuildDecoderOptions['weightFormat'];
@@ -36,6 +38,8 @@ export interface LoadLanguageModelOptions {
   readonly queryNorms?: QueryNormSource;
   /** The attention kernel (default: `createAttention()`, WebAssembly SIMD where available). */
   readonly kernel?: CompactAttention;
+  /** Where compact-cache attention runs: 'wasm-kernel' (default, CPU) or 'graph' (an ONNX graph on `backend`'s providers). */
+  readonly attention?: AttentionStrategyName;
   readonly onStage?: (stage: 'parse' | 'build-graph' | 'create-session', elapsedMilliseconds: number) => void;
 }
 
@@ -78,17 +82,11 @@ class DenseRuntimeModel implements RuntimeLanguageModel {
   }
 }
 
-function unavailable(name: string): never {
-  throw new QaqError('kv-method-unavailable', `${name} (onnxruntime GroupQueryAttention with a quantized cache) is not available yet`, {
-    details: { method: name, available: ['fp32', 'fp16', 'uniform:<B>', 'kivi:<B>', 'qaq', 'qaq:<preset>'] },
-  });
-}
-
 /** The LayerAttention of a method on a model (the segmented path: every method but fp32). */
 export async function createLayerAttention(
   method: KvMethod,
   config: DecoderConfig,
-  options: { kernel?: CompactAttention; queryNorms?: QueryNormSource } = {},
+  options: AttentionStrategyOptions & { queryNorms?: QueryNormSource } = {},
 ): Promise<LayerAttention> {
   const shape = layerAttentionShape(config);
   const name = formatKvMethod(method);
@@ -96,18 +94,24 @@ export async function createLayerAttention(
     case 'fp32':
       throw new QaqError('invalid-kv-method', 'fp32 runs the dense in-graph path, not a layer attention', { details: { method: name } });
     case 'ort':
-      return unavailable(name);
+      throw new QaqError('invalid-kv-method', `${name} runs onnxruntime's GroupQueryAttention graph, not a layer attention`, {
+        details: { method: name },
+      });
     case 'kivi':
       return new KiviAttention({ shape, bits: method.bits });
     case 'fp16':
     case 'uniform': {
-      const kernel = options.kernel ?? (await createAttention());
+      const kernel = await createCacheAttentionKernel(options);
       const bits = method.kind === 'fp16' ? 16 : method.bits;
       const outlierFraction = method.kind === 'fp16' ? 0 : method.outlierFraction;
-      return new CompactCacheAttention({ shape, kernel, name, mode: { kind: 'fixed', bits, outlierFraction } });
+      // Keys-only / values-only ablation: the other side stays at fp16.
+      const part = method.kind === 'uniform' ? (method.part ?? 'both') : 'both';
+      const keyBits = part === 'values' ? 16 : bits;
+      const valueBits = part === 'keys' ? 16 : bits;
+      return new CompactCacheAttention({ shape, kernel, name, mode: { kind: 'fixed', bits: keyBits, outlierFraction, valueBits } });
     }
     case 'qaq': {
-      const kernel = options.kernel ?? (await createAttention());
+      const kernel = await createCacheAttentionKernel(options);
       const mode =
         options.queryNorms === undefined
           ? { kind: 'qaq' as const, settings: method.settings }
@@ -124,7 +128,18 @@ export async function createLayerAttention(
 export async function loadLanguageModel(options: LoadLanguageModelOptions): Promise<LoadedLanguageModel> {
   const method = typeof options.kv === 'string' ? parseKvMethod(options.kv) : (options.kv ?? parseKvMethod('qaq'));
   const methodName = formatKvMethod(method);
-  if (method.kind === 'ort') unavailable(methodName);
+  if (method.kind === 'ort') {
+    const loaded = await loadOrtQuantizedModel({
+      backend: options.backend,
+      gguf: options.gguf,
+      bits: method.bits,
+      ...(options.session === undefined ? {} : { session: options.session }),
+      ...(options.weightFormat === undefined ? {} : { weightFormat: options.weightFormat }),
+      ...(options.prefillChunkSize === undefined ? {} : { prefillChunkSize: options.prefillChunkSize }),
+      ...(options.onStage === undefined ? {} : { onStage: options.onStage }),
+    });
+    return { model: loaded.model, method, methodName, file: loaded.file, config: loaded.config, graphBytes: loaded.graphBytes };
+  }
   if (method.kind === 'fp32') {
     const loaded = await loadDecoder({
       backend: options.backend,
@@ -141,6 +156,8 @@ export async function loadLanguageModel(options: LoadLanguageModelOptions): Prom
       createLayerAttention(method, config, {
         ...(options.kernel === undefined ? {} : { kernel: options.kernel }),
         ...(options.queryNorms === undefined ? {} : { queryNorms: options.queryNorms }),
+        ...(options.attention === 'graph' ? { attention: options.attention, backend: options.backend } : {}),
+        ...(options.attention === 'graph' && options.session !== undefined ? { session: options.session } : {}),
       }),
   }).then((loaded) => ({ ...loaded, method, methodName }));
 }
@@ -171,10 +188,11 @@ export async function loadSegmentedModel(
   const attention = await options.createAttention(segmented.config);
   const sessions: BackendSession[] = [];
   try {
-    for (const segment of segmented.segments) sessions.push(await options.backend.createSession(segment.model, options.session));
+    const sessionOptions = segmentSessionOptions(options.session);
+    for (const segment of segmented.segments) sessions.push(await options.backend.createSession(segment.model, sessionOptions));
   } catch (error) {
     for (const session of sessions) await session.dispose();
-    attention.dispose();
+    await attention.dispose();
     throw error;
   }
   options.onStage?.('create-session', performanceNow() - started);

@@ -1,8 +1,9 @@
 import { createNodeBackend } from '@qaq/backend-node';
+import type { Backend, SessionOptions } from '@qaq/backend-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExactLayerAttention } from './exact-attention.test-utils.js';
 import { loadLanguageModel, loadSegmentedModel, type LoadedLanguageModel } from './load-language-model.js';
-import { layerAttentionShape } from './segmented-language-model.js';
+import { layerAttentionShape, segmentSessionOptions } from './segmented-language-model.js';
 import { argmax, bookTokens, klDivergence, logitError, logSoftmax, modelPresent, readModel } from './model-files.test-utils.js';
 
 const backend = createNodeBackend();
@@ -181,7 +182,7 @@ describe.runIf(modelPresent('smollm2'))('SegmentedLanguageModel on SmolLM2-135M'
 });
 
 describe.runIf(modelPresent('smollm2'))('loadLanguageModel methods on SmolLM2-135M', () => {
-  it('runs kivi:4 through the reference attention and uniform:4 through the kernel, and refuses ort-int4 clearly', async () => {
+  it('runs kivi:4 through the reference attention and uniform:4 through the kernel, and refuses a bad method clearly', async () => {
     const gguf = readModel('smollm2');
     // Past KIVI's fp16 residual (128) plus one key block (32), so some tokens are quantized.
     const tokens = bookTokens(gguf, 'austen-emma', 170);
@@ -200,7 +201,7 @@ describe.runIf(modelPresent('smollm2'))('loadLanguageModel methods on SmolLM2-13
       expect(error.relative).toBeLessThan(0.5);
       await loaded.model.dispose();
     }
-    await expect(loadLanguageModel({ backend, gguf, kv: 'ort-int4', session })).rejects.toMatchObject({ code: 'kv-method-unavailable' });
+    // ort-int4/ort-int8 run their own GroupQueryAttention graph: ort-quantized-language-model.test.ts.
     await expect(loadLanguageModel({ backend, gguf, kv: 'uniform:12', session })).rejects.toMatchObject({ code: 'invalid-kv-method' });
   });
 });
@@ -272,5 +273,26 @@ describe.runIf(heavy && modelPresent('gemma3'))('SegmentedLanguageModel on Gemma
       await dense.model.dispose();
       await qaq.model.dispose();
     }
+  });
+});
+
+describe.runIf(modelPresent('smollm2'))('segment sessions', () => {
+  it("turn the CPU memory arena off unless the caller's options say otherwise", async () => {
+    expect(segmentSessionOptions(undefined)).toEqual({ cpuMemoryArena: false });
+    expect(segmentSessionOptions({ intraOpThreads: 1, cpuMemoryArena: true })).toEqual({ intraOpThreads: 1, cpuMemoryArena: true });
+    const gguf = readModel('smollm2');
+    const received: (SessionOptions | undefined)[] = [];
+    const recording: Backend = Object.create(backend, {
+      createSession: {
+        value: (model: Uint8Array, options?: SessionOptions) => {
+          received.push(options);
+          return backend.createSession(model, options);
+        },
+      },
+    }) as Backend;
+    const loaded = await loadLanguageModel({ backend: recording, gguf, kv: 'uniform:4', session });
+    expect(received).toHaveLength(31);
+    for (const options of received) expect(options).toEqual({ cpuMemoryArena: false, intraOpThreads: 1 });
+    await loaded.model.dispose();
   });
 });

@@ -1,0 +1,11 @@
+export { createWebBackend, type WebBackend, type WebBackendOptions } from './web-backend.js';
+export { WebSession, type WebSessionDetails } from './web-session.js';
+export { WebCpuTensor, WebGpuTensor } from './web-tensor.js';
+export { allocateGpuTensor, gpuBufferDataTypes, type GpuBufferDataType } from './gpu-tensor-allocation.js';
+export { webProviders, toWebProvider, type WebProviderName } from './web-providers.js';
+export { probeWasm, probeWebGpu, summarizeWasm, type WasmSummary, type WebGpuAdapterSummary } from './probe.js';
+export { parsePlacementLog, placementCounts, webProviderName, type PlacedNode, type PlacementBlock } from './placement-log.js';
+export { assertPlacedOn, type MisplacedNode } from './gpu-placement.js';
+export { toOrtSessionOptions, type WebSessionOptions } from './session-options.js';
+export type { LogSeverityLevel, WebEnvironmentOptions } from './web-environment.js';
+export type { GpuAdapterInfoLike, GpuAdapterLike, GpuBufferLike, GpuDeviceLike } from './webgpu-types.js';

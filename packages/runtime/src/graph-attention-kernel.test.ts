@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { createNodeBackend } from '@qaq/backend-node';
+import { referenceAttentionMulti, type KvCacheConfig } from '@qaq/kv-cache';
+import { GraphAttentionKernel } from './graph-attention-kernel.js';
+import { ALL_WIDTHS, normalValues, randomCompactCache, uniformGenerator } from './random-compact-cache.test-utils.js';
+
+const backend = createNodeBackend();
+/** Widths that held groups in some compared cache, per kind: the suite must exercise all of them. */
+const exercised = { keys: new Set<number>(), values: new Set<number>() };
+
+interface Case {
+  readonly name: string;
+  readonly queryHeads: number;
+  readonly config: KvCacheConfig;
+  readonly tokens: number;
+}
+
+const cases: readonly Case[] = [
+  { name: 'SmolLM2 9q/3kv/64, per-head groups, α 5 %, recent 8', queryHeads: 9, config: { layers: 1, kvHeads: 3, headDim: 64, outlierFraction: 0.05, recentWindow: 8 }, tokens: 150 },
+  { name: 'GQA 4q/2kv/32, per-token groups, α 5 %', queryHeads: 4, config: { layers: 1, kvHeads: 2, headDim: 32, groupLayout: 'token-layer', outlierFraction: 0.05, recentWindow: 4 }, tokens: 90 },
+  { name: 'Gemma 3 4q/1kv/256, α 2 %', queryHeads: 4, config: { layers: 1, kvHeads: 1, headDim: 256, outlierFraction: 0.02, recentWindow: 16 }, tokens: 70 },
+  { name: '2-byte outlier positions: 6q/3kv/128 per-token groups (384 elements), α 2 %', queryHeads: 6, config: { layers: 1, kvHeads: 3, headDim: 128, groupLayout: 'token-layer', outlierFraction: 0.02 }, tokens: 60 },
+  { name: 'no outliers, no recent window: MHA 2q/2kv/24', queryHeads: 2, config: { layers: 1, kvHeads: 2, headDim: 24 }, tokens: 40 },
+];
+
+/** Largest |graph − reference| / max(1, |reference|) and largest |probability difference|. */
+async function compare(kernel: GraphAttentionKernel, testCase: Case, seed: number, queryCount: number, slidingWindow?: number): Promise<{ output: number; probabilities: number }> {
+  const cache = randomCompactCache((config) => kernel.createCache(config), testCase.config, testCase.tokens, seed);
+  const { kvHeads, headDim } = cache;
+  for (const kind of ['keys', 'values'] as const) {
+    cache.store(kind, 0).pools.forEach((pool, bits) => {
+      if (pool !== undefined && pool.liveSlots > 0) exercised[kind].add(bits);
+    });
+  }
+  const rowLength = testCase.queryHeads * headDim;
+  const queries = normalValues(queryCount * rowLength, uniformGenerator(seed + 1), 0.7);
+  const options = { queryHeads: testCase.queryHeads, scoreScale: 1 / Math.sqrt(headDim), ...(slidingWindow === undefined ? {} : { slidingWindow }) };
+  const probabilityLength = queryCount * kvHeads * testCase.tokens;
+  const expected = new Float32Array(queryCount * rowLength);
+  const expectedProbabilities = new Float32Array(probabilityLength);
+  referenceAttentionMulti(cache, 0, queries, queryCount, options, expected, expectedProbabilities);
+  const actual = new Float32Array(queryCount * rowLength);
+  const actualProbabilities = new Float32Array(probabilityLength).fill(Number.NaN);
+  await kernel.attendMulti(cache, 0, queries, queryCount, options, actual, actualProbabilities);
+  let output = 0;
+  expected.forEach((value, index) => {
+    output = Math.max(output, Math.abs(value - (actual[index] as number)) / Math.max(1, Math.abs(value)));
+  });
+  let probabilities = 0;
+  expectedProbabilities.forEach((value, index) => {
+    const other = actualProbabilities[index] as number;
+    // Masked entries must be exactly 0, as in the reference.
+    if (value === 0) expect(other).toBe(0);
+    probabilities = Math.max(probabilities, Math.abs(value - other));
+  });
+  return { output, probabilities };
+}
+
+describe('GraphAttentionKernel (onnxruntime-node CPU EP) against referenceAttentionMulti', () => {
+  for (const testCase of cases) {
+    it(testCase.name, async () => {
+      const kernel = new GraphAttentionKernel({ backend, session: { intraOpThreads: 1 } });
+      const results = [
+        await compare(kernel, testCase, 11, 1),
+        await compare(kernel, testCase, 12, 5),
+        await compare(kernel, testCase, 13, 3, 7),
+        await compare(kernel, testCase, 14, 1, 9),
+        await compare(kernel, testCase, 15, 4, 6.5),
+      ];
+      for (const result of results) {
+        expect(result.output).toBeLessThan(2e-5);
+        expect(result.probabilities).toBeLessThan(2e-6);
+      }
+      console.log(testCase.name, results.map((result) => `${result.output.toExponential(1)}/${result.probabilities.toExponential(1)}`).join(' '));
+      await kernel.dispose();
+    });
+  }
+
+  it('feeds widths seen before as one-slot placeholders, so layers with different pools share one session', async () => {
+    const kernel = new GraphAttentionKernel({ backend, session: { intraOpThreads: 1 } });
+    const testCase = cases[0] as Case;
+    const config = { ...testCase.config, recentWindow: 0 };
+    for (const [seed, widths] of [
+      [21, [2, 16]],
+      [22, [5, 8]],
+      [23, [2]],
+      [24, [8, 16]],
+    ] as const) {
+      const cache = randomCompactCache((made) => kernel.createCache(made), config, 50, seed, widths);
+      const queries = normalValues(testCase.queryHeads * cache.headDim, uniformGenerator(seed), 0.7);
+      const options = { queryHeads: testCase.queryHeads, scoreScale: 0.125 };
+      const expected = new Float32Array(queries.length);
+      const actual = new Float32Array(queries.length);
+      referenceAttentionMulti(cache, 0, queries, 1, options, expected, null);
+      await kernel.attendMulti(cache, 0, queries, 1, options, actual, null);
+      expected.forEach((value, index) => expect(Math.abs(value - (actual[index] as number))).toBeLessThan(2e-5 * Math.max(1, Math.abs(value))));
+    }
+    // {2, 16}, then {2, 5, 8, 16} for every later call.
+    expect(kernel.sessionCount).toBe(2);
+    await kernel.dispose();
+  });
+
+  it('exercised every pool width (1..8 and the fp16 window) for keys and values', () => {
+    expect([...exercised.keys].sort((a, b) => a - b)).toEqual(ALL_WIDTHS);
+    expect([...exercised.values].sort((a, b) => a - b)).toEqual(ALL_WIDTHS);
+  });
+});
