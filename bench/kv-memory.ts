@@ -4,14 +4,16 @@
  * fp16-equivalent, bits/element, the live components), the process's peak RSS and decode tokens/s.
  *
  *   node --conditions=source --import tsx bench/kv-memory.ts [--run smollm2-135m=2048,8192] [--run gemma3-270m=8192]
- *     [--run 'gemma3-270m=32768/qaq kivi:2'] (without --run: defaultPlanSpecs of src/kv-memory-plan.ts) [--methods 'qaq qaq:compact fp16 uniform:4 fp32 kivi:2']
+ *     [--run 'gemma3-270m=32768/qaq kivi:2'] (without --run: defaultPlanSpecs of src/kv-memory-plan.ts) [--methods 'qaq qaq:compact fp16 uniform:4 fp32 ort-int4 kivi:2']
  *     [--kivi-max-context 2048] [--decode 16] [--threads 2] [--chunk 512] [--book austen-emma] [--timeout 300] [--cpu-arena default|on|off]
  *     [--write-doc] [--append] [--render-only] [--output docs/benchmarks/kv-memory] [--merge other.json]
+ *     [--baseline earlier.json [--baseline-label 'before']]
  *
  * --write-doc writes docs/benchmarks/kv-memory.{md,json} after every job; --append keeps the rows already there (rows
  * measured again are replaced); --render-only rewrites the .md from the .json without measuring; --output picks
  * another path (without extension) for both, so two runs can share a machine; --merge (with --render-only) folds
- * such a run's .json into this one, its rows replacing the same model × context × method.
+ * such a run's .json into this one, its rows replacing the same model × context × method; --baseline adds a
+ * "before → now" table of held bytes, RSS and speed against an earlier run's .json.
  */
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,7 +25,7 @@ import { readGutenbergBook, tokenizeForModel, writeTokenFile } from './src/conte
 import { arenaChoice, type KvMemoryJob, type KvMemoryResult } from './src/kv-memory-job.js';
 import { defaultPlanSpecs, parsePlanEntry, splitMethods } from './src/kv-memory-plan.js';
 import { kvMemoryTable, type KvMemoryMiss } from './src/kv-memory-report.js';
-import { kvMemoryDocument, type KvMemoryEnvironment } from './src/kv-memory-document.js';
+import { kvMemoryDocument, type KvMemoryBaseline, type KvMemoryEnvironment } from './src/kv-memory-document.js';
 import { cpuDescription, positiveIntegerArgument, runWorkerScript, WorkerFailure } from './src/worker-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,7 +33,7 @@ const repositoryRoot = dirname(here);
 const { values } = parseArgs({
   options: {
     run: { type: 'string', multiple: true, default: [...defaultPlanSpecs] },
-    methods: { type: 'string', default: 'qaq qaq:compact fp16 uniform:4 fp32 kivi:2' },
+    methods: { type: 'string', default: 'qaq qaq:compact fp16 uniform:4 fp32 ort-int4 kivi:2' },
     'kivi-max-context': { type: 'string', default: '2048' },
     decode: { type: 'string', default: '16' },
     threads: { type: 'string', default: '2' },
@@ -44,6 +46,8 @@ const { values } = parseArgs({
     'render-only': { type: 'boolean', default: false },
     output: { type: 'string', default: 'docs/benchmarks/kv-memory' },
     merge: { type: 'string', multiple: true, default: [] },
+    baseline: { type: 'string' },
+    'baseline-label': { type: 'string', default: 'before' },
   },
 });
 const outputBase = resolve(repositoryRoot, values.output);
@@ -58,6 +62,9 @@ const prefillChunk = positiveIntegerArgument(values.chunk, 'chunk');
 const timeoutSeconds = positiveIntegerArgument(values.timeout, 'timeout');
 const cpuArena = arenaChoice(values['cpu-arena']);
 
+/** --baseline: an earlier run's .json whose rows the document compares with ("before → now"). */
+const baseline: KvMemoryBaseline | null =
+  values.baseline === undefined ? null : { label: values['baseline-label'], results: (await readPrevious(resolve(repositoryRoot, values.baseline))).results };
 const previous = values.append || values['render-only'] ? await readPrevious(jsonPath) : { runs: [], results: [], misses: [] };
 if (values['render-only']) {
   for (const path of values.merge) {
@@ -70,7 +77,7 @@ if (values['render-only']) {
     previous.misses = [...previous.misses.filter((row) => !replaced.has(key(row))), ...other.misses];
   }
   if (values.merge.length > 0) await writeFile(jsonPath, `${JSON.stringify(previous, null, 2)}\n`);
-  await writeFile(markdownPath, kvMemoryDocument(kvMemoryTable(previous.results, previous.misses), previous.runs, previous.results));
+  await writeFile(markdownPath, kvMemoryDocument(kvMemoryTable(previous.results, previous.misses), previous.runs, previous.results, baseline));
   process.exit(0);
 }
 const started = new Date();
@@ -151,7 +158,7 @@ async function writeDocuments(): Promise<void> {
   const runs = [...previous.runs, environment];
   await mkdir(dirname(outputBase), { recursive: true });
   await writeFile(jsonPath, `${JSON.stringify({ runs, results, misses }, null, 2)}\n`);
-  await writeFile(markdownPath, kvMemoryDocument(kvMemoryTable(results, misses), runs, results));
+  await writeFile(markdownPath, kvMemoryDocument(kvMemoryTable(results, misses), runs, results, baseline));
 }
 
 /** The figures written by earlier runs (a first version kept one `environment` instead of `runs`). */

@@ -48,6 +48,59 @@ export function qaqVerdict(results: readonly KvMemoryResult[]): string {
   return `${plainly}: the live bytes are at least ${compressionGoal}× below fp16 there. ${sentences.join(' ')}`;
 }
 
+/** Rows of an earlier run to compare with (e.g. the figures before a fix), and what to call them. */
+export interface KvMemoryBaseline {
+  readonly label: string;
+  readonly results: readonly KvMemoryResult[];
+}
+
+/**
+ * Held bytes (live + slack), held ÷ live, the ratio of fp16 to held bytes and peak RSS per row measured both in
+ * `baseline` and now (same model, context, method; onnxruntime's default arena choice), as "before → now".
+ */
+export function heldComparison(baseline: KvMemoryBaseline, results: readonly KvMemoryResult[]): string {
+  const lines = [
+    `| model | context | method | KV MiB (live) now | KV MiB held: ${baseline.label} → now | held ÷ live | vs fp16 (held) | peak RSS MB | decode tok/s (median step) |`,
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const arrow = (before: number, now: number, digits: number, suffix = ''): string =>
+    `${before.toFixed(digits)}${suffix} → ${now.toFixed(digits)}${suffix}`;
+  for (const result of results) {
+    if ((result.cpuArena ?? 'default') !== 'default') continue;
+    const earlier = baseline.results.find(
+      (other) =>
+        other.model === result.model &&
+        other.contextTokens === result.contextTokens &&
+        other.methodName === result.methodName &&
+        (other.cpuArena ?? 'default') === 'default',
+    );
+    if (earlier === undefined) continue;
+    const held = (row: KvMemoryResult): number => row.memory.bytes + row.memory.slackBytes;
+    lines.push(
+      `| ${result.model} | ${result.contextTokens} | ${result.methodName} | ${(result.memory.bytes / 2 ** 20).toFixed(2)} | ` +
+        `${arrow(held(earlier) / 2 ** 20, held(result) / 2 ** 20, 2)} | ${arrow(held(earlier) / earlier.memory.bytes, held(result) / result.memory.bytes, 2)} | ` +
+        `${arrow(earlier.memory.fp16Bytes / held(earlier), result.memory.fp16Bytes / held(result), 2, '×')} | ` +
+        `${arrow(earlier.peakResidentMegabytes, result.peakResidentMegabytes, 0)} | ${arrow(decodeRate(earlier), decodeRate(result), 1)} |`,
+    );
+  }
+  return lines.length === 2 ? `No row of this run was also measured in ${baseline.label}.` : lines.join('\n');
+}
+
+/**
+ * A warning when any run's 1-minute load average exceeded twice its threads: decode speeds of rows measured under
+ * such contention (other jobs on a shared machine) say more about the scheduler than about the method.
+ */
+export function loadCaveat(runs: readonly KvMemoryEnvironment[]): string {
+  const worst = Math.max(0, ...runs.map((run) => Math.max(run.loadAverage1mBefore, run.loadAverage1mAfter)));
+  const threads = Math.min(...runs.map((run) => run.threads));
+  if (!(worst > 2 * threads)) return '';
+  return (
+    `**Caution:** the load average reached ${worst.toFixed(1)} during these runs (${threads} intra-op threads on a shared ` +
+    `machine), so the decode speeds below compare rows measured under different, heavy contention: read them as ` +
+    `indicative at best (docs/benchmarks/decode-profile.md splits a step by CPU phase instead). `
+  );
+}
+
 /** Decode tokens/s of the median step. */
 const decodeRate = (result: KvMemoryResult): number => 1000 / result.decodeMedianMilliseconds;
 
@@ -114,7 +167,12 @@ function runLines(runs: readonly KvMemoryEnvironment[]): string {
     .join('\n');
 }
 
-export function kvMemoryDocument(table: string, runs: readonly KvMemoryEnvironment[], results: readonly KvMemoryResult[]): string {
+export function kvMemoryDocument(
+  table: string,
+  runs: readonly KvMemoryEnvironment[],
+  results: readonly KvMemoryResult[],
+  baseline: KvMemoryBaseline | null = null,
+): string {
   const info = runs[0];
   if (info === undefined) throw new Error('kvMemoryDocument: no run to describe');
   return `# KV memory: QAQ inside inference
@@ -149,7 +207,21 @@ Bits per live element by accounting component (rows whose cache reports them; th
 
 ${componentTable(results)}
 
-## Peak RSS
+${
+  baseline === null
+    ? ''
+    : `## Held against live bytes, ${baseline.label} and now
+
+Slot pools used to grow by doubling and never shrink after demotion (every new token passes through the 8-bit pool),
+and each of the L + 1 segment sessions kept its own onnxruntime CPU arena. Now pools shrink when demotion empties
+them, free slots are a bitmap, the kernel arena reuses freed ranges for any pool, and segment sessions run without
+the onnxruntime arena (see the kv-cache README and "Peak RSS" below). Decode speeds of both runs are from a shared,
+loaded machine.
+
+${heldComparison(baseline, results)}
+
+`
+}## Peak RSS
 
 Every method but \`fp32\` runs the segmented decoder: L + 1 onnxruntime sessions (one per layer segment). With
 onnxruntime's CPU memory arena on, each session kept its own arena sized by the largest chunk it ran (the
@@ -162,7 +234,7 @@ vocabulary weighs most there).
 
 ## Decode speed against the baselines (issue #4's bars)
 
-${speedVerdict(results)}
+${loadCaveat(runs)}${speedVerdict(results)}
 
 ## Is QAQ's KV cache at least ${compressionGoal}× smaller than fp16?
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KvComponents } from './kv-breakdown.js';
-import { componentTable, compressionGoal, qaqVerdict, speedVerdict } from './kv-memory-document.js';
+import { componentTable, compressionGoal, heldComparison, loadCaveat, qaqVerdict, speedVerdict, type KvMemoryEnvironment } from './kv-memory-document.js';
 import type { KvMemoryResult } from './kv-memory-job.js';
 import { bitWidthShares, dominantComponents, kvMemoryTable } from './kv-memory-report.js';
 
@@ -94,6 +94,27 @@ describe('speedVerdict', () => {
       'smollm2-135m at 2048 tokens, `qaq:quality` 10.0 tok/s = 0.50× `fp32` (20.0 tok/s): misses; 1.25× `ort-int4` (8.0 tok/s): holds.',
     );
     expect(speedVerdict([qaq])).toMatch(/^No QAQ row has a baseline/);
+  });
+});
+
+describe('loadCaveat', () => {
+  it('warns only when a run was measured at more than twice its threads of load', () => {
+    const run = (load: number): KvMemoryEnvironment => ({
+      date: '', command: '', cpu: '', loadAverage1mBefore: 1, loadAverage1mAfter: load, node: '', book: '', decodeSteps: 16, threads: 2, prefillChunk: 512, wallSeconds: 1,
+    });
+    expect(loadCaveat([run(3)])).toBe('');
+    expect(loadCaveat([run(3), run(24.2)])).toMatch(/^\*\*Caution:\*\* the load average reached 24\.2 during these runs \(2 intra-op threads/);
+  });
+});
+
+describe('heldComparison', () => {
+  it('prints before → now for rows measured in both runs and says so when none are', () => {
+    const before = { ...result('qaq:quality', 2 ** 20, 6 * 2 ** 20, null), memory: { ...result('qaq:quality', 2 ** 20, 6 * 2 ** 20, null).memory, slackBytes: 2 ** 21 }, peakResidentMegabytes: 1800 };
+    const now = result('qaq:quality', 2 ** 20, 6 * 2 ** 20, null);
+    const lines = heldComparison({ label: 'before', results: [before] }, [now, result('fp16', 2 ** 20, 2 ** 20, null)]).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe('| smollm2-135m | 2048 | qaq:quality | 1.00 | 3.00 → 1.01 | 3.00 → 1.01 | 2.00× → 5.94× | 1800 → 800 | 20.0 → 20.0 |');
+    expect(heldComparison({ label: 'before', results: [] }, [now])).toBe('No row of this run was also measured in before.');
   });
 });
 

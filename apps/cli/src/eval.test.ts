@@ -49,6 +49,10 @@ describe('qaq eval', () => {
     const badTask = qaq('eval', '--text', textPath, '--method', 'qaq', '--task', 'trivia');
     expect(badTask.status).toBe(2);
     expect(badTask.stderr).toContain('--task');
+    // --sweep hands the command line to the report writer, which has its own flags.
+    const sweep = qaq('eval', '--sweep', '--out', join(directory, 'report'));
+    expect(sweep.status).toBe(2);
+    expect(sweep.stderr).toContain('eval --sweep needs --text');
   });
 
   it.runIf(defaultModelPresent)('fp32 against the fp32 reference: KL exactly 0, equal perplexities, every contract key', () => {

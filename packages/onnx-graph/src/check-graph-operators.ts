@@ -18,6 +18,8 @@ export interface GraphOperatorUse {
   readonly inputTypes: readonly (number | null)[];
   /** Cast only: the target type. */
   readonly outputType: number | null;
+  /** DequantizeLinear/QuantizeLinear only: the `block_size` attribute (blockwise quantization), null when absent. */
+  readonly blockSize?: number | null;
   readonly node: string;
 }
 
@@ -59,6 +61,7 @@ export function listGraphOperators(model: Uint8Array): GraphOperatorUse[] {
       sinceVersion,
       inputTypes: node.inputs.map(typeOf),
       outputType: node.opType === 'Cast' ? output : null,
+      blockSize: node.intAttributes['block_size'] ?? null,
       node: node.name,
     };
   });
@@ -91,6 +94,10 @@ export function checkGraphOperators(model: Uint8Array, provider: AuditedProvider
     }
     if (kernels.outputTypes !== undefined && (use.outputType === null || !kernels.outputTypes.includes(use.outputType))) {
       problem(`${use.opType} to element type ${String(use.outputType)} has no ${provider} kernel`);
+    }
+    // A kernel that exists but computes wrong values: refused like a missing one (the audit can't see input ranks).
+    if (provider === 'webgpu' && use.opType === 'DequantizeLinear' && use.blockSize !== undefined && use.blockSize !== null) {
+      problem('DequantizeLinear with block_size: onnxruntime 1.30 WebGPU dequantizes 1-D blockwise inputs per axis (wrong values, onnxruntime#32730)');
     }
   }
   return problems;

@@ -57,6 +57,16 @@ function half(value: number): number {
   return sign | ((exponent + 15) << 10) | mantissa;
 }
 
+/** IEEE half bits → float (exact). */
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa === 0 ? sign * Infinity : Number.NaN;
+  return sign * (1024 + mantissa) * 2 ** (exponent - 25);
+}
+
 describe('buildCompactAttentionGraph', () => {
   const shapes: CompactAttentionGraphOptions[] = [
     base,
@@ -70,6 +80,37 @@ describe('buildCompactAttentionGraph', () => {
       for (const provider of ['cpu', 'cuda', 'webgpu'] as const) expect(checkGraphOperators(model, provider)).toEqual([]);
       const ops = new Set(listGraphOperators(model).map((use) => use.opType));
       for (const forbidden of ['BitShift', 'BitwiseAnd', 'ScatterElements', 'And', 'Mod', 'Shape']) expect(ops.has(forbidden)).toBe(false);
+    }
+  });
+
+  it("halfPrecisionInputs 'float32': no float16 tensor anywhere (WebGPU without shader-f16), audit still clean", () => {
+    for (const options of shapes) {
+      const widened = buildCompactAttentionGraph({ ...options, halfPrecisionInputs: 'float32' });
+      const native = buildCompactAttentionGraph(options);
+      expect(widened.inputs.filter((input) => input.elementType === 'float16')).toEqual([]);
+      // The same inputs by name; only the fp16 ones changed type.
+      expect(widened.inputs.map((input) => input.name)).toEqual(native.inputs.map((input) => input.name));
+      const halfInputs = native.inputs.filter((input) => input.elementType === 'float16').map((input) => input.name);
+      expect(halfInputs.length).toBeGreaterThan(0);
+      for (const name of halfInputs) expect(widened.inputs.find((input) => input.name === name)?.elementType).toBe('float32');
+      const uses = listGraphOperators(widened.model);
+      // float16 is ONNX type 10: no node reads it or casts to it.
+      expect(uses.filter((use) => use.inputTypes.includes(10) || use.outputType === 10)).toEqual([]);
+      expect(uses.some((use) => use.opType === 'Cast' && use.inputTypes[0] === 10)).toBe(false);
+      for (const provider of ['cpu', 'cuda', 'webgpu'] as const) expect(checkGraphOperators(widened.model, provider)).toEqual([]);
+      // Each fp16 input lost its Cast (the fp16 parameters/outlier values of a kind share one Cast after a Concat).
+      expect(widened.nodeCount).toBeLessThan(native.nodeCount);
+    }
+  });
+
+  it('reads uint8 only through per-tensor DequantizeLinear (no block_size: onnxruntime#32730 cannot apply)', () => {
+    for (const options of shapes) {
+      const uses = listGraphOperators(buildCompactAttentionGraph({ ...options, halfPrecisionInputs: 'float32' }).model).filter((use) => use.opType === 'DequantizeLinear');
+      expect(uses.length).toBeGreaterThan(0);
+      for (const use of uses) {
+        expect(use.inputTypes[0]).toBe(2);
+        expect(use.blockSize).toBeNull();
+      }
     }
   });
 
@@ -90,12 +131,25 @@ describe('buildCompactAttentionGraph', () => {
     expect(checkGraphOperators(model, 'cuda').map((problem) => problem.opType)).toEqual(['BitShift']);
   });
 
+  it('the audit refuses blockwise DequantizeLinear on WebGPU (wrong values for 1-D inputs in onnxruntime 1.30, #32730)', () => {
+    const g = new GraphBuilder('blockwise');
+    const bytes = g.input('bytes', 'uint8', [8]);
+    g.rename(g.op('DequantizeLinear', [bytes, g.float32([0.5, 2], [2])], { axis: attribute.int(0), block_size: attribute.int(4) }), 'y');
+    g.output('y', 'float32', [8]);
+    const model = g.toModel({ opsetImports: [{ domain: '', version: 21 }] });
+    expect(checkGraphOperators(model, 'webgpu').map((problem) => problem.reason)).toEqual([
+      'DequantizeLinear with block_size: onnxruntime 1.30 WebGPU dequantizes 1-D blockwise inputs per axis (wrong values, onnxruntime#32730)',
+    ]);
+    expect(checkGraphOperators(model, 'cpu')).toEqual([]);
+  });
+
   it('refuses bad options with QaqError(invalid-graph-options)', () => {
     for (const options of [
       { ...base, queryHeads: 3, kvHeads: 2 },
       { ...base, keys: { poolBits: [9], slotIndexBytes: 2 as const } },
       { ...base, values: { poolBits: [], slotIndexBytes: 2 as const } },
       { ...base, slidingWindow: 0 },
+      { ...base, halfPrecisionInputs: 'bfloat16' as never },
     ]) {
       let caught: unknown;
       try {
@@ -162,6 +216,18 @@ describe('buildCompactAttentionGraph', () => {
       const query = Float32Array.from({ length: queryHeads * headDim }, () => uniform() * 2 - 1);
       feeds[compactAttentionInput.query] = tensor('float32', query, [1, queryHeads, headDim]);
       const result = await session.run(Object.fromEntries(Object.entries(feeds).map(([name, feed]) => [name, new ort.Tensor(feed.type, feed.data, feed.dims)])));
+      // The float32-input variant (fp16 arrays widened by the caller) gives the very same outputs.
+      const widenedSession = await ort.InferenceSession.create(buildCompactAttentionGraph({ ...options, halfPrecisionInputs: 'float32' }).model);
+      const widenedFeeds = Object.fromEntries(
+        Object.entries(feeds).map(([name, feed]) => [
+          name,
+          feed.type === 'float16' ? new ort.Tensor('float32', Float32Array.from(feed.data as Uint16Array, halfToFloat), feed.dims) : new ort.Tensor(feed.type, feed.data, feed.dims),
+        ]),
+      );
+      const widenedResult = await widenedSession.run(widenedFeeds);
+      expect(widenedResult[compactAttentionOutput.attention]!.data).toEqual(result[compactAttentionOutput.attention]!.data);
+      expect(widenedResult[compactAttentionOutput.maxProbabilities]!.data).toEqual(result[compactAttentionOutput.maxProbabilities]!.data);
+      await widenedSession.release();
       ortWeb.env.wasm.numThreads = 1;
       const web = await ortWeb.InferenceSession.create(model, { executionProviders: ['wasm'] });
       const webResult = await web.run(Object.fromEntries(Object.entries(feeds).map(([name, feed]) => [name, new ortWeb.Tensor(feed.type, feed.data, feed.dims)])));

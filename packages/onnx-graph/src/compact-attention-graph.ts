@@ -51,7 +51,17 @@ export interface CompactAttentionGraphOptions {
   readonly slidingWindow: number | null;
   readonly keys: CompactKindLayout;
   readonly values: CompactKindLayout;
+  /**
+   * Element type of the cache's fp16 arrays as fed (parameters, outlier values, the 16-bit pool's values):
+   * 'float16' (default) — the stored bits, cast to float32 in the graph; 'float32' — the caller widens them first
+   * (one layer at a time) and the graph has no float16 tensor at all, for WebGPU devices without `shader-f16`
+   * (SwiftShader, some mobile GPUs), where onnxruntime's fp16 kernels refuse to run. Packed codes stay uint8.
+   */
+  readonly halfPrecisionInputs?: HalfPrecisionInputs;
 }
+
+/** How the fp16 arrays of the cache enter the graph (see `CompactAttentionGraphOptions.halfPrecisionInputs`). */
+export type HalfPrecisionInputs = 'float16' | 'float32';
 
 export interface CompactAttentionGraph {
   readonly model: Uint8Array;
@@ -116,6 +126,10 @@ function validate(options: CompactAttentionGraphOptions): void {
     }
     if (slotIndexBytes !== 2 && slotIndexBytes !== 4) invalid(`${kind}: slotIndexBytes must be 2 or 4`, { slotIndexBytes });
   }
+  const { halfPrecisionInputs } = options;
+  if (halfPrecisionInputs !== undefined && halfPrecisionInputs !== 'float16' && halfPrecisionInputs !== 'float32') {
+    invalid("halfPrecisionInputs must be 'float16' or 'float32'", { halfPrecisionInputs });
+  }
 }
 
 /** Per kind: one layer's codes in token order, and the step and bias of every group. */
@@ -150,11 +164,28 @@ class CompactAttentionBuilder {
   readonly outputs: ValueInfo[] = [];
   readonly groupLength: number;
   readonly groupsPerToken: number;
+  readonly halfPrecisionInputs: HalfPrecisionInputs;
 
   constructor(readonly options: CompactAttentionGraphOptions) {
     const { kvHeads, headDim, groupLayout } = options;
     this.groupLength = groupLayout === 'token-layer-head' ? headDim : kvHeads * headDim;
     this.groupsPerToken = groupLayout === 'token-layer-head' ? kvHeads : 1;
+    this.halfPrecisionInputs = options.halfPrecisionInputs ?? 'float16';
+  }
+
+  /** An input holding one of the cache's fp16 arrays: float16 bits cast to float32 here, or float32 already widened. */
+  halfPrecisionInput(name: string, shape: readonly (number | string)[]): string {
+    if (this.halfPrecisionInputs === 'float32') return this.input(name, 'float32', shape);
+    return this.g.op('Cast', [this.input(name, 'float16', shape)], { to: attribute.int(1) });
+  }
+
+  /** Several fp16 arrays concatenated along axis 0, as float32 (one Cast after the Concat in float16 mode). */
+  halfPrecisionConcat(inputs: readonly { name: string; shape: readonly (number | string)[] }[]): string {
+    const g = this.g;
+    const type: ElementType = this.halfPrecisionInputs === 'float32' ? 'float32' : 'float16';
+    const values = inputs.map(({ name, shape }) => this.input(name, type, shape));
+    const joined = values.length === 1 ? (values[0] as string) : g.op('Concat', values, { axis: attribute.int(0) });
+    return type === 'float32' ? joined : g.op('Cast', [joined], { to: attribute.int(1) });
   }
 
   input(name: string, elementType: ElementType, shape: readonly (number | string)[]): string {
@@ -223,9 +254,7 @@ class CompactAttentionBuilder {
   poolCodes(kind: CompactKind, bits: number): string {
     const length = this.groupLength;
     const slots = `${kind}_slots_${bits}`;
-    if (bits === 16) {
-      return this.g.op('Cast', [this.input(compactAttentionInput.pool(kind, 'codes', bits), 'float16', [slots, length])], { to: attribute.int(1) });
-    }
+    if (bits === 16) return this.halfPrecisionInput(compactAttentionInput.pool(kind, 'codes', bits), [slots, length]);
     const codeBytes = Math.ceil((length * bits) / 8);
     return this.unpack(this.bytesToFloat(this.input(compactAttentionInput.pool(kind, 'codes', bits), 'uint8', [slots, codeBytes])), bits);
   }
@@ -242,10 +271,8 @@ class CompactAttentionBuilder {
     const length = this.groupLength;
     const concat = (parts: string[]): string => (parts.length === 1 ? (parts[0] as string) : g.op('Concat', parts, { axis: attribute.int(0) }));
     const allCodes = concat(layout.poolBits.map((bits) => this.poolCodes(kind, bits)));
-    const allParameters = g.op(
-      'Cast',
-      [concat(layout.poolBits.map((bits) => this.input(compactAttentionInput.pool(kind, 'parameters', bits), 'float16', [`${kind}_slots_${bits}`, 2])))],
-      { to: attribute.int(1) },
+    const allParameters = this.halfPrecisionConcat(
+      layout.poolBits.map((bits) => ({ name: compactAttentionInput.pool(kind, 'parameters', bits), shape: [`${kind}_slots_${bits}`, 2] })),
     );
     const tags = this.bytesToFloat(this.input(compactAttentionInput.bitWidths(kind), 'uint8', ['groups']));
     const offsets = this.input(compactAttentionInput.poolOffsets(kind), 'float32', [POOL_OFFSET_TABLE_LENGTH]);
@@ -268,9 +295,9 @@ class CompactAttentionBuilder {
     let outliers: OutlierCorrection | null = null;
     if (outlierCount > 0 && packed.length > 0) {
       // Outliers of packed pools only (the 16-bit pool, last, has none): fp16 groups read row 0 and are masked.
-      const values = g.op('Cast', [concat(packed.map((bits) => this.input(compactAttentionInput.pool(kind, 'outlier_values', bits), 'float16', [`${kind}_slots_${bits}`, outlierCount])))], {
-        to: attribute.int(1),
-      });
+      const values = this.halfPrecisionConcat(
+        packed.map((bits) => ({ name: compactAttentionInput.pool(kind, 'outlier_values', bits), shape: [`${kind}_slots_${bits}`, outlierCount] })),
+      );
       // uint8 has no Concat kernel on WebGPU: each pool's bytes become floats first.
       const positionBytes = concat(
         packed.map((bits) =>

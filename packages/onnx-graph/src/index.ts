@@ -44,6 +44,7 @@ export {
   type CompactKind,
   type CompactKindLayout,
   type CompactPoolField,
+  type HalfPrecisionInputs,
 } from './compact-attention-graph.js';
 export { checkGraphOperators, listGraphOperators, type GraphOperatorUse, type OperatorProblem } from './check-graph-operators.js';
 export {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createNodeBackend } from '@qaq/backend-node';
+import type { Backend, SessionOptions } from '@qaq/backend-spec';
 import { referenceAttentionMulti, type KvCacheConfig } from '@qaq/kv-cache';
-import { GraphAttentionKernel } from './graph-attention-kernel.js';
+import { GraphAttentionKernel, halfPrecisionInputsFor } from './graph-attention-kernel.js';
 import { ALL_WIDTHS, normalValues, randomCompactCache, uniformGenerator } from './random-compact-cache.test-utils.js';
 
 const backend = createNodeBackend();
@@ -98,6 +99,52 @@ describe('GraphAttentionKernel (onnxruntime-node CPU EP) against referenceAttent
     // {2, 16}, then {2, 5, 8, 16} for every later call.
     expect(kernel.sessionCount).toBe(2);
     await kernel.dispose();
+  });
+
+  it("halfPrecisionInputs 'float32' (fp16 arrays widened per call) matches the reference as the float16 feeds do", async () => {
+    const testCase = cases[0] as Case;
+    const kernel = new GraphAttentionKernel({ backend, session: { intraOpThreads: 1 }, halfPrecisionInputs: 'float32' });
+    const result = await compare(kernel, testCase, 31, 3, 7);
+    expect(result.output).toBeLessThan(2e-5);
+    expect(result.probabilities).toBeLessThan(2e-6);
+    // Fed as float32: the fp16 arrays count twice their stored bytes, and the widening buffers hold one layer's.
+    expect(kernel.wideningBytes).toBeGreaterThan(0);
+    await kernel.dispose();
+  });
+
+  it("'auto' widens for a WebGPU adapter without shader-f16 and turns QDQ rewrites off on GPU providers", async () => {
+    const requested: (SessionOptions & { configEntries?: Record<string, string> })[] = [];
+    // backend-node standing in for a WebGPU backend: what the kernel reads (adapter, provider) and asks for is recorded.
+    const gpuLike = (shaderF16: boolean): Backend =>
+      ({
+        ...backend,
+        adapter: { shaderF16 },
+        provider: 'webgpu',
+        createTensor: backend.createTensor.bind(backend),
+        createSession: (model: Uint8Array, options?: SessionOptions) => {
+          requested.push(options ?? {});
+          return backend.createSession(model, { intraOpThreads: 1 });
+        },
+      }) as Backend;
+    expect(new GraphAttentionKernel({ backend: gpuLike(true) }).halfPrecisionInputs).toBe('float16');
+    expect(new GraphAttentionKernel({ backend }).halfPrecisionInputs).toBe('float16');
+    expect(halfPrecisionInputsFor(gpuLike(false))).toBe('float32');
+    const kernel = new GraphAttentionKernel({ backend: gpuLike(false), session: { executionProviders: ['webgpu'] } });
+    expect(kernel.halfPrecisionInputs).toBe('float32');
+    const result = await compare(kernel, cases[1] as Case, 32, 2);
+    expect(result.output).toBeLessThan(2e-5);
+    expect(requested).toEqual([{ executionProviders: ['webgpu'], configEntries: { 'session.disable_quant_qdq': '1' } }]);
+    await kernel.dispose();
+    // A caller's own entry wins; CPU sessions get no entry.
+    const own = new GraphAttentionKernel({ backend: gpuLike(false), session: { configEntries: { 'session.disable_quant_qdq': '0' } } as SessionOptions });
+    await compare(own, cases[4] as Case, 33, 1);
+    expect(requested[1]).toEqual({ configEntries: { 'session.disable_quant_qdq': '0' } });
+    await own.dispose();
+    const onCpu = new GraphAttentionKernel({ backend: { ...gpuLike(false), provider: 'wasm' } as Backend });
+    await compare(onCpu, cases[4] as Case, 34, 1);
+    expect(requested[2]).toEqual({});
+    await onCpu.dispose();
+    expect(() => new GraphAttentionKernel({ backend, halfPrecisionInputs: 'bfloat16' as never })).toThrow(/halfPrecisionInputs/);
   });
 
   it('exercised every pool width (1..8 and the fp16 window) for keys and values', () => {

@@ -8,13 +8,42 @@ import {
   POOL_OFFSET_TABLE_LENGTH,
   type CompactAttentionGraphOptions,
   type CompactKindLayout,
+  type HalfPrecisionInputs,
 } from '@qaq/onnx-graph';
 import type { CacheAttentionKernel } from './compact-cache-attention.js';
+import { WideningBuffers } from './float16-widening.js';
 
 export interface GraphAttentionKernelOptions {
   readonly backend: Backend;
-  /** Options of the attention sessions (providers, threads). */
+  /**
+   * Options of the attention sessions (providers, threads; a backend's own options such as backend-web's
+   * `requirePlacement` pass through). On WebGPU and CUDA the kernel adds the config entry
+   * `session.disable_quant_qdq = '1'` unless given: onnxruntime's QDQ propagation would otherwise insert
+   * QuantizeLinear nodes that WebGPU runs on the CPU.
+   */
   readonly session?: SessionOptions;
+  /**
+   * How the cache's fp16 arrays are fed: 'float16' (the stored bits), 'float32' (widened per layer and call into
+   * reusable buffers; the graph then has no float16 tensor), or 'auto' (default): 'float32' when the backend reports
+   * a WebGPU adapter without `shader-f16` (backend-web's `adapter.shaderF16 === false`, e.g. SwiftShader), else
+   * 'float16'. Packed codes are fed packed either way.
+   */
+  readonly halfPrecisionInputs?: HalfPrecisionInputs | 'auto';
+}
+
+/** Session config entry that keeps onnxruntime from rewriting the graph's DequantizeLinear nodes into Q/DQ pairs. */
+const DISABLE_QDQ_REWRITES = 'session.disable_quant_qdq';
+
+/** The half-precision feed a backend needs: float32 where its WebGPU adapter lacks shader-f16. */
+export function halfPrecisionInputsFor(backend: Backend): HalfPrecisionInputs {
+  const adapter = (backend as { readonly adapter?: { readonly shaderF16?: unknown } }).adapter;
+  return adapter !== undefined && adapter !== null && adapter.shaderF16 === false ? 'float32' : 'float16';
+}
+
+/** Whether the sessions will run on a GPU provider: the requested providers, else the backend's default one. */
+function runsOnGpuProvider(backend: Backend, session: SessionOptions | undefined): boolean {
+  const providers = session?.executionProviders ?? [(backend as { readonly provider?: string }).provider ?? 'cpu'];
+  return providers.some((provider) => provider === 'webgpu' || provider === 'cuda');
 }
 
 /** Flat slot indices travel as float32 in the graph: exact below 2^24. */
@@ -33,6 +62,9 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
   readonly kind = 'onnx-graph';
   readonly #backend: Backend;
   readonly #sessionOptions: SessionOptions | undefined;
+  /** How fp16 arrays are fed (resolved from 'auto' at construction). */
+  readonly halfPrecisionInputs: HalfPrecisionInputs;
+  readonly #widened = new WideningBuffers();
   readonly #sessions = new Map<string, Promise<BackendSession>>();
   readonly #offsets = {
     keys: new Float32Array(POOL_OFFSET_TABLE_LENGTH),
@@ -51,7 +83,23 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
 
   constructor(options: GraphAttentionKernelOptions) {
     this.#backend = options.backend;
-    this.#sessionOptions = options.session;
+    const requested = options.halfPrecisionInputs ?? 'auto';
+    if (requested !== 'auto' && requested !== 'float16' && requested !== 'float32') {
+      throw new QaqError('invalid-option', "halfPrecisionInputs must be 'auto', 'float16' or 'float32'", { details: { halfPrecisionInputs: requested } });
+    }
+    this.halfPrecisionInputs = requested === 'auto' ? halfPrecisionInputsFor(options.backend) : requested;
+    const session = options.session;
+    if (runsOnGpuProvider(options.backend, session)) {
+      const configEntries = (session as { readonly configEntries?: Readonly<Record<string, string>> } | undefined)?.configEntries;
+      this.#sessionOptions = { ...session, configEntries: { [DISABLE_QDQ_REWRITES]: '1', ...configEntries } } as SessionOptions;
+    } else {
+      this.#sessionOptions = session;
+    }
+  }
+
+  /** Bytes of the reusable float32 buffers the fp16 arrays are widened into ('float32' feeds; 0 otherwise). */
+  get wideningBytes(): number {
+    return this.#widened.bytes;
   }
 
   /** A cache on the JS heap (the graph reads its arrays; no WebAssembly memory is needed). */
@@ -89,6 +137,7 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
       slidingWindow: options.slidingWindow === undefined || !Number.isFinite(options.slidingWindow) ? null : options.slidingWindow,
       keys: this.#kindLayout(keyStore, 'keys'),
       values: this.#kindLayout(valueStore, 'values'),
+      ...(this.halfPrecisionInputs === 'float32' ? { halfPrecisionInputs: 'float32' as const } : {}),
     };
     const session = await this.#session(graphOptions);
     const backend = this.#backend;
@@ -160,7 +209,13 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
     return new Uint16Array(this.#placeholder(2 * count).buffer, 0, count);
   }
 
-  /** Adds one kind's feeds (views on the store's arrays); returns their bytes. */
+  /** An fp16 array as fed: its bits as float16, or widened into this kernel's reusable float32 buffer for `name`. */
+  #halfTensor(name: string, values: Uint16Array, dimensions: readonly number[]): BackendTensor {
+    if (this.halfPrecisionInputs === 'float16') return this.#backend.createTensor('float16', values, dimensions);
+    return this.#backend.createTensor('float32', this.#widened.widen(name, values), dimensions);
+  }
+
+  /** Adds one kind's feeds (views on the store's arrays, or widened copies of the fp16 ones); returns their bytes. */
   #feedKind(feeds: Record<string, BackendTensor>, kind: KvKind, store: GroupStore, layout: CompactKindLayout): number {
     const backend = this.#backend;
     const groups = store.groupCount;
@@ -169,6 +224,8 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
     let flatSlots = 0;
     let bytes = offsets.byteLength;
     const { outlierCount, positionBytes, groupLength } = store;
+    // fp16 arrays fed widened take twice their stored bytes.
+    const halfFactor = this.halfPrecisionInputs === 'float32' ? 2 : 1;
     for (const bits of layout.poolBits) {
       const pool = store.pools[bits];
       const codeBytes = bits === 16 ? 2 * groupLength : Math.ceil((groupLength * bits) / 8);
@@ -179,23 +236,23 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
       offsets[bits] = flatSlots;
       flatSlots += capacity;
       if (bits === 16) {
-        feeds[compactAttentionInput.pool(kind, 'codes', bits)] = backend.createTensor('float16', float16View(codes, capacity * groupLength), [capacity, groupLength]);
+        feeds[compactAttentionInput.pool(kind, 'codes', bits)] = this.#halfTensor(compactAttentionInput.pool(kind, 'codes', bits), float16View(codes, capacity * groupLength), [capacity, groupLength]);
       } else {
         feeds[compactAttentionInput.pool(kind, 'codes', bits)] = backend.createTensor('uint8', codes, [capacity, codeBytes]);
         if (outlierCount > 0) {
           const values = pool === undefined ? this.#placeholder16(outlierCount) : pool.outlierValues;
           const positions = pool === undefined ? this.#placeholder(outlierCount * positionBytes) : pool.outlierPositions;
-          feeds[compactAttentionInput.pool(kind, 'outlier_values', bits)] = backend.createTensor('float16', values, [capacity, outlierCount]);
+          feeds[compactAttentionInput.pool(kind, 'outlier_values', bits)] = this.#halfTensor(compactAttentionInput.pool(kind, 'outlier_values', bits), values, [capacity, outlierCount]);
           feeds[compactAttentionInput.pool(kind, 'outlier_positions', bits)] = backend.createTensor(
             'uint8',
             new Uint8Array(positions.buffer, positions.byteOffset, positions.byteLength),
             [capacity, outlierCount * positionBytes],
           );
-          bytes += values.byteLength + positions.byteLength;
+          bytes += halfFactor * values.byteLength + positions.byteLength;
         }
       }
-      feeds[compactAttentionInput.pool(kind, 'parameters', bits)] = backend.createTensor('float16', parameters, [capacity, 2]);
-      bytes += codes.byteLength + parameters.byteLength;
+      feeds[compactAttentionInput.pool(kind, 'parameters', bits)] = this.#halfTensor(compactAttentionInput.pool(kind, 'parameters', bits), parameters, [capacity, 2]);
+      bytes += (bits === 16 ? halfFactor : 1) * codes.byteLength + halfFactor * parameters.byteLength;
     }
     if (flatSlots > LARGEST_FLAT_SLOT) {
       throw new QaqError('cache-too-large-for-graph', 'the graph indexes slots in float32: at most 2^24 slots per layer and kind', {

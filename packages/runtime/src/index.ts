@@ -8,7 +8,8 @@ export {
   type CompactCacheAttentionOptions,
   type CompactCacheMode,
 } from './compact-cache-attention.js';
-export { GraphAttentionKernel, type GraphAttentionKernelOptions } from './graph-attention-kernel.js';
+export { GraphAttentionKernel, halfPrecisionInputsFor, type GraphAttentionKernelOptions } from './graph-attention-kernel.js';
+export { widenFloat16 } from './float16-widening.js';
 export { createCacheAttentionKernel, type AttentionStrategyName, type AttentionStrategyOptions } from './attention-strategy.js';
 export { memoryFromAccounting } from './cache-memory.js';
 export { KiviAttention, type KiviAttentionOptions } from './kivi-attention.js';

@@ -31,7 +31,7 @@ export interface OrtQuantizedLanguageModelOptions {
   readonly scaleMargin?: number;
   /** Longer inputs are fed this many tokens at a time (default 128); the first chunk is also the calibration chunk. */
   readonly prefillChunkSize?: number;
-  /** Initial cache capacity in tokens (default 256); it grows 1.5× in 256-token steps when full, up to the context length. */
+  /** Initial cache capacity in tokens (default 256); it grows in 256-token steps when full, up to the context length. */
   readonly initialCapacity?: number;
 }
 
@@ -281,15 +281,16 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
   }
 
   /**
-   * Grows the capacity 1.5× (in whole 256-token steps, up to the context length) until `tokens` fit, copying each
-   * head's live rows. Not doubling: onnxruntime-node copies every fetched output into a new ArrayBuffer, preallocated
-   * ones included (OrtValueToNapiValue in its inference_session_wrap.cc), so each step costs a copy of the whole
-   * present buffers and unused capacity is paid per token, not only in memory.
+   * Grows the capacity to the next multiple of 256 tokens that fits `tokens` (up to the context length), copying each
+   * head's live rows. Tight rather than doubling: onnxruntime-node copies every fetched output into a new ArrayBuffer,
+   * preallocated ones included (OrtValueToNapiValue in its inference_session_wrap.cc), so every step pays a copy of the
+   * whole present buffers and unused capacity costs time per token, not only memory; a re-layout every 256 tokens
+   * costs one copy of the live rows.
    */
   #ensureCapacity(tokens: number): void {
     if (tokens <= this.#capacity) return;
     const step = 256;
-    const next = Math.min(this.contextLength, Math.ceil(Math.max(tokens, this.#capacity * 1.5) / step) * step);
+    const next = Math.min(this.contextLength, Math.ceil(tokens / step) * step);
     const live = this.#tokenCount * this.#lastAxis;
     this.#layers.forEach((layer, index) => {
       const grown = this.#allocateLayer(next);
