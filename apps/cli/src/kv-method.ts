@@ -11,7 +11,7 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           fp32 (dense, in the graph), fp16, uniform:<B>[,alpha=<α>], kivi:<B> (slow reference
                           attention), qaq, qaq:<quality|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,alpha=,
                           window=,recent=,layout=,tier=]; ort-int4, ort-int8 (onnxruntime's built-in
-                          GroupQueryAttention cache, per-channel scales calibrated on the prompt's first chunk)
+                          GroupQueryAttention cache, per-channel scales from the sequence's first 128 tokens)
 `;
 
 /** Parses `--kv` with @qaq/runtime's contract; a bad method is a usage error (exit code 2) naming it. */

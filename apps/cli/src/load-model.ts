@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeBackend } from '@qaq/backend-node';
 import { createStderrProgressReporter, defaultModelId, resolveModel } from '@qaq/models';
-import { loadLanguageModel, type KvMethod, type LoadedLanguageModel } from '@qaq/runtime';
+import { loadLanguageModel, type KvMethod, type LoadedLanguageModel, type LoadLanguageModelOptions } from '@qaq/runtime';
 import { createTokenizer, tokenizerSourceFromGgufMetadata, type Tokenizer } from '@qaq/tokenizer';
 
 export interface LoadedTextModel extends LoadedLanguageModel {
@@ -13,7 +13,17 @@ export interface LoadedTextModel extends LoadedLanguageModel {
  * Resolves a model reference (fetching it when missing), builds its graph (fp32: one dense graph; any other KV
  * method: one graph per layer segment around the compact cache) and tokenizer, and opens CPU sessions.
  */
-export async function loadTextModel(reference: string | undefined, kv: KvMethod, log: (line: string) => void): Promise<LoadedTextModel> {
+export interface TextModelOptions {
+  /** MatMulNBits `accuracy_level` of the 4-bit weights (`--matmul-accuracy`; default 0). */
+  readonly matMulNBitsAccuracyLevel?: LoadLanguageModelOptions['matMulNBitsAccuracyLevel'];
+}
+
+export async function loadTextModel(
+  reference: string | undefined,
+  kv: KvMethod,
+  log: (line: string) => void,
+  options: TextModelOptions = {},
+): Promise<LoadedTextModel> {
   const resolved = await resolveModel(reference ?? defaultModelId, { onProgress: createStderrProgressReporter() });
   const gguf = new Uint8Array(await readFile(resolved.path));
   const backend = createNodeBackend();
@@ -22,6 +32,7 @@ export async function loadTextModel(reference: string | undefined, kv: KvMethod,
     gguf,
     kv,
     session: { executionProviders: ['cpu'] },
+    ...(options.matMulNBitsAccuracyLevel === undefined ? {} : { matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel }),
     onStage: (stage, milliseconds) => log(`${stage} done after ${(milliseconds / 1000).toFixed(1)} s`),
   });
   const tokenizer = createTokenizer(tokenizerSourceFromGgufMetadata(loaded.file.metadata));

@@ -17,3 +17,11 @@ export function numberOption(
   }
   return parsed;
 }
+
+/** `--matmul-accuracy <0–4>`: MatMulNBits accuracy level of the 4-bit weights (4 = int8 activations, faster on CPU). */
+export const matMulAccuracyHelp = '  --matmul-accuracy <0-4> MatMulNBits accuracy level (default 0 = fp32; 4 = int8 activations, faster on CPU)\n';
+
+export function matMulAccuracyOption(value: string | undefined): { matMulNBitsAccuracyLevel?: 0 | 1 | 2 | 3 | 4 } {
+  const level = numberOption('matmul-accuracy', value, { minimum: 0, maximum: 4, integer: true });
+  return level === undefined ? {} : { matMulNBitsAccuracyLevel: level as 0 | 1 | 2 | 3 | 4 };
+}

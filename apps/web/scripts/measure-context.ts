@@ -108,6 +108,25 @@ const fits = fitBudget(results, run.budgetGib * 1024 ** 3);
 writeFileSync(outPath, report(results, fits));
 console.log(`wrote ${outPath} and ${jsonPath}`);
 
+/** Says when the budget is beyond the model's context, and when the growth stopped before that context. */
+function limitNotes(measured: readonly MeasureResult[], budget: readonly BudgetFit[]): string[] {
+  const limit = measured.find((result) => result.contextLimit !== null)?.contextLimit ?? null;
+  if (limit === null) return [];
+  const notes: string[] = [];
+  if (budget.every((fit) => fit.fittingContext === 0 || fit.fittingContext > limit)) {
+    notes.push(
+      `- Every fit is beyond the model's own context (${limit} tokens): at the real limit the budget is not binding, so the fits above are the measured bytes/token extrapolated, not contexts the model can run.`,
+    );
+  }
+  const short = budget.filter((fit) => fit.measuredContext > 0 && fit.measuredContext < limit);
+  if (short.length > 0) {
+    notes.push(
+      `- Growth stopped below ${limit} tokens (${short.map((fit) => `${fit.kvMethod} at ${fit.measuredContext}`).join(', ')}) at the per-method time limit on this shared machine; rerun with a larger \`--minutes-per-method\` for the full context.`,
+    );
+  }
+  return notes;
+}
+
 function mib(bytes: number): string {
   return (bytes / 1024 ** 2).toFixed(2);
 }
@@ -154,6 +173,7 @@ function report(measured: readonly MeasureResult[], budget: readonly BudgetFit[]
     '## Reading',
     '',
     ...reading,
+    ...limitNotes(measured, budget),
     '',
     '## Every checkpoint',
     '',

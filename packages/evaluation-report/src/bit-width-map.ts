@@ -144,7 +144,13 @@ export function bitWidthHeatmapSpec(map: BitWidthMap, title: string, maximumColu
         x: { field: 'start', type: 'quantitative', title: 'token position', scale: { domain: [0, map.tokens], nice: false } },
         x2: { field: 'end' },
         y: { field: 'layer', type: 'ordinal', title: 'layer', axis: { labelExpr: 'datum.value % 5 === 0 ? datum.label : ""' } },
-        color: { field: 'bits', type: 'quantitative', title: 'bits (8 = 8 or more, fp16 window = 16)', scale: { scheme: 'viridis', domain: [1, 8], clamp: true } },
+        color: {
+          field: 'bits',
+          type: 'quantitative',
+          title: 'bits (8 = 8 or more, e.g. the fp16 window)',
+          scale: { scheme: 'viridis', domain: [1, 8], clamp: true },
+          legend: { titleLimit: 400, orient: 'bottom' },
+        },
       },
     },
   } as TopLevelSpec;

@@ -2,11 +2,22 @@ import type { GgufFile } from '@qaq/gguf';
 import { defaultAttention, type AttentionEmitter } from './attention.js';
 import { readDecoderConfig, type DecoderConfig } from './decoder-config.js';
 import { DecoderGraph, loadSharedWeights, type TensorDescription } from './decoder-graph.js';
-import type { WeightFormat } from './weight-format.js';
+import { linearSettings, type MatMulNBitsAccuracyLevel, type NBitsOperator, type WeightFormat } from './weight-format.js';
 
 export interface BuildDecoderOptions {
   /** Default 'nbits' (MatMulNBits from the GGUF blocks); 'fp32' dequantizes every matrix. */
   readonly weightFormat?: WeightFormat;
+  /**
+   * MatMulNBits `accuracy_level` of the 4-bit weights (default 0: fp32 compute). 4 lets onnxruntime quantize the
+   * activations to int8 per block (faster on x86-64/ARM64 CPUs, logits no longer exact); no effect with 'fp32'
+   * weights, and none on onnxruntime-web's wasm EP, which has no n-bit kernel.
+   */
+  readonly matMulNBitsAccuracyLevel?: MatMulNBitsAccuracyLevel;
+  /**
+   * Default 'matmul-nbits'. 'dequantize-linear': DequantizeLinear (uint4) + FusedMatMul, for onnxruntime-web's wasm EP
+   * with the session config `session.disable_quant_qdq = 1` (folded to fp32 at load). See `NBitsOperator`.
+   */
+  readonly nbitsOperator?: NBitsOperator;
   /** Default false: logits for every new position; true: only the last one ([1, 1, vocab]). */
   readonly lastLogitsOnly?: boolean;
   /** Default: full-precision attention with plain ONNX ops. */
@@ -36,8 +47,9 @@ export function buildDecoderModel(file: GgufFile, bytes: Uint8Array, options: Bu
   const config = readDecoderConfig(file);
   const format = options.weightFormat ?? 'nbits';
   const attention = options.attention ?? defaultAttention;
+  const settings = linearSettings(options);
   const shared = loadSharedWeights(file, bytes, config, format);
-  const graph = new DecoderGraph(`${config.architecture}-decoder`, file, bytes, config, format, shared);
+  const graph = new DecoderGraph(`${config.architecture}-decoder`, file, bytes, config, format, shared, settings);
   const { keyValueHeadCount, headDim } = config;
   let hidden = graph.embed();
   const positionIds = graph.positions;
@@ -67,6 +79,9 @@ export function buildDecoderModel(file: GgufFile, bytes: Uint8Array, options: Bu
     hidden = graph.afterAttention(layer, hidden, attended);
   }
   graph.logits(hidden, options.lastLogitsOnly === true);
-  const model = graph.g.toModel({ opsetImports: DECODER_OPSETS, metadata: { architecture: config.architecture, weightFormat: format } });
+  const model = graph.g.toModel({
+    opsetImports: DECODER_OPSETS,
+    metadata: { architecture: config.architecture, weightFormat: format, matMulNBitsAccuracyLevel: String(settings.accuracyLevel), nbitsOperator: settings.nbitsOperator },
+  });
   return { model, config, inputs: graph.inputs, outputs: graph.outputs };
 }

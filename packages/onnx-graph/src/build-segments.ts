@@ -2,6 +2,7 @@ import type { GgufFile } from '@qaq/gguf';
 import { DECODER_OPSETS, type BuildDecoderOptions } from './build-decoder.js';
 import { readDecoderConfig, type DecoderConfig } from './decoder-config.js';
 import { DecoderGraph, loadSharedWeights, type TensorDescription } from './decoder-graph.js';
+import { linearSettings } from './weight-format.js';
 
 export interface DecoderSegment {
   readonly model: Uint8Array;
@@ -31,11 +32,12 @@ export function buildDecoderSegments(
 ): SegmentedDecoder {
   const config = readDecoderConfig(file);
   const format = options.weightFormat ?? 'nbits';
+  const settings = linearSettings(options);
   const shared = loadSharedWeights(file, bytes, config, format);
   const { queryHeadCount, keyValueHeadCount, headDim, hiddenSize } = config;
   const segments: DecoderSegment[] = [];
   for (let segment = 0; segment <= config.layerCount; segment++) {
-    const graph = new DecoderGraph(`${config.architecture}-segment-${segment}`, file, bytes, config, format, shared);
+    const graph = new DecoderGraph(`${config.architecture}-segment-${segment}`, file, bytes, config, format, shared, settings);
     let hidden: string;
     if (segment === 0) {
       hidden = graph.embed();
@@ -55,7 +57,13 @@ export function buildDecoderSegments(
     }
     const model = graph.g.toModel({
       opsetImports: DECODER_OPSETS,
-      metadata: { architecture: config.architecture, weightFormat: format, segment: String(segment) },
+      metadata: {
+        architecture: config.architecture,
+        weightFormat: format,
+        matMulNBitsAccuracyLevel: String(settings.accuracyLevel),
+        nbitsOperator: settings.nbitsOperator,
+        segment: String(segment),
+      },
     });
     segments.push({ model, inputs: graph.inputs, outputs: graph.outputs });
   }

@@ -19,7 +19,7 @@ export interface GraphOperatorUse {
   /** Cast only: the target type. */
   readonly outputType: number | null;
   /** DequantizeLinear/QuantizeLinear only: the `block_size` attribute (blockwise quantization), null when absent. */
-  readonly blockSize?: number | null;
+  readonly blockSize: number | null;
   readonly node: string;
 }
 
@@ -96,7 +96,7 @@ export function checkGraphOperators(model: Uint8Array, provider: AuditedProvider
       problem(`${use.opType} to element type ${String(use.outputType)} has no ${provider} kernel`);
     }
     // A kernel that exists but computes wrong values: refused like a missing one (the audit can't see input ranks).
-    if (provider === 'webgpu' && use.opType === 'DequantizeLinear' && use.blockSize !== undefined && use.blockSize !== null) {
+    if (provider === 'webgpu' && use.opType === 'DequantizeLinear' && use.blockSize !== null) {
       problem('DequantizeLinear with block_size: onnxruntime 1.30 WebGPU dequantizes 1-D blockwise inputs per axis (wrong values, onnxruntime#32730)');
     }
   }

@@ -6,7 +6,15 @@ import { findTensor, requireTensor } from './gguf-access.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { attribute, type Dimension } from './onnx/onnx-types.js';
 import { llamaRopeRowOrder } from './nbits-weights.js';
-import { loadLinearWeight, stackRows, tensorToFloat32, type LinearWeight, type WeightFormat } from './weight-format.js';
+import {
+  loadLinearWeight,
+  stackRows,
+  tensorToFloat32,
+  DEFAULT_LINEAR_SETTINGS,
+  type LinearSettings,
+  type LinearWeight,
+  type WeightFormat,
+} from './weight-format.js';
 
 export interface TensorDescription {
   readonly name: string;
@@ -66,6 +74,8 @@ export class DecoderGraph {
     readonly config: DecoderConfig,
     readonly format: WeightFormat,
     readonly shared: SharedWeights,
+    /** Operator and MatMulNBits `accuracy_level` of every 4-bit linear layer (lm_head included). */
+    readonly linearSettings: LinearSettings = DEFAULT_LINEAR_SETTINGS,
   ) {
     this.g = new GraphBuilder(name);
     const isLlama = config.architecture === 'llama';
@@ -102,15 +112,17 @@ export class DecoderGraph {
   }
 
   private linear(input: string, tensorName: string, rowOrder?: Int32Array): string {
-    return linear(this.g, input, this.load(tensorName, rowOrder), tensorName);
+    return linear(this.g, input, this.load(tensorName, rowOrder), tensorName, this.linearSettings);
   }
 
   /** Several projections of one input; stacked into a single matrix product and split when layouts allow. */
   private projections(input: string, tensorNames: readonly string[], rowOrders: readonly (Int32Array | undefined)[]): string[] {
     const weights = tensorNames.map((name, index) => this.load(name, rowOrders[index]));
     const stacked = stackRows(weights);
-    if (stacked === undefined) return weights.map((weight, index) => linear(this.g, input, weight, tensorNames[index]!));
-    const product = linear(this.g, input, stacked, tensorNames.join('+'));
+    if (stacked === undefined) {
+      return weights.map((weight, index) => linear(this.g, input, weight, tensorNames[index]!, this.linearSettings));
+    }
+    const product = linear(this.g, input, stacked, tensorNames.join('+'), this.linearSettings);
     return this.g.node('Split', [product, this.g.int64(weights.map((weight) => weight.rows))], { axis: attribute.int(-1) }, {
       outputCount: weights.length,
     });
@@ -201,7 +213,7 @@ export class DecoderGraph {
     const g = this.g;
     let final = this.norm(hidden, 'output_norm.weight');
     if (lastOnly) final = g.op('Slice', [final, g.int64([-1]), g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
-    const logits = linear(g, final, this.shared.head, this.shared.headName);
+    const logits = linear(g, final, this.shared.head, this.shared.headName, this.linearSettings);
     this.output(logits, 'logits', [1, lastOnly ? 1 : 'sequence', this.config.vocabSize]);
   }
 }

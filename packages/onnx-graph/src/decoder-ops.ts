@@ -1,6 +1,6 @@
 import { attribute } from './onnx/onnx-types.js';
 import type { GraphBuilder } from './onnx/graph-builder.js';
-import type { LinearWeight } from './weight-format.js';
+import { DEFAULT_LINEAR_SETTINGS, type LinearSettings, type LinearWeight } from './weight-format.js';
 import type { NBitsWeight } from './nbits-weights.js';
 
 /** The largest finite fp32, negated: the masked-score value (HF eager uses torch.finfo(float32).min too). */
@@ -17,8 +17,17 @@ export function rmsNorm(g: GraphBuilder, input: string, weight: string, epsilon:
   return g.op('Mul', [g.op('Div', [input, root]), weight]);
 }
 
-/** Adds the initializers of a linear weight under `name` and returns x·Wᵀ. */
-export function linear(g: GraphBuilder, input: string, weight: LinearWeight, name: string): string {
+/**
+ * Adds the initializers of a linear weight under `name` and returns x·Wᵀ. `settings` chooses the operator of
+ * quantized weights and MatMulNBits' `accuracy_level` (both ignored for dense weights).
+ */
+export function linear(
+  g: GraphBuilder,
+  input: string,
+  weight: LinearWeight,
+  name: string,
+  settings: LinearSettings = DEFAULT_LINEAR_SETTINGS,
+): string {
   if (weight.kind === 'dense') {
     const matrix = g.initializer(`${name}.weight`, 'float32', [weight.columns, weight.rows], weight.transposed);
     return g.op('MatMul', [input, matrix]);
@@ -26,7 +35,9 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
   const initializers = nbitsInitializers(g, weight, name);
   let output = '';
   weight.parts.forEach((_, index) => {
-    const product = g.op(
+    const product = settings.nbitsOperator === 'dequantize-linear'
+      ? dequantizedProduct(g, input, weight, name, index)
+      : g.op(
       'MatMulNBits',
       [input, initializers.packed(index), initializers.scales(index), initializers.zeroPoints(index)],
       {
@@ -34,7 +45,7 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
         N: attribute.int(weight.rows),
         bits: attribute.int(4),
         block_size: attribute.int(weight.blockSize),
-        accuracy_level: attribute.int(0),
+        accuracy_level: attribute.int(settings.accuracyLevel),
       },
       { domain: 'com.microsoft' },
     );
@@ -55,6 +66,42 @@ export function linear(g: GraphBuilder, input: string, weight: LinearWeight, nam
     output = g.op('Add', [output, g.op('MatMul', [blockSums, residuals])]);
   }
   return output;
+}
+
+/**
+ * x · Wᵀ for one part of a 4-bit weight through DequantizeLinear: MatMulNBits' packed codes [N, blocks, blockSize/2]
+ * are ONNX uint4 [N, K] byte for byte (even element in the low nibble); scales become [N, blocks]; the zero points,
+ * padded per row for MatMulNBits, are repacked contiguously as uint4 [N, blocks].
+ */
+function dequantizedProduct(g: GraphBuilder, input: string, weight: NBitsWeight, name: string, index: number): string {
+  const blocksPerRow = weight.columns / weight.blockSize;
+  const part = weight.parts[index]!;
+  const codes = g.initializerOnce(`${name}.${index}.codes_uint4`, 'uint4', [weight.rows, weight.columns], () => part.packed);
+  const scales = g.initializerOnce(`${name}.${index}.block_scales`, 'float32', [weight.rows, blocksPerRow], () => part.scales);
+  const zeroPoints = g.initializerOnce(`${name}.${index}.zero_points_uint4`, 'uint4', [weight.rows, blocksPerRow], () =>
+    contiguousNibbles(part.zeroPoints, weight.rows, blocksPerRow),
+  );
+  const dequantized = g.op('DequantizeLinear', [codes, scales, zeroPoints], {
+    axis: attribute.int(1),
+    block_size: attribute.int(weight.blockSize),
+  });
+  return g.op('FusedMatMul', [input, dequantized], { transB: attribute.int(1) }, { domain: 'com.microsoft' });
+}
+
+/** Row-padded nibbles ([rows, ⌈count/2⌉] bytes) → one contiguous nibble stream of rows · count values. */
+export function contiguousNibbles(padded: Uint8Array, rows: number, count: number): Uint8Array {
+  const rowBytes = Math.ceil(count / 2);
+  if (count % 2 === 0) return padded.subarray(0, rows * rowBytes);
+  const out = new Uint8Array(Math.ceil((rows * count) / 2));
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < count; column++) {
+      const byte = padded[row * rowBytes + (column >> 1)]!;
+      const nibble = column & 1 ? byte >> 4 : byte & 15;
+      const target = row * count + column;
+      out[target >> 1]! |= target & 1 ? nibble << 4 : nibble;
+    }
+  }
+  return out;
 }
 
 /** Names of a weight's initializers, each added to the graph on first use (a tied lm_head shares them). */

@@ -6,7 +6,7 @@ import { modelAvailable, readModelBytes } from './testing/model-files.test-utils
 import { comparePosition, readOracle } from './testing/oracle.test-utils.js';
 
 describe.runIf(modelAvailable('smollm2'))('buildQuantizedCacheDecoder on SmolLM2-135M', () => {
-  it('declares the GroupQueryAttention cache interface for 4 bits and the calibration graph', () => {
+  it('declares the GroupQueryAttention cache interface for 4 bits and the calibration graph', async () => {
     const bytes = readModelBytes('smollm2');
     const file = readGguf(bytes);
     const int4 = buildQuantizedCacheDecoder(file, bytes, { bits: 4 });
@@ -21,7 +21,27 @@ describe.runIf(modelAvailable('smollm2'))('buildQuantizedCacheDecoder on SmolLM2
     expect(calibration.inputs.map((input) => input.name)).toEqual(['input_ids', 'position_ids', 'seqlens_k', 'total_sequence_length']);
     expect(calibration.outputs.find((output) => output.name === 'key_absmax.3')?.shape).toEqual([3, 64]);
     expect(() => buildQuantizedCacheDecoder(file, bytes, { bits: 2 as 4 })).toThrow(expect.objectContaining({ code: 'invalid-cache-bits' }));
-  });
+    // With keyBound 'rotary-pair' channels c and c + 32 share the bound; run that calibration graph on a few tokens.
+    const pairs = buildQuantizedCacheDecoder(file, bytes, { bits: 4, calibration: true, keyBound: 'rotary-pair' });
+    const session = await ort.InferenceSession.create(pairs.model, { executionProviders: ['cpu'], intraOpNumThreads: 2 });
+    const ids = readOracle('smollm2').cases[0]!.tokenIds.slice(0, 8);
+    const result = await session.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), [1, ids.length]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (_, index) => BigInt(index)), [1, ids.length]),
+      seqlens_k: new ort.Tensor('int32', Int32Array.of(ids.length - 1), [1]),
+      total_sequence_length: new ort.Tensor('int32', Int32Array.of(ids.length), []),
+    });
+    const keyBound = result['key_absmax.5']!.data as Float32Array;
+    const valueBound = result['value_absmax.5']!.data as Float32Array;
+    for (let head = 0; head < 3; head++) {
+      for (let channel = 0; channel < 32; channel++) {
+        expect(keyBound[head * 64 + channel]).toBe(keyBound[head * 64 + channel + 32]);
+        expect(keyBound[head * 64 + channel]).toBeGreaterThan(0);
+      }
+    }
+    expect(valueBound.every((bound) => bound > 0)).toBe(true);
+    await session.release();
+  }, 60_000);
 
   it('with an fp32 cache (bits 0) matches transformers in prefill and in decode through the shared buffer', async () => {
     const bytes = readModelBytes('smollm2');

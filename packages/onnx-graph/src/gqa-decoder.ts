@@ -4,6 +4,7 @@ import { DECODER_OPSETS } from './build-decoder.js';
 import { readDecoderConfig, type DecoderConfig } from './decoder-config.js';
 import { DecoderGraph, loadSharedWeights } from './decoder-graph.js';
 import { gqaAttention, gqaCacheLayout, type GqaCacheBits } from './gqa-attention.js';
+import type { GraphBuilder } from './onnx/graph-builder.js';
 import { attribute, type Dimension, type ElementType } from './onnx/onnx-types.js';
 import type { WeightFormat } from './weight-format.js';
 
@@ -16,10 +17,27 @@ export interface QuantizedCacheDecoderOptions {
   readonly lastLogitsOnly?: boolean;
   /**
    * Default false. true: a graph without past inputs or present outputs (one chunk from an empty cache, fp32 cache
-   * whatever `bits`) that also returns `key_absmax.{i}` / `value_absmax.{i}` [kvHeads, headDim]: per channel the
-   * largest |key| (after QK-norm and RoPE) and |value| of the chunk, to calibrate the scales of a quantized cache.
+   * whatever `bits`) that also returns `key_absmax.{i}` / `value_absmax.{i}` [kvHeads, headDim]: per channel a bound
+   * on |key| (after QK-norm and RoPE; see `keyBound`) and the largest |value| of the chunk, to calibrate the scales of
+   * a quantized cache.
    */
   readonly calibration?: boolean;
+  /**
+   * What `key_absmax` bounds. 'channel' (default): the per-channel max |k| of the chunk. 'rotary-pair': per RoPE pair
+   * (channels i and i + D/2, HF rotate_half layout) the largest √(k_i² + k_{i+D/2}²), given to both channels — RoPE
+   * rotates each pair by a position-dependent angle, so only the pair norm bounds a later token whatever its position;
+   * but the wider range costs resolution, and it measured worse for int4 (runtime README).
+   */
+  readonly keyBound?: 'rotary-pair' | 'channel';
+}
+
+/** [1, S, heads, D] → √(x_i² + x_{i+D/2}²) for each RoPE pair, written to both channels of the pair. */
+function rotaryPairNorm(g: GraphBuilder, tensor: string, headDim: number): string {
+  const half = headDim / 2;
+  const [first, second] = g.node('Split', [tensor, g.int64([half, half])], { axis: attribute.int(-1) }, { outputCount: 2 });
+  const square = (part: string): string => g.op('Mul', [part, part]);
+  const norm = g.op('Sqrt', [g.op('Add', [square(first!), square(second!)])]);
+  return g.op('Concat', [norm, norm], { axis: attribute.int(-1) });
 }
 
 export interface GraphTensorDescription {
@@ -110,9 +128,10 @@ export function buildQuantizedCacheDecoder(file: GgufFile, bytes: Uint8Array, op
       }),
     );
     if (calibration) {
-      for (const [kindName, tensor] of [['key', operands.key], ['value', operands.value]] as const) {
+      const keyMagnitude = options.keyBound === 'rotary-pair' ? rotaryPairNorm(g, operands.key, headDim) : g.op('Abs', [operands.key]);
+      for (const [kindName, magnitude] of [['key', keyMagnitude], ['value', g.op('Abs', [operands.value])]] as const) {
         const name = `${kindName}_absmax.${layer}`;
-        g.node('ReduceMax', [g.op('Abs', [tensor]), g.int64([0, 1])], { keepdims: attribute.int(0) }, { outputs: [name] });
+        g.node('ReduceMax', [magnitude, g.int64([0, 1])], { keepdims: attribute.int(0) }, { outputs: [name] });
         output(name, 'float32', [keyValueHeadCount, headDim]);
       }
     } else {

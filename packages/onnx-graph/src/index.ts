@@ -9,7 +9,8 @@ export { buildDecoderSegments, type DecoderSegment, type SegmentedDecoder } from
 export type { TensorDescription } from './decoder-graph.js';
 export { defaultAttention, visibilityMask, type AttentionContext, type AttentionEmitter } from './attention.js';
 export { affineToNBits, llamaRopeRowOrder, type NBitsWeight } from './nbits-weights.js';
-export type { WeightFormat, LinearWeight, DenseWeight } from './weight-format.js';
+export type { WeightFormat, LinearWeight, DenseWeight, MatMulNBitsAccuracyLevel, NBitsOperator } from './weight-format.js';
+export { MATMUL_NBITS_ACCURACY_LEVELS, checkMatMulNBitsAccuracyLevel } from './weight-format.js';
 export { GraphBuilder, type ModelOptions, type NodeOptions } from './onnx/graph-builder.js';
 export { encodeModel } from './onnx/encode-model.js';
 export { ProtobufWriter } from './onnx/protobuf-writer.js';

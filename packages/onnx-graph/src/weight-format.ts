@@ -9,6 +9,55 @@ import { affineToNBits, type NBitsWeight } from './nbits-weights.js';
  */
 export type WeightFormat = 'nbits' | 'fp32';
 
+/**
+ * com.microsoft MatMulNBits `accuracy_level`: the lowest precision onnxruntime may compute in. 0 and 1: fp32
+ * activations (the default, exact up to accumulation order); 2: fp16; 3: bf16; 4: int8 activations quantized per
+ * block, int32 accumulation (faster where MLAS has an int8 kernel: x86-64 AVX2/AVX-512 and ARM64 NEON; the
+ * onnxruntime-web wasm build has no n-bit kernel at any level and dequantizes every weight on every run).
+ */
+export type MatMulNBitsAccuracyLevel = 0 | 1 | 2 | 3 | 4;
+
+/**
+ * How a 4-bit weight is multiplied. 'matmul-nbits' (default): com.microsoft MatMulNBits. 'dequantize-linear': the
+ * same bytes as ONNX uint4 codes [N, K] with blockwise scales/zero points, `DequantizeLinear` then `FusedMatMul`
+ * (transB). With the session config `session.disable_quant_qdq = 1` onnxruntime folds the DequantizeLinear into an
+ * fp32 initializer when the session is created: fp32 speed (and fp32 memory) from a 4-bit model — for onnxruntime-web's
+ * wasm EP, whose MatMulNBits dequantizes the whole weight on every run. Without that option onnxruntime's CPU EP fuses
+ * the pair back into MatMulNBits.
+ */
+export type NBitsOperator = 'matmul-nbits' | 'dequantize-linear';
+
+/** What `linear()` emits for quantized weights. */
+export interface LinearSettings {
+  readonly accuracyLevel: MatMulNBitsAccuracyLevel;
+  readonly nbitsOperator: NBitsOperator;
+}
+
+export const DEFAULT_LINEAR_SETTINGS: LinearSettings = { accuracyLevel: 0, nbitsOperator: 'matmul-nbits' };
+
+/** Validates the options of untyped callers and fills the defaults. */
+export function linearSettings(options: { matMulNBitsAccuracyLevel?: unknown; nbitsOperator?: unknown }): LinearSettings {
+  const nbitsOperator = options.nbitsOperator ?? 'matmul-nbits';
+  if (nbitsOperator !== 'matmul-nbits' && nbitsOperator !== 'dequantize-linear') {
+    throw new QaqError('invalid-nbits-operator', "nbitsOperator must be 'matmul-nbits' or 'dequantize-linear'", {
+      details: { nbitsOperator },
+    });
+  }
+  return { accuracyLevel: checkMatMulNBitsAccuracyLevel(options.matMulNBitsAccuracyLevel ?? 0), nbitsOperator };
+}
+
+export const MATMUL_NBITS_ACCURACY_LEVELS: readonly MatMulNBitsAccuracyLevel[] = [0, 1, 2, 3, 4];
+
+/** Validates an accuracy level coming from untyped callers (CLI, URL parameters). */
+export function checkMatMulNBitsAccuracyLevel(level: unknown): MatMulNBitsAccuracyLevel {
+  if (!MATMUL_NBITS_ACCURACY_LEVELS.includes(level as MatMulNBitsAccuracyLevel)) {
+    throw new QaqError('invalid-accuracy-level', 'MatMulNBits accuracy level must be 0, 1, 2, 3 or 4', {
+      details: { level },
+    });
+  }
+  return level as MatMulNBitsAccuracyLevel;
+}
+
 /** A dense weight stored transposed, [columns = K, rows = N], for `MatMul(x, W)`. */
 export interface DenseWeight {
   readonly rows: number;

@@ -3,7 +3,8 @@
 // agreement per calibration: the prompt's first chunk (128 tokens) with margins 1.0 / 1.25 / 1.5, or fixed scales from
 // the first 128 tokens of a different book (Austen) with margin 1.25.
 // node --conditions=source --import tsx packages/runtime/bench/ort-calibration.ts <smollm2|gemma3> <promptTokens> <steps>
-// BITS=8,4 and MARGINS=1,1.25,1.5 choose what runs; OTHER_TEXT=0 skips the other-text calibration.
+// BITS=8,4 and MARGINS=1,1.25,1.5 choose what runs; OTHER_TEXT=0 skips the other-text calibration; KEY_BOUNDS=
+// channel,rotary-pair compares the key bounds (default channel only).
 import { loadavg } from 'node:os';
 import { createNodeBackend } from '@qaq/backend-node';
 import { loadLanguageModel, loadOrtQuantizedModel, type KvChannelScales, type RuntimeLanguageModel } from '../src/index.js';
@@ -37,7 +38,11 @@ const reference = await trajectory(dense, undefined);
 await dense.dispose();
 const referenceLog = reference.logits.map((logits) => logSoftmax(logits));
 
-async function score(label: string, bits: 4 | 8, options: { scaleMargin?: number; scales?: KvChannelScales }): Promise<void> {
+async function score(
+  label: string,
+  bits: 4 | 8,
+  options: { scaleMargin?: number; scales?: KvChannelScales; keyBound?: 'rotary-pair' | 'channel' },
+): Promise<void> {
   const { model } = await loadOrtQuantizedModel({ backend, gguf, bits, session, ...options });
   const run = await trajectory(model, reference.tokens);
   let kl = 0;
@@ -46,14 +51,17 @@ async function score(label: string, bits: 4 | 8, options: { scaleMargin?: number
     kl += klDivergence(referenceLog[step]!, logSoftmax(logits));
     if (argmax(logits) === argmax(reference.logits[step]!)) agree++;
   });
-  console.log(`ort-int${bits} ${label.padEnd(34)} mean KL ${(kl / steps).toFixed(4)}, top-1 ${(agree / steps).toFixed(3)}`);
+  console.log(`ort-int${bits} ${label.padEnd(46)} mean KL ${(kl / steps).toFixed(4)}, top-1 ${(agree / steps).toFixed(3)}`);
   await model.dispose();
 }
 
 const bitWidths = (process.env['BITS'] ?? '8,4').split(',').map((text) => Number(text) as 4 | 8);
 const margins = (process.env['MARGINS'] ?? '1,1.25,1.5').split(',').map(Number);
+const keyBounds = (process.env['KEY_BOUNDS'] ?? 'channel').split(',') as ('rotary-pair' | 'channel')[];
 for (const bits of bitWidths) {
-  for (const margin of margins) await score(`first chunk, margin ${margin}`, bits, { scaleMargin: margin });
+  for (const keyBound of keyBounds) {
+    for (const margin of margins) await score(`first chunk, ${keyBound}, margin ${margin}`, bits, { scaleMargin: margin, keyBound });
+  }
   if (process.env['OTHER_TEXT'] === '0') continue;
   const { model: calibrator } = await loadOrtQuantizedModel({ backend, gguf, bits, session, scaleMargin: 1.25 });
   await calibrator.forward(calibrationText);

@@ -10,6 +10,10 @@ export interface LoadDecoderOptions {
   readonly gguf: Uint8Array;
   readonly session?: SessionOptions;
   readonly weightFormat?: BuildDecoderOptions['weightFormat'];
+  /** MatMulNBits `accuracy_level` of the 4-bit weights (default 0; see `BuildDecoderOptions`). */
+  readonly matMulNBitsAccuracyLevel?: BuildDecoderOptions['matMulNBitsAccuracyLevel'];
+  /** How 4-bit weights are multiplied (default 'matmul-nbits'; see `BuildDecoderOptions`). */
+  readonly nbitsOperator?: BuildDecoderOptions['nbitsOperator'];
   /** Called between the stages, for progress displays. */
   readonly onStage?: (stage: 'parse' | 'build-graph' | 'create-session', elapsedMilliseconds: number) => void;
 }
@@ -37,6 +41,8 @@ export async function loadDecoder(options: LoadDecoderOptions): Promise<LoadedDe
   const built = buildDecoderModel(file, options.gguf, {
     lastLogitsOnly: true,
     ...(options.weightFormat === undefined ? {} : { weightFormat: options.weightFormat }),
+    ...(options.matMulNBitsAccuracyLevel === undefined ? {} : { matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel }),
+    ...(options.nbitsOperator === undefined ? {} : { nbitsOperator: options.nbitsOperator }),
   });
   options.onStage?.('build-graph', performanceNow() - started);
   const session = await options.backend.createSession(built.model, options.session);

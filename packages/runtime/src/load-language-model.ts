@@ -32,6 +32,17 @@ export interface LoadLanguageModelOptions {
   readonly kv?: KvMethod | string;
   readonly session?: SessionOptions;
   readonly weightFormat?: BuildDecoderOptions['weightFormat'];
+  /**
+   * MatMulNBits `accuracy_level` of the 4-bit weights (default 0, exact). 4: int8 activations, faster on
+   * onnxruntime-node's CPU EP, logits move slightly; no effect on onnxruntime-web's wasm EP. Not applied to the
+   * `ort-int4`/`ort-int8` GroupQueryAttention graphs.
+   */
+  readonly matMulNBitsAccuracyLevel?: BuildDecoderOptions['matMulNBitsAccuracyLevel'];
+  /**
+   * How 4-bit weights are multiplied (default 'matmul-nbits'). 'dequantize-linear' with the session config entry
+   * `session.disable_quant_qdq: '1'` (onnxruntime-web: `configEntries`) runs them at fp32 speed on the wasm EP.
+   */
+  readonly nbitsOperator?: BuildDecoderOptions['nbitsOperator'];
   /** Chunk length of the segmented path's prefill (default 128). */
   readonly prefillChunkSize?: number;
   /** QAQ: a calibrated ‖q̃‖² table instead of the online estimate. */
@@ -146,6 +157,9 @@ export async function loadLanguageModel(options: LoadLanguageModelOptions): Prom
       gguf: options.gguf,
       ...(options.session === undefined ? {} : { session: options.session }),
       ...(options.weightFormat === undefined ? {} : { weightFormat: options.weightFormat }),
+      ...(options.matMulNBitsAccuracyLevel === undefined ? {} : { matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel }),
+    ...(options.nbitsOperator === undefined ? {} : { nbitsOperator: options.nbitsOperator }),
+      ...(options.nbitsOperator === undefined ? {} : { nbitsOperator: options.nbitsOperator }),
       ...(options.onStage === undefined ? {} : { onStage: options.onStage }),
     });
     return { model: new DenseRuntimeModel(loaded.model), method, methodName, file: loaded.file, config: loaded.config, graphBytes: loaded.graphBytes };
@@ -169,6 +183,8 @@ export interface LoadSegmentedModelOptions {
   readonly createAttention: (config: DecoderConfig) => LayerAttention | Promise<LayerAttention>;
   readonly session?: SessionOptions;
   readonly weightFormat?: BuildDecoderOptions['weightFormat'];
+  readonly matMulNBitsAccuracyLevel?: BuildDecoderOptions['matMulNBitsAccuracyLevel'];
+  readonly nbitsOperator?: BuildDecoderOptions['nbitsOperator'];
   readonly prefillChunkSize?: number;
   readonly onStage?: LoadLanguageModelOptions['onStage'];
 }
@@ -183,6 +199,8 @@ export async function loadSegmentedModel(
   const segmented = buildDecoderSegments(file, options.gguf, {
     lastLogitsOnly: true,
     ...(options.weightFormat === undefined ? {} : { weightFormat: options.weightFormat }),
+    ...(options.matMulNBitsAccuracyLevel === undefined ? {} : { matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel }),
+    ...(options.nbitsOperator === undefined ? {} : { nbitsOperator: options.nbitsOperator }),
   });
   options.onStage?.('build-graph', performanceNow() - started);
   const attention = await options.createAttention(segmented.config);

@@ -13,6 +13,8 @@ export interface LoadOrtQuantizedModelOptions {
   readonly weightFormat?: WeightFormat;
   readonly prefillChunkSize?: number;
   readonly scaleMargin?: number;
+  /** What the calibration bounds for keys (default 'channel'; see `QuantizedCacheDecoderOptions.keyBound`). */
+  readonly keyBound?: 'rotary-pair' | 'channel';
   /** Fixed scales; then no calibration graph is built. */
   readonly scales?: KvChannelScales;
   readonly initialCapacity?: number;
@@ -38,7 +40,12 @@ export async function loadOrtQuantizedModel(options: LoadOrtQuantizedModelOption
   const format = options.weightFormat === undefined ? {} : { weightFormat: options.weightFormat };
   const decoder = buildQuantizedCacheDecoder(file, options.gguf, { bits: options.bits, ...format });
   const needsCalibration = options.bits !== 0 && options.scales === undefined;
-  const calibration = needsCalibration ? buildQuantizedCacheDecoder(file, options.gguf, { bits: options.bits, calibration: true, ...format }) : undefined;
+  const calibration = needsCalibration ? buildQuantizedCacheDecoder(file, options.gguf, {
+        bits: options.bits,
+        calibration: true,
+        ...(options.keyBound === undefined ? {} : { keyBound: options.keyBound }),
+        ...format,
+      }) : undefined;
   options.onStage?.('build-graph', performanceNow() - started);
   const session = await options.backend.createSession(decoder.model, options.session);
   let calibrationSession: BackendSession | undefined;

@@ -29,8 +29,10 @@ export interface OrtQuantizedLanguageModelOptions {
    * clipping). Measured with bench/ort-calibration.ts, see the README.
    */
   readonly scaleMargin?: number;
-  /** Longer inputs are fed this many tokens at a time (default 128); the first chunk is also the calibration chunk. */
+  /** Longer inputs are fed this many tokens at a time (default 128). */
   readonly prefillChunkSize?: number;
+  /** Scales are calibrated on the sequence's first this-many tokens (default 128); see `forward`. */
+  readonly calibrationTokens?: number;
   /** Initial cache capacity in tokens (default 256); it grows in 256-token steps when full, up to the context length. */
   readonly initialCapacity?: number;
 }
@@ -52,9 +54,11 @@ interface LayerCache {
  * com.microsoft GroupQueryAttention with a PER_CHANNEL int8 or packed-int4 cache, symmetric, one scale per (KV head,
  * channel) fixed for the sequence. The runtime owns the cache buffers ([1, kvHeads, capacity, D or D/2] per layer and
  * kind) and feeds each as both past input and preallocated present output, so onnxruntime writes the new tokens in
- * place (shared-buffer mode). Scales come from a calibration pass (fp32 cache) over the first chunk of each sequence:
- * per layer and channel the largest |key| (after RoPE) and |value| times `scaleMargin`; later tokens beyond that range
- * are clamped by onnxruntime. Only tokens already given to `forward` are used, so evaluations stay honest.
+ * place (shared-buffer mode). Scales come from a calibration pass (fp32 cache) over the sequence's first
+ * `calibrationTokens` tokens (128): per layer and channel the largest |key| (after RoPE) and
+ * |value|, times `scaleMargin`; later tokens beyond that range are clamped by onnxruntime. A sequence that
+ * starts shorter (one token, say) is recalibrated each time its length doubles, up to 128, and its tokens re-encoded.
+ * Only tokens already given to `forward` are used, so evaluations stay honest.
  */
 export class OrtQuantizedLanguageModel implements CausalLanguageModel {
   readonly vocabularySize: number;
@@ -63,6 +67,7 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
   readonly bits: GqaCacheBits;
   readonly prefillChunkSize: number;
   readonly scaleMargin: number;
+  readonly calibrationTokens: number;
   readonly #backend: Backend;
   readonly #session: BackendSession;
   readonly #calibrationSession: BackendSession | undefined;
@@ -77,7 +82,10 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
   readonly #elementType: 'int8' | 'uint8' | 'float32';
   #capacity: number;
   #tokenCount = 0;
-  #calibrated = false;
+  /** Tokens the current scales were calibrated on (0: none yet). */
+  #calibratedOn = 0;
+  /** The sequence's first calibrationTokens tokens, to re-encode them after a recalibration. */
+  readonly #history: Int32Array;
 
   constructor(options: OrtQuantizedLanguageModelOptions) {
     const { config, bits } = options;
@@ -86,6 +94,10 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
     }
     const chunk = options.prefillChunkSize ?? 128;
     const margin = options.scaleMargin ?? defaultScaleMargin(bits);
+    const calibrationTokens = options.calibrationTokens ?? 128;
+    if (!Number.isInteger(calibrationTokens) || calibrationTokens < 1) {
+      throw new QaqError('invalid-cache-config', 'calibrationTokens must be a positive integer', { details: { calibrationTokens } });
+    }
     if (!Number.isInteger(chunk) || chunk < 1) {
       throw new QaqError('invalid-cache-config', 'prefillChunkSize must be a positive integer', { details: { prefillChunkSize: chunk } });
     }
@@ -109,6 +121,8 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
     this.bits = bits;
     this.prefillChunkSize = chunk;
     this.scaleMargin = margin;
+    this.calibrationTokens = calibrationTokens;
+    this.#history = new Int32Array(calibrationTokens);
     this.vocabularySize = config.vocabSize;
     this.contextLength = config.contextLength;
     this.#fixedScales = options.scales !== undefined;
@@ -189,19 +203,42 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
         throw new QaqError('invalid-token', `token id ${token} is outside the vocabulary`, { details: { token, vocabularySize: this.vocabularySize } });
       }
     }
-    for (let start = 0; start < tokens.length; start += this.prefillChunkSize) {
+    let input = tokens;
+    if (this.#needsRecalibration(tokens.length)) {
+      // Recalibrate on every token of the sequence so far (at most calibrationTokens), then re-encode them: the cache
+      // is emptied and the whole sequence fed again under the new scales.
+      const seen = new Int32Array(this.#tokenCount + tokens.length);
+      seen.set(this.#history.subarray(0, this.#tokenCount));
+      seen.set(tokens, this.#tokenCount);
+      this.#tokenCount = 0;
+      await this.#calibrate(seen.subarray(0, Math.min(seen.length, this.calibrationTokens)), signal);
+      input = seen;
+    }
+    const historyRoom = this.calibrationTokens - this.#tokenCount;
+    if (historyRoom > 0) this.#history.set(input.subarray(0, historyRoom), this.#tokenCount);
+    for (let start = 0; start < input.length; start += this.prefillChunkSize) {
       if (signal?.aborted === true) throw new QaqError('aborted', 'forward() was aborted', { details: {}, cause: signal.reason });
-      const chunk = tokens.subarray(start, Math.min(tokens.length, start + this.prefillChunkSize));
-      if (this.bits !== 0 && !this.#fixedScales && !this.#calibrated) await this.#calibrate(chunk);
-      await this.#run(chunk);
+      await this.#run(input.subarray(start, Math.min(input.length, start + this.prefillChunkSize)));
     }
     return this.#logits;
   }
 
-  /** A new sequence: the cache is emptied (buffers kept) and, unless scales are fixed, recalibrated on its first chunk. */
+  /**
+   * Scales come from the sequence's first `calibrationTokens` tokens. While fewer have been seen, recalibrate whenever
+   * the count at least doubles since the last calibration (so a sequence fed one token at a time is re-encoded at 1,
+   * 2, 4, …, 128 tokens: about 2 × calibrationTokens tokens of extra work in all).
+   */
+  #needsRecalibration(newTokens: number): boolean {
+    if (this.bits === 0 || this.#fixedScales) return false;
+    if (this.#calibratedOn === 0) return true;
+    if (this.#calibratedOn >= this.calibrationTokens || this.#tokenCount >= this.calibrationTokens) return false;
+    return this.#tokenCount + newTokens >= 2 * this.#calibratedOn;
+  }
+
+  /** A new sequence: the cache is emptied (buffers kept) and, unless scales are fixed, recalibrated on its first tokens. */
   reset(): void {
     this.#tokenCount = 0;
-    this.#calibrated = false;
+    this.#calibratedOn = 0;
   }
 
   async dispose(): Promise<void> {
@@ -228,11 +265,13 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
     };
   }
 
-  async #calibrate(chunk: Int32Array): Promise<void> {
+  /** Sets the scales from the calibration graph run on `tokens`, the sequence's first tokens (the cache must be empty). */
+  async #calibrate(tokens: Int32Array, signal: AbortSignalLike | undefined): Promise<void> {
+    if (signal?.aborted === true) throw new QaqError('aborted', 'forward() was aborted', { details: {}, cause: signal.reason });
     const session = this.#calibrationSession!;
     const fetches: string[] = [];
     for (let layer = 0; layer < this.config.layerCount; layer++) fetches.push(`key_absmax.${layer}`, `value_absmax.${layer}`);
-    const results = await session.run(this.#stepFeeds(chunk), { fetches });
+    const results = await session.run(this.#stepFeeds(tokens), { fetches });
     const largest = gqaLargestCode(this.bits as 4 | 8);
     for (let layer = 0; layer < this.config.layerCount; layer++) {
       for (const [name, target] of [[`key_absmax.${layer}`, this.#keyScales[layer]!], [`value_absmax.${layer}`, this.#valueScales[layer]!]] as const) {
@@ -246,7 +285,7 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
         tensor.dispose();
       }
     }
-    this.#calibrated = true;
+    this.#calibratedOn = tokens.length;
   }
 
   async #run(chunk: Int32Array): Promise<void> {

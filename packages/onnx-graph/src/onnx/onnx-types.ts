@@ -7,6 +7,8 @@ export const ONNX_DATA_TYPE = {
   int64: 7,
   bool: 9,
   float16: 10,
+  /** 4-bit unsigned (opset 21+), two per byte, the even element in the low nibble. */
+  uint4: 21,
 } as const;
 
 export type ElementType = keyof typeof ONNX_DATA_TYPE;
