@@ -91,5 +91,5 @@ describe('qaq eval', () => {
     const heatmap = JSON.parse(readFileSync(heatmapPath, 'utf8')) as { maps: { method: string; layers: { keys: number[] }[] }[] };
     expect(heatmap.maps.map((map) => map.method)).toEqual(['uniform:8']);
     expect(heatmap.maps[0]?.layers[0]?.keys.length).toBe(32);
-  });
+  }, 600_000);
 });

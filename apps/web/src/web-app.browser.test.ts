@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumAvailable, openBrowserPage, type BrowserMode, type BrowserPage, type StaticServer } from '@qaq/browser-testing';
 import { createNodeBackend } from '@qaq/backend-node';
@@ -14,7 +15,11 @@ import { formatBits, formatBytes } from './ui/format.js';
 // End to end in Debian's Chromium: the built app, served on 127.0.0.1 with the model from the local cache, loads the
 // GGUF, builds the graphs in the page, generates, stores the model, and works again offline from storage.
 const ready = chromiumAvailable() && defaultModelAvailable();
-const screenshotPath = join(appDirectory, '..', '..', 'docs', 'images', 'web-app.png');
+// The README's screenshot is rewritten only on request (QAQ_UPDATE_SCREENSHOT=1); otherwise it goes to the temp folder.
+const screenshotPath =
+  process.env['QAQ_UPDATE_SCREENSHOT'] === '1'
+    ? join(appDirectory, '..', '..', 'docs', 'images', 'web-app.png')
+    : join(tmpdir(), 'qaq-web-app.png');
 
 interface Finished {
   readonly state: string;

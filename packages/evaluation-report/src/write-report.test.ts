@@ -85,6 +85,25 @@ describe('writeEvaluationReport', () => {
   });
 });
 
+describe('rewriting a report', () => {
+  it('keeps linking the heatmap already in the folder when asked, and only then', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'qaq-report-rewrite-'));
+    try {
+      const input = { title: 't', command: 'c', machine: 'm', text: 'x', records: [fixtureRecord('qaq')], failures: [] };
+      await writeEvaluationReport(folder, { ...input, existingHeatmapMethod: 'qaq' });
+      // No bit-widths.png yet: nothing to link.
+      expect(await readFile(join(folder, 'README.md'), 'utf8')).not.toContain('bit-widths.png');
+      await writeEvaluationReport(folder, { ...input, bitWidths: { method: 'qaq', map: fixtureBitWidthMap(2, 8) } });
+      await writeEvaluationReport(folder, { ...input, records: [fixtureRecord('qaq', { kl_mean: 0.5 })], existingHeatmapMethod: 'qaq' });
+      const markdown = await readFile(join(folder, 'README.md'), 'utf8');
+      expect(markdown).toContain('![bit widths of `qaq` over token position × layer](bit-widths.png)');
+      expect(markdown).toContain('| 0.500 |');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('bit-width maps', () => {
   it('rejects a map whose rows do not match layers × tokens', () => {
     const map = fixtureBitWidthMap(3, 10);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bitWidthHeatmapSpec, type BitWidthMap } from './bit-width-map.js';
@@ -12,6 +13,11 @@ export interface EvaluationReportInput extends Omit<ReportDescription, 'heatmapM
   readonly failures: readonly FailedMethod[];
   /** QAQ's bit widths at the end of one method's evaluation, for the heatmap. */
   readonly bitWidths?: { readonly method: string; readonly map: BitWidthMap };
+  /**
+   * When rewriting a report whose folder already holds bit-widths.svg/.png (e.g. after replacing some records):
+   * the method they show, so the README keeps linking them. Ignored when `bitWidths` is given.
+   */
+  readonly existingHeatmapMethod?: string;
 }
 
 /** The files a report folder holds, by name. */
@@ -75,7 +81,11 @@ export async function writeEvaluationReport(folder: string, input: EvaluationRep
     machine: input.machine,
     text: input.text,
     ...(input.notes === undefined ? {} : { notes: input.notes }),
-    ...(input.bitWidths === undefined ? {} : { heatmapMethod: input.bitWidths.method }),
+    ...(input.bitWidths !== undefined
+      ? { heatmapMethod: input.bitWidths.method }
+      : input.existingHeatmapMethod !== undefined && existsSync(join(folder, `${reportFiles.bitWidths}.png`))
+        ? { heatmapMethod: input.existingHeatmapMethod }
+        : {}),
   };
   await writeFile(join(folder, reportFiles.readme), markdownReport(records, input.failures, description));
   written.push(reportFiles.readme);

@@ -56,7 +56,7 @@ describe.runIf(smollm2Present())('evaluation on SmolLM2-135M (real model, held-o
       expect(layer.first_position).toBe(0);
       expect(new Set([...layer.keys, ...layer.values])).toEqual(new Set([8]));
     }
-  });
+  }, 600_000);
 
   const heavy = process.env['QAQ_HEAVY_TESTS'] === '1';
 
@@ -79,7 +79,7 @@ describe.runIf(smollm2Present())('evaluation on SmolLM2-135M (real model, held-o
     expect(new Set(bitWidthMaps[0]?.layers[3]?.keys)).toEqual(new Set([2]));
     expect(new Set(bitWidthMaps[0]?.layers[3]?.values)).toEqual(new Set([16]));
     expect(keys?.kl_mean).toBeGreaterThan(values?.kl_mean ?? Infinity);
-  });
+  }, 600_000);
 
   it.runIf(heavy)('retrieves a pass key from 256 tokens of book text with the fp32 cache', async () => {
     const { model } = await loadLanguageModel({ backend: createNodeBackend(), gguf, kv: 'fp32', session });
@@ -91,5 +91,5 @@ describe.runIf(smollm2Present())('evaluation on SmolLM2-135M (real model, held-o
     } finally {
       await model.dispose();
     }
-  });
+  }, 600_000);
 });

@@ -45,9 +45,10 @@ describe('buildPasskeyPrompt', () => {
         expect(text.endsWith('The pass key is')).toBe(true);
         const needle = tokenizer.encode(passkeyNeedle(passkey));
         expect(Array.from(prompt.tokens.subarray(prompt.needleStart, prompt.needleStart + needle.length))).toEqual(Array.from(needle));
-        // Snapping moves the needle back by at most 48 tokens, to just after a sentence end.
-        expect(prompt.actualDepth).toBeLessThanOrEqual(depth + 1e-9);
+        // Snapping moves the needle back (never forward) by at most 48 tokens, to just after a sentence end.
         const asked = Math.round(depth * prompt.fillerCount);
+        expect(prompt.fillerBeforeNeedle).toBeLessThanOrEqual(asked);
+        expect(prompt.actualDepth).toBe(prompt.fillerBeforeNeedle / prompt.fillerCount);
         if (prompt.fillerBeforeNeedle !== asked) {
           expect(asked - prompt.fillerBeforeNeedle).toBeGreaterThan(0);
           expect(asked - prompt.fillerBeforeNeedle).toBeLessThanOrEqual(48);

@@ -35,20 +35,21 @@ export function linear(
   const initializers = nbitsInitializers(g, weight, name);
   let output = '';
   weight.parts.forEach((_, index) => {
-    const product = settings.nbitsOperator === 'dequantize-linear'
-      ? dequantizedProduct(g, input, weight, name, index)
-      : g.op(
-      'MatMulNBits',
-      [input, initializers.packed(index), initializers.scales(index), initializers.zeroPoints(index)],
-      {
-        K: attribute.int(weight.columns),
-        N: attribute.int(weight.rows),
-        bits: attribute.int(4),
-        block_size: attribute.int(weight.blockSize),
-        accuracy_level: attribute.int(settings.accuracyLevel),
-      },
-      { domain: 'com.microsoft' },
-    );
+    const product =
+      settings.nbitsOperator === 'dequantize-linear'
+        ? dequantizedProduct(g, input, weight, name, index)
+        : g.op(
+            'MatMulNBits',
+            [input, initializers.packed(index), initializers.scales(index), initializers.zeroPoints(index)],
+            {
+              K: attribute.int(weight.columns),
+              N: attribute.int(weight.rows),
+              bits: attribute.int(4),
+              block_size: attribute.int(weight.blockSize),
+              accuracy_level: attribute.int(settings.accuracyLevel),
+            },
+            { domain: 'com.microsoft' },
+          );
     output = index === 0 ? product : g.op('Add', [output, product]);
   });
   const correction = initializers.correction();
