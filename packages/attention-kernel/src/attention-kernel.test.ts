@@ -1,7 +1,7 @@
 import { AttentionWorkspace, KvCache, referenceAttentionMulti, type KvCacheConfig } from '@qaq/kv-cache';
 import { describe, expect, it } from 'vitest';
 import { JsAttention } from './js-attention.js';
-import { normalValues, randomCompactCache, uniformGenerator } from './random-cache.test-utils.js';
+import { normalValues, randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 import { queryBlockSize } from './validate-attention.js';
 import { WasmAttention } from './wasm-attention.js';
 import { simdSupported } from './webassembly-runtime.js';
@@ -46,7 +46,7 @@ function runCase(
   widths?: readonly number[],
 ): { wasm: number; js: number; probabilities: number; slotIndexBytes: number } {
   const { shape, tokenCount, queryCount } = testCase;
-  const cache = randomCompactCache((config) => kernel.createCache(config), testCase.config, tokenCount, seed, widths);
+  const cache = randomCompactCache(testCase.config, tokenCount, seed, widths, (config) => kernel.createCache(config));
   const slotIndexBytes = cache.store('keys', 0).arenaOffsets.slotIndexBytes;
   const uniform = uniformGenerator(seed ^ 0x5bd1e995);
   const queries = normalValues(queryCount * shape.queryHeads * shape.headDim, uniform, 1);

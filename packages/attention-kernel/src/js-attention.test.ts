@@ -1,8 +1,8 @@
-import { AttentionWorkspace, KvCache, referenceAttentionMulti } from '@qaq/kv-cache';
+import { AttentionWorkspace, referenceAttentionMulti } from '@qaq/kv-cache';
 import { describe, expect, it } from 'vitest';
 import { createAttention } from './create-attention.js';
 import { JsAttention } from './js-attention.js';
-import { normalValues, randomCompactCache, uniformGenerator } from './random-cache.test-utils.js';
+import { ALL_WIDTHS, normalValues, randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 import { WasmAttention } from './wasm-attention.js';
 
 /** Head dims the SIMD path does not take (not a multiple of 8) and odd group shapes: the JS path alone. */
@@ -11,7 +11,7 @@ describe('JS fallback', () => {
     for (const groupLayout of ['token-layer-head', 'token-layer'] as const) {
       it(`equals referenceAttentionMulti for ${queryHeads}q/${kvHeads}kv/${headDim}, ${groupLayout}`, () => {
         const config = { layers: 1, kvHeads, headDim, groupLayout, outlierFraction: 0.2, recentWindow: 2, initialCapacityTokens: 2 };
-        const cache = randomCompactCache((value) => new KvCache(value), config, 70, headDim * 31 + kvHeads);
+        const cache = randomCompactCache(config, 70, headDim * 31 + kvHeads);
         const queryCount = 6;
         const queries = normalValues(queryCount * queryHeads * headDim, uniformGenerator(headDim), 1);
         const options = { queryHeads, scoreScale: 0.4, slidingWindow: 11.5 };
@@ -31,7 +31,7 @@ describe('JS fallback', () => {
 
   it('the WASM kernel hands head dims that are not a multiple of 8 to it, with the same results', () => {
     const kernel = WasmAttention.createSync();
-    const cache = randomCompactCache((value) => kernel.createCache(value), { layers: 1, kvHeads: 1, headDim: 12, outlierFraction: 0.2 }, 40, 5);
+    const cache = randomCompactCache({ layers: 1, kvHeads: 1, headDim: 12, outlierFraction: 0.2 }, 40, 5, ALL_WIDTHS, (value) => kernel.createCache(value));
     const queries = normalValues(2 * 12, uniformGenerator(3), 1);
     const viaKernel = new Float32Array(24);
     const viaJs = new Float32Array(24);

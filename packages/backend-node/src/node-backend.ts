@@ -8,7 +8,7 @@ import type {
 } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 import ort from 'onnxruntime-node';
-import { elementCount, isTensorDataType, matchesDataType, supportedDataTypes } from '@qaq/backend-common';
+import { supportedDataTypes, validateTensorData } from '@qaq/backend-common';
 import { NodeSession } from './node-session.js';
 import { NodeCpuTensor } from './node-tensor.js';
 import { isModelProblem, messageOf } from './ort-errors.js';
@@ -77,15 +77,7 @@ export function createNodeBackend(): NodeBackend {
   }
 
   function createTensor<T extends TensorDataType>(dataType: T, data: TensorData<T>, dimensions: readonly number[]): CpuTensor<T> {
-    if (!isTensorDataType(dataType)) {
-      throw new QaqError('invalid-tensor', `Unsupported element type '${String(dataType)}'`, { details: { dataType } });
-    }
-    const count = Array.isArray(dimensions) ? elementCount(dimensions) : undefined;
-    if (!matchesDataType(dataType, data) || count === undefined || count !== data.length) {
-      throw new QaqError('invalid-tensor', `The data does not hold ${dataType}[${String(dimensions)}]`, {
-        details: { dataType, dimensions, length: ArrayBuffer.isView(data) ? data.length : undefined, elementCount: count },
-      });
-    }
+    validateTensorData(dataType, data, dimensions);
     return new NodeCpuTensor(dataType, data, dimensions);
   }
 

@@ -10,9 +10,8 @@ import type {
 } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 import ort from 'onnxruntime-node';
-import { isTensorDataType, validateRun } from '@qaq/backend-common';
+import { isTensorDataType, prepareOrtRun, runFailedError, sessionDisposedError } from '@qaq/backend-common';
 import { NodeCpuTensor, NodeGpuTensor } from './node-tensor.js';
-import { messageOf } from './ort-errors.js';
 import { findOrtProfile } from './ort-profile.js';
 import { toValueMetadata } from './value-metadata.js';
 
@@ -67,24 +66,13 @@ export class NodeSession implements BackendSession {
   }
 
   async run(feeds: Feeds, options: RunOptions = {}): Promise<Readonly<Record<string, BackendTensor>>> {
-    if (this.#disposed) throw new QaqError('session-disposed', 'The session was disposed', { details: {} });
-    const { fetchNames } = validateRun(this.inputs, this.outputs, feeds, options, this.#fixedSymbols);
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(tensor, name, 'invalid-feed');
-    const preallocated = options.outputs ?? {};
-    const fetches: Record<string, ort.Tensor | null> = {};
-    for (const name of fetchNames) {
-      const tensor = preallocated[name];
-      fetches[name] = tensor === undefined ? null : toOrtTensor(tensor, name, 'invalid-output');
-    }
+    if (this.#disposed) throw sessionDisposedError();
+    const { fetchNames, feeds: ortFeeds, fetches, preallocated } = prepareOrtRun(this, feeds, options, this.#fixedSymbols, toOrtTensor);
     let results: ort.InferenceSession.ReturnType;
     try {
       results = await this.#session.run(ortFeeds, fetches);
     } catch (error) {
-      throw new QaqError('run-failed', `onnxruntime failed to run: ${messageOf(error)}`, {
-        details: { reason: messageOf(error), provider: this.provider },
-        cause: error,
-      });
+      throw runFailedError('onnxruntime', error, this.provider);
     }
     const outputs: Record<string, BackendTensor> = {};
     for (const name of fetchNames) {
@@ -106,7 +94,7 @@ export class NodeSession implements BackendSession {
     if (prefix === undefined) {
       throw new QaqError('profiling-off', 'the session was created without profileFilePrefix', { details: {} });
     }
-    if (this.#disposed) throw new QaqError('session-disposed', 'The session was disposed', { details: {} });
+    if (this.#disposed) throw sessionDisposedError();
     this.#session.endProfiling();
     return findOrtProfile(prefix);
   }

@@ -1,51 +1,28 @@
-import type { CpuTensor, DeviceTensor, TensorData, TensorDataType } from '@qaq/backend-spec';
+import type { DeviceTensor, TensorData, TensorDataType } from '@qaq/backend-spec';
+import { HostTensor, tensorDisposedError } from '@qaq/backend-common';
 import { QaqError } from '@qaq/errors';
 import ort from 'onnxruntime-node';
 
-function disposedError(): QaqError {
-  return new QaqError('tensor-disposed', 'The tensor was disposed', { details: {} });
-}
+const disposedError = tensorDisposedError;
 
 /**
  * A CPU tensor over a caller's typed array. The onnxruntime Tensor is made once, here, and reused every run:
  * onnxruntime-node wraps the array's memory as the OrtValue of a feed (no copy), and writes a preallocated
  * output into it.
  */
-export class NodeCpuTensor<T extends TensorDataType = TensorDataType> implements CpuTensor<T> {
-  readonly location = 'cpu' as const;
-  readonly dimensions: readonly number[];
-  readonly size: number;
+export class NodeCpuTensor<T extends TensorDataType = TensorDataType> extends HostTensor<T> {
   readonly #ortTensor: ort.Tensor;
-  #disposed = false;
 
-  constructor(
-    readonly dataType: T,
-    readonly data: TensorData<T>,
-    dimensions: readonly number[],
-  ) {
-    this.dimensions = Object.freeze([...dimensions]);
-    this.size = data.length;
+  constructor(dataType: T, data: TensorData<T>, dimensions: readonly number[]) {
+    super(dataType, data, dimensions);
     // onnxruntime-common types `new Tensor(type, data, dims)` per element type; the union is checked by callers.
     this.#ortTensor = new ort.Tensor(dataType, data as Float32Array, this.dimensions);
   }
 
-  get disposed(): boolean {
-    return this.#disposed;
-  }
-
   /** The onnxruntime tensor to feed or fetch into; throws once disposed so stale tensors never reach a run. */
   get ortTensor(): ort.Tensor {
-    if (this.#disposed) throw disposedError();
+    this.assertNotDisposed();
     return this.#ortTensor;
-  }
-
-  async read(): Promise<TensorData<T>> {
-    if (this.#disposed) throw disposedError();
-    return this.data;
-  }
-
-  dispose(): void {
-    this.#disposed = true;
   }
 }
 

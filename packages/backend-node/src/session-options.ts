@@ -1,8 +1,6 @@
 import type { SessionOptions } from '@qaq/backend-spec';
-import { QaqError } from '@qaq/errors';
+import { invalidOption, logSeverity, validateConfigEntries, validateSpecSessionOptions } from '@qaq/backend-common';
 import type { InferenceSession } from 'onnxruntime-node';
-
-const logSeverity = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 } as const;
 
 /**
  * onnxruntime-node settings beyond the backend specification's. Defaults are onnxruntime's own except
@@ -32,49 +30,18 @@ export interface NodeSessionOptions extends SessionOptions {
   /** onnxruntime session config entries, verbatim (e.g. `session.dynamic_block_base`); override the fields above. */
   readonly configEntries?: Readonly<Record<string, string>>;
 }
-const optimizationLevels = ['disabled', 'basic', 'extended', 'all'] as const;
-
-function invalid(option: string, value: unknown, expectation: string): QaqError {
-  return new QaqError('invalid-option', `Session option ${option} ${expectation}`, { details: { option, value } });
-}
-
 /** Checks the options a caller gave before anything is loaded. */
 export function validateSessionOptions(options: NodeSessionOptions): void {
   for (const name of ['enableCpuMemArena', 'cpuMemoryArena', 'enableMemoryPattern', 'allowSpinning'] as const) {
     const value = options[name];
-    if (value !== undefined && typeof value !== 'boolean') throw invalid(name, value, 'must be a boolean');
+    if (value !== undefined && typeof value !== 'boolean') throw invalidOption(name, value, 'must be a boolean');
   }
   const prefix = options.profileFilePrefix;
   if (prefix !== undefined && (typeof prefix !== 'string' || prefix === '')) {
-    throw invalid('profileFilePrefix', prefix, 'must be a non-empty path prefix');
+    throw invalidOption('profileFilePrefix', prefix, 'must be a non-empty path prefix');
   }
-  for (const [key, value] of Object.entries(options.configEntries ?? {})) {
-    if (key === '' || typeof value !== 'string') throw invalid(`configEntries.${key}`, value, 'must map a non-empty key to a string');
-  }
-  const providers = options.executionProviders;
-  if (providers !== undefined && (!Array.isArray(providers) || providers.length === 0 || providers.some((name) => typeof name !== 'string'))) {
-    throw invalid('executionProviders', providers, 'must be a non-empty list of provider names');
-  }
-  const threads = options.intraOpThreads;
-  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0)) {
-    throw invalid('intraOpThreads', threads, 'must be a non-negative integer (0: the runtime chooses)');
-  }
-  const level = options.graphOptimizationLevel;
-  if (level !== undefined && !optimizationLevels.includes(level)) {
-    throw invalid('graphOptimizationLevel', level, `must be one of ${optimizationLevels.join(', ')}`);
-  }
-  const verbosity = options.logVerbosity;
-  if (verbosity !== undefined && !Object.hasOwn(logSeverity, verbosity)) {
-    throw invalid('logVerbosity', verbosity, `must be one of ${Object.keys(logSeverity).join(', ')}`);
-  }
-  for (const [name, size] of Object.entries(options.freeDimensionOverrides ?? {})) {
-    if (!Number.isSafeInteger(size) || size < 0) throw invalid(`freeDimensionOverrides.${name}`, size, 'must be a non-negative integer');
-  }
-  const location = options.preferredOutputLocation;
-  const locations = typeof location === 'string' ? [location] : Object.values(location ?? {});
-  for (const value of locations) {
-    if (value !== 'cpu' && value !== 'gpu-buffer') throw invalid('preferredOutputLocation', value, "must be 'cpu' or 'gpu-buffer'");
-  }
+  validateConfigEntries(options.configEntries);
+  validateSpecSessionOptions(options);
 }
 
 /** The onnxruntime-node options for `options`, running on `providers` (already chosen and in order). */

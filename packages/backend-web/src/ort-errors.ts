@@ -1,25 +1,10 @@
-/**
- * onnxruntime-web reports everything as a plain Error (its WebAssembly module's last error text). These patterns
- * tell a model that cannot load apart from a provider that cannot start, which decides between 'invalid-model' and
- * trying the next provider.
- */
-const modelProblems = [
-  /protobuf parsing failed/i,
-  /INVALID_PROTOBUF/,
-  /INVALID_GRAPH/,
-  /INVALID_ARGUMENT/,
-  /Load model/i,
-  /model_load_utils|ir version|opset/i,
-  /NOT_IMPLEMENTED : Could not find an implementation/i,
-  /ShapeInferenceError|TypeInferenceError/,
-  /buffer is empty|Invalid model/i,
-  /Can't create a session/i,
-];
+import { isModelProblem as isOrtModelProblem } from '@qaq/backend-common';
+
+export { messageOf } from '@qaq/backend-common';
+
+/** onnxruntime-web's WebAssembly module also reports a model it cannot load as a session it cannot create. */
+const webModelProblems = [/Can't create a session/i];
 
 export function isModelProblem(message: string): boolean {
-  return modelProblems.some((pattern) => pattern.test(message));
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return isOrtModelProblem(message, webModelProblems);
 }

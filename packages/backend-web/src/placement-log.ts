@@ -1,6 +1,8 @@
 // onnxruntime's node-placement log, as onnxruntime-web prints it (to the browser console, or to stderr in Node).
 // Pure text processing: no DOM, no Node.
 
+import { parsePlacementBlocks } from '@qaq/backend-common';
+
 /** One node of a placement block. */
 export interface PlacedNode {
   readonly opType: string;
@@ -17,10 +19,6 @@ export interface PlacementBlock {
   /** The nodes listed under the block; undefined for "All nodes placed on [X]", which lists none. */
   readonly nodes: readonly PlacedNode[] | undefined;
 }
-
-const header = /(All nodes|Node\(s\)) placed on \[([^\]]+)\]\. Number of nodes: (\d+)/;
-const nodeLine = /VerifyEachNodeIsAssignedToAnEp\]\s{2,}(.*)$/;
-const nodeEntry = /([\w.:-]+) \(([^)]*)\)/g;
 
 /** onnxruntime's provider names in the spec's spelling (onnxruntime-web's CPU provider is the 'wasm' one). */
 export function webProviderName(executionProvider: string): string {
@@ -41,29 +39,7 @@ export function webProviderName(executionProvider: string): string {
  * comma-separated; both are read. Lines of other sessions or other sources between blocks end a block's node list.
  */
 export function parsePlacementLog(log: string | readonly string[]): PlacementBlock[] {
-  const lines = typeof log === 'string' ? log.split(/\r?\n/) : log.flatMap((message) => message.split(/\r?\n/));
-  const blocks: { executionProvider: string; provider: string; nodeCount: number; nodes: PlacedNode[] | undefined }[] = [];
-  let current: { nodes: PlacedNode[] | undefined } | undefined;
-  for (const line of lines) {
-    const blockHeader = header.exec(line);
-    if (blockHeader !== null) {
-      const all = blockHeader[1] === 'All nodes';
-      const executionProvider = blockHeader[2] ?? '';
-      const block = { executionProvider, provider: webProviderName(executionProvider), nodeCount: Number(blockHeader[3]), nodes: all ? undefined : ([] as PlacedNode[]) };
-      blocks.push(block);
-      current = all ? undefined : block;
-      continue;
-    }
-    const listed = nodeLine.exec(line);
-    if (listed === null || current?.nodes === undefined) {
-      if (!line.includes('VerifyEachNodeIsAssignedToAnEp')) current = undefined;
-      continue;
-    }
-    for (const entry of (listed[1] ?? '').matchAll(nodeEntry)) {
-      current.nodes.push({ opType: entry[1] ?? '', name: entry[2] ?? '' });
-    }
-  }
-  return blocks;
+  return parsePlacementBlocks(log).map((block) => ({ ...block, provider: webProviderName(block.executionProvider) }));
 }
 
 /** Node counts per provider (spec spelling) over the blocks of one session. */

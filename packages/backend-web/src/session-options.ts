@@ -1,11 +1,9 @@
 import type { SessionOptions } from '@qaq/backend-spec';
-import { QaqError } from '@qaq/errors';
+import { invalidOption, logSeverity, validateConfigEntries, validateSpecSessionOptions } from '@qaq/backend-common';
 import type { InferenceSession } from 'onnxruntime-web/webgpu';
 import type { GpuDeviceLike } from './webgpu-types.js';
 import type { LogSeverityLevel } from './web-environment.js';
 import type { WebProviderName } from './web-providers.js';
-
-const logSeverity = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 } as const;
 
 /** onnxruntime-web settings beyond the backend specification's. */
 export interface WebSessionOptions extends SessionOptions {
@@ -25,50 +23,16 @@ export interface WebSessionOptions extends SessionOptions {
   readonly requirePlacement?: 'webgpu' | 'wasm';
 }
 
-const optimizationLevels = ['disabled', 'basic', 'extended', 'all'] as const;
-
-function invalid(option: string, value: unknown, expectation: string): QaqError {
-  return new QaqError('invalid-option', `Session option ${option} ${expectation}`, { details: { option, value } });
-}
-
 /** Checks the options a caller gave before anything is loaded. */
 export function validateSessionOptions(options: WebSessionOptions): void {
-  const providers = options.executionProviders;
-  if (providers !== undefined && (!Array.isArray(providers) || providers.length === 0 || providers.some((name) => typeof name !== 'string'))) {
-    throw invalid('executionProviders', providers, 'must be a non-empty list of provider names');
-  }
-  const threads = options.intraOpThreads;
-  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0)) {
-    throw invalid('intraOpThreads', threads, 'must be a non-negative integer (0: the runtime chooses)');
-  }
-  const level = options.graphOptimizationLevel;
-  if (level !== undefined && !optimizationLevels.includes(level)) {
-    throw invalid('graphOptimizationLevel', level, `must be one of ${optimizationLevels.join(', ')}`);
-  }
-  const verbosity = options.logVerbosity;
-  if (verbosity !== undefined && !Object.hasOwn(logSeverity, verbosity)) {
-    throw invalid('logVerbosity', verbosity, `must be one of ${Object.keys(logSeverity).join(', ')}`);
-  }
-  for (const [name, size] of Object.entries(options.freeDimensionOverrides ?? {})) {
-    if (!Number.isSafeInteger(size) || size < 0) throw invalid(`freeDimensionOverrides.${name}`, size, 'must be a non-negative integer');
-  }
-  const location = options.preferredOutputLocation;
-  const locations = typeof location === 'string' ? [location] : Object.values(location ?? {});
-  for (const value of locations) {
-    if (value !== 'cpu' && value !== 'gpu-buffer') throw invalid('preferredOutputLocation', value, "must be 'cpu' or 'gpu-buffer'");
-  }
-  if (options.cpuMemoryArena !== undefined && typeof options.cpuMemoryArena !== 'boolean') {
-    throw invalid('cpuMemoryArena', options.cpuMemoryArena, 'must be a boolean');
-  }
+  validateSpecSessionOptions(options);
   const required = options.requirePlacement;
-  if (required !== undefined && required !== 'webgpu' && required !== 'wasm') throw invalid('requirePlacement', required, "must be 'webgpu' or 'wasm'");
+  if (required !== undefined && required !== 'webgpu' && required !== 'wasm') throw invalidOption('requirePlacement', required, "must be 'webgpu' or 'wasm'");
   const forced = options.forceCpuNodeNames;
   if (forced !== undefined && (!Array.isArray(forced) || forced.some((name) => typeof name !== 'string' || name === ''))) {
-    throw invalid('forceCpuNodeNames', forced, 'must be a list of node names');
+    throw invalidOption('forceCpuNodeNames', forced, 'must be a list of node names');
   }
-  for (const [key, value] of Object.entries(options.configEntries ?? {})) {
-    if (key === '' || typeof value !== 'string') throw invalid(`configEntries.${key}`, value, 'must map a non-empty key to a string');
-  }
+  validateConfigEntries(options.configEntries);
 }
 
 /** The log severity a session runs with: its own `logVerbosity`, else the backend's default. */

@@ -6,7 +6,7 @@ import type {
   TensorDataType,
 } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
-import { elementCount, isTensorDataType, matchesDataType, supportedDataTypes } from '@qaq/backend-common';
+import { supportedDataTypes, validateTensorData } from '@qaq/backend-common';
 import { allocateGpuTensor, type GpuBufferDataType } from './gpu-tensor-allocation.js';
 import { isModelProblem, messageOf } from './ort-errors.js';
 import { ort } from './ort-web.js';
@@ -202,15 +202,7 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
   }
 
   function createTensor<T extends TensorDataType>(dataType: T, data: TensorData<T>, dimensions: readonly number[]): WebCpuTensor<T> {
-    if (!isTensorDataType(dataType)) {
-      throw new QaqError('invalid-tensor', `Unsupported element type '${String(dataType)}'`, { details: { dataType } });
-    }
-    const count = Array.isArray(dimensions) ? elementCount(dimensions) : undefined;
-    if (!matchesDataType(dataType, data) || count === undefined || count !== data.length) {
-      throw new QaqError('invalid-tensor', `The data does not hold ${dataType}[${String(dimensions)}]`, {
-        details: { dataType, dimensions, length: ArrayBuffer.isView(data) ? data.length : undefined, elementCount: count },
-      });
-    }
+    validateTensorData(dataType, data, dimensions);
     return new WebCpuTensor(dataType, data, dimensions);
   }
 

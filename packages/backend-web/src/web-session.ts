@@ -8,8 +8,7 @@ import type {
   ValueMetadata,
 } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
-import { isTensorDataType, validateRun } from '@qaq/backend-common';
-import { messageOf } from './ort-errors.js';
+import { isTensorDataType, prepareOrtRun, runFailedError, sessionDisposedError } from '@qaq/backend-common';
 import { ort, type OrtSession, type OrtTensor } from './ort-web.js';
 import { toValueMetadata } from './value-metadata.js';
 import type { GpuDeviceLike } from './webgpu-types.js';
@@ -91,25 +90,15 @@ export class WebSession implements BackendSession {
    * outputs unwritten: onnxruntime issue 25786).
    */
   async run(feeds: Feeds, options: RunOptions = {}): Promise<Readonly<Record<string, BackendTensor>>> {
-    if (this.#disposed) throw new QaqError('session-disposed', 'The session was disposed', { details: {} });
-    const { fetchNames } = validateRun(this.inputs, this.outputs, feeds, options, this.#fixedSymbols);
-    const ortFeeds: Record<string, OrtTensor> = {};
-    for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(tensor, name, 'invalid-feed');
-    const preallocated = options.outputs ?? {};
-    const fetches: Record<string, OrtTensor | null> = {};
-    for (const name of fetchNames) {
-      const tensor = preallocated[name];
-      if (tensor === undefined || tensor.location === 'cpu' || tensor.location === 'cpu-pinned') fetches[name] = null;
-      else fetches[name] = toOrtTensor(tensor, name, 'invalid-output');
-    }
+    if (this.#disposed) throw sessionDisposedError();
+    // CPU outputs are fetched into onnxruntime-web's heap and copied out after the run (see above).
+    const bindsOutput = (tensor: BackendTensor): boolean => tensor.location !== 'cpu' && tensor.location !== 'cpu-pinned';
+    const { fetchNames, feeds: ortFeeds, fetches, preallocated } = prepareOrtRun(this, feeds, options, this.#fixedSymbols, toOrtTensor, bindsOutput);
     let results: ort.InferenceSession.ReturnType;
     try {
       results = await this.#session.run(ortFeeds, fetches, this.#runOptions);
     } catch (error) {
-      throw new QaqError('run-failed', `onnxruntime-web failed to run: ${messageOf(error)}`, {
-        details: { reason: messageOf(error), provider: this.provider },
-        cause: error,
-      });
+      throw runFailedError('onnxruntime-web', error, this.provider);
     }
     const outputs: Record<string, BackendTensor> = {};
     for (const name of fetchNames) {

@@ -1,12 +1,10 @@
-import type { CpuTensor, DeviceTensor, TensorData, TensorDataType } from '@qaq/backend-spec';
-import { QaqError } from '@qaq/errors';
+import type { DeviceTensor, TensorData, TensorDataType } from '@qaq/backend-spec';
+import { HostTensor, tensorDisposedError } from '@qaq/backend-common';
 import { downloadGpuBuffer } from './gpu-download.js';
 import { ort, type OrtTensor } from './ort-web.js';
 import type { GpuBufferLike, GpuDeviceLike } from './webgpu-types.js';
 
-function disposedError(): QaqError {
-  return new QaqError('tensor-disposed', 'The tensor was disposed', { details: {} });
-}
+const disposedError = tensorDisposedError;
 
 /**
  * onnxruntime-web hands float16 out as a Float16Array where the runtime has one (Chromium does, Node 20 does not);
@@ -27,41 +25,19 @@ export function asSpecData<T extends TensorDataType>(dataType: T, data: unknown)
  * the caller's memory, so writing the array changes what the next run reads. (onnxruntime-web copies CPU feeds
  * into the WebAssembly heap, or uploads them to the GPU, on each run.)
  */
-export class WebCpuTensor<T extends TensorDataType = TensorDataType> implements CpuTensor<T> {
-  readonly location = 'cpu' as const;
-  readonly dimensions: readonly number[];
-  readonly size: number;
+export class WebCpuTensor<T extends TensorDataType = TensorDataType> extends HostTensor<T> {
   readonly #ortTensor: OrtTensor;
-  #disposed = false;
 
-  constructor(
-    readonly dataType: T,
-    readonly data: TensorData<T>,
-    dimensions: readonly number[],
-  ) {
-    this.dimensions = Object.freeze([...dimensions]);
-    this.size = data.length;
+  constructor(dataType: T, data: TensorData<T>, dimensions: readonly number[]) {
+    super(dataType, data, dimensions);
     // onnxruntime-common types `new Tensor(type, data, dims)` per element type; the union is checked by callers.
     this.#ortTensor = new ort.Tensor(dataType, data as Float32Array, this.dimensions);
   }
 
-  get disposed(): boolean {
-    return this.#disposed;
-  }
-
   /** The onnxruntime-web tensor to feed; throws once disposed so stale tensors never reach a run. */
   get ortTensor(): OrtTensor {
-    if (this.#disposed) throw disposedError();
+    this.assertNotDisposed();
     return this.#ortTensor;
-  }
-
-  async read(): Promise<TensorData<T>> {
-    if (this.#disposed) throw disposedError();
-    return this.data;
-  }
-
-  dispose(): void {
-    this.#disposed = true;
   }
 }
 

@@ -9,7 +9,7 @@ import { WasmAttention } from '@qaq/attention-kernel';
 import { createNodeBackend } from '@qaq/backend-node';
 import type { KvCache } from '@qaq/kv-cache';
 import { GraphAttentionKernel } from '../src/graph-attention-kernel.js';
-import { normalValues, randomCompactCache, uniformGenerator } from '../src/random-compact-cache.test-utils.js';
+import { normalValues, randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 
 const tokenCounts = process.argv.slice(2).map(Number);
 const threads = Number(process.env['THREADS'] ?? 1);
@@ -41,8 +41,8 @@ const graph = new GraphAttentionKernel({ backend, session: { intraOpThreads: thr
 const wasm = await WasmAttention.create();
 const options = { queryHeads: shape.queryHeads, scoreScale: 1 / 8 };
 for (const tokens of tokenCounts.length > 0 ? tokenCounts : [1024, 4096]) {
-  const graphCache: KvCache = randomCompactCache((c) => graph.createCache(c), config, tokens, 7, widths);
-  const wasmCache: KvCache = randomCompactCache((c) => wasm.createCache(c), config, tokens, 7, widths);
+  const graphCache: KvCache = randomCompactCache(config, tokens, 7, widths, (c) => graph.createCache(c));
+  const wasmCache: KvCache = randomCompactCache(config, tokens, 7, widths, (c) => wasm.createCache(c));
   const query = normalValues(shape.queryHeads * shape.headDim, uniformGenerator(3), 0.7);
   const output = new Float32Array(query.length);
   const probabilities = new Float32Array(shape.kvHeads * tokens);

@@ -3,7 +3,7 @@ import { createNodeBackend } from '@qaq/backend-node';
 import type { Backend, SessionOptions } from '@qaq/backend-spec';
 import { referenceAttentionMulti, type KvCacheConfig } from '@qaq/kv-cache';
 import { GraphAttentionKernel, halfPrecisionInputsFor } from './graph-attention-kernel.js';
-import { ALL_WIDTHS, normalValues, randomCompactCache, uniformGenerator } from './random-compact-cache.test-utils.js';
+import { ALL_WIDTHS, normalValues, randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 
 const backend = createNodeBackend();
 /** Widths that held groups in some compared cache, per kind: the suite must exercise all of them. */
@@ -26,7 +26,7 @@ const cases: readonly Case[] = [
 
 /** Largest |graph − reference| / max(1, |reference|) and largest |probability difference|. */
 async function compare(kernel: GraphAttentionKernel, testCase: Case, seed: number, queryCount: number, slidingWindow?: number): Promise<{ output: number; probabilities: number }> {
-  const cache = randomCompactCache((config) => kernel.createCache(config), testCase.config, testCase.tokens, seed);
+  const cache = randomCompactCache(testCase.config, testCase.tokens, seed, ALL_WIDTHS, (config) => kernel.createCache(config));
   const { kvHeads, headDim } = cache;
   for (const kind of ['keys', 'values'] as const) {
     cache.store(kind, 0).pools.forEach((pool, bits) => {
@@ -87,7 +87,7 @@ describe('GraphAttentionKernel (onnxruntime-node CPU EP) against referenceAttent
       [23, [2]],
       [24, [8, 16]],
     ] as const) {
-      const cache = randomCompactCache((made) => kernel.createCache(made), config, 50, seed, widths);
+      const cache = randomCompactCache(config, 50, seed, widths, (made) => kernel.createCache(made));
       const queries = normalValues(testCase.queryHeads * cache.headDim, uniformGenerator(seed), 0.7);
       const options = { queryHeads: testCase.queryHeads, scoreScale: 0.125 };
       const expected = new Float32Array(queries.length);

@@ -1,6 +1,9 @@
-import type { KvCache, KvCacheConfig } from '@qaq/kv-cache';
+// Random compact caches for tests, benchmarks and browser checks of the attention kernels (exported as
+// '@qaq/kv-cache/testing'): one deterministic generator, so Node and browser runs see the same caches.
+import type { KvCacheConfig } from './config.js';
+import { KvCache } from './kv-cache.js';
 
-/** Deterministic uniform (0, 1) generator. */
+/** Deterministic uniform (0, 1) generator (an LCG: the same numbers in Node and in any browser). */
 export function uniformGenerator(seed: number): () => number {
   let state = seed >>> 0 || 1;
   return (): number => {
@@ -9,7 +12,7 @@ export function uniformGenerator(seed: number): () => number {
   };
 }
 
-/** Normal values (scaled), with a rare ×8 outlier, rounded through Math.fround. */
+/** Normal values (scaled and shifted), with a rare ×8 outlier so the caches hold real outliers. */
 export function normalValues(count: number, uniform: () => number, scale: number, shift = 0): Float32Array {
   const out = new Float32Array(count);
   for (let index = 0; index < count; index += 1) {
@@ -19,18 +22,21 @@ export function normalValues(count: number, uniform: () => number, scale: number
   return out;
 }
 
-const WIDTHS = [1, 2, 3, 4, 5, 6, 7, 8, 16];
+/** Every pool width of the compact cache: 1..8 packed, 16 = the fp16 recent window. */
+export const ALL_WIDTHS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 16];
 
 /**
- * Fills layer 0 of a fresh cache (made by `make`) with `tokenCount` tokens in random chunks at random widths,
- * then demotes a random third of the quantized groups: every width, outliers and the recent window get exercised.
+ * Layer 0 of a fresh compact cache (made by `make`, default `new KvCache`) holding `tokenCount` tokens appended in
+ * random chunks at random widths (keys and values drawn separately), then a random third of the quantized groups
+ * demoted to a lower width: every pool, outliers, freed and reused slots, and the recent window — what a running
+ * policy leaves behind.
  */
 export function randomCompactCache(
-  make: (config: KvCacheConfig) => KvCache,
   config: KvCacheConfig,
   tokenCount: number,
   seed: number,
-  widths: readonly number[] = WIDTHS,
+  widths: readonly number[] = ALL_WIDTHS,
+  make: (config: KvCacheConfig) => KvCache = (cacheConfig) => new KvCache(cacheConfig),
 ): KvCache {
   const uniform = uniformGenerator(seed);
   const cache = make(config);
@@ -39,9 +45,7 @@ export function randomCompactCache(
   let appended = 0;
   while (appended < tokenCount) {
     const chunk = Math.min(tokenCount - appended, 1 + Math.floor(uniform() * 24));
-    const keys = normalValues(chunk * tokenLength, uniform, 1.5, 0.3);
-    const values = normalValues(chunk * tokenLength, uniform, 1, -0.2);
-    cache.append(0, keys, values, chunk, pick(), pick());
+    cache.append(0, normalValues(chunk * tokenLength, uniform, 1.5, 0.3), normalValues(chunk * tokenLength, uniform, 1, -0.2), chunk, pick(), pick());
     appended += chunk;
   }
   const quantized = cache.recentStart(0) * cache.groupsPerToken;
