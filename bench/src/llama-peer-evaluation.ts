@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeBackend } from '@qaq/backend-node';
-import { evaluateStreaming, type EvaluationRecord } from '@qaq/evaluation';
+import { contractRecord, evaluateStreaming, significant, type EvaluationRecord } from '@qaq/evaluation';
 import type { DecoderConfig } from '@qaq/onnx-graph';
 import { loadLanguageModel, retainedTokensPerLayer } from '@qaq/runtime';
 import { LlamaLanguageModel, type LlamaCacheType, type LlamaLanguageModels } from './llama-language-model.js';
@@ -35,7 +35,6 @@ export function liveKeyValueElements(config: DecoderConfig, tokenCount: number):
   );
 }
 
-const significant = (value: number): number => (Number.isFinite(value) ? Number(value.toPrecision(6)) : value);
 
 /**
  * Evaluates llama.cpp with each KV cache type against OUR fp32 reference (the same model on our runtime), through
@@ -79,31 +78,22 @@ export async function evaluateLlamaPeers(options: LlamaPeerEvaluationOptions): P
         options.tokens.subarray(0, speedEnd - speedSteps),
         options.tokens.subarray(speedEnd - speedSteps, speedEnd),
       );
-      const { metrics, memory, decodeTokensPerSecond } = result.methods[index]!;
       records.push({
-        model: options.model,
-        method: llamaMethodName(model.cacheType),
-        tokens: options.tokens.length,
-        context: options.context,
-        ppl: significant(metrics.perplexity),
-        ppl_reference: significant(metrics.referencePerplexity),
-        kl_mean: significant(metrics.klMean),
-        kl_p99: significant(metrics.klP99),
-        top1_agreement: significant(metrics.topOneAgreement),
-        bits_per_element: significant(memory.bitsPerElement),
-        compression_ratio: significant(memory.bytes === 0 ? 0 : memory.fp16Bytes / memory.bytes),
-        kv_bytes: Math.round(memory.bytes),
-        kv_bytes_fp16: Math.round(memory.fp16Bytes),
-        decode_tokens_per_s: significant(decodeTokensPerSecond),
-        peak_rss_bytes: 0,
-        scored_tokens: metrics.scoredTokens,
-        stride: result.stride,
-        windows: result.windows.length,
-        kl_max: significant(metrics.klMax),
-        text: options.textName ?? null,
-        qaq_settings: null,
-        provider: model.provider,
-        seconds: significant(result.seconds),
+        ...contractRecord({
+          model: options.model,
+          method: llamaMethodName(model.cacheType),
+          tokens: options.tokens.length,
+          context: options.context,
+          stride: result.stride,
+          windows: result.windows.length,
+          seconds: result.seconds,
+          evaluation: result.methods[index]!,
+          // Set below, once every cache type has run: the process's peak is theirs together.
+          peakResidentBytes: 0,
+          text: options.textName ?? null,
+          qaqSettings: null,
+          provider: model.provider,
+        }),
         decode_tokens_per_s_without_logits: significant(decodeWithoutLogits),
         flash_attention: model.flashAttention,
         llama_threads: options.threads,

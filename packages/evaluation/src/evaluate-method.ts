@@ -2,6 +2,7 @@ import type { Backend, SessionOptions } from '@qaq/backend-spec';
 import type { AbortSignalLike } from '@qaq/generation';
 import { loadLanguageModel, parseKvMethod, type KvMethod, type LoadedLanguageModel, type RuntimeLanguageModel } from '@qaq/runtime';
 import { readBitWidthMap, type BitWidthMap } from './bit-width-map.js';
+import { contractRecord } from './contract-record.js';
 import type { EvaluationRecord } from './evaluation-record.js';
 import { evaluateStreaming, type EvaluationProgress, type MethodEvaluation, type StreamingEvaluationResult } from './streaming-evaluation.js';
 
@@ -44,43 +45,26 @@ export interface EvaluateMethodOptions extends Omit<EvaluateMethodsOptions, 'met
   readonly method: string | KvMethod;
 }
 
-/** Rounds for JSON without losing what the figures can tell (6 significant digits). */
-function significant(value: number): number {
-  return Number.isFinite(value) ? Number(value.toPrecision(6)) : value;
-}
-
 function toRecord(
   loaded: LoadedLanguageModel,
   evaluation: MethodEvaluation,
   options: EvaluateMethodsOptions,
   shared: { windows: number; stride: number; seconds: number; tokens: number },
 ): EvaluationRecord {
-  const { metrics, memory } = evaluation;
-  return {
+  return contractRecord({
     model: options.modelName,
     method: loaded.methodName,
     tokens: shared.tokens,
     context: options.context,
-    ppl: significant(metrics.perplexity),
-    ppl_reference: significant(metrics.referencePerplexity),
-    kl_mean: significant(metrics.klMean),
-    kl_p99: significant(metrics.klP99),
-    top1_agreement: significant(metrics.topOneAgreement),
-    bits_per_element: significant(memory.bitsPerElement),
-    compression_ratio: significant(memory.bytes === 0 ? 0 : memory.fp16Bytes / memory.bytes),
-    kv_bytes: Math.round(memory.bytes),
-    kv_bytes_fp16: Math.round(memory.fp16Bytes),
-    decode_tokens_per_s: significant(evaluation.decodeTokensPerSecond),
-    peak_rss_bytes: options.peakResidentBytes?.() ?? null,
-    scored_tokens: metrics.scoredTokens,
     stride: shared.stride,
     windows: shared.windows,
-    kl_max: significant(metrics.klMax),
+    seconds: shared.seconds,
+    evaluation,
+    peakResidentBytes: options.peakResidentBytes?.() ?? null,
     text: options.textName ?? null,
-    qaq_settings: loaded.method.kind === 'qaq' ? loaded.method.settings : null,
+    qaqSettings: loaded.method.kind === 'qaq' ? loaded.method.settings : null,
     provider: loaded.model.provider,
-    seconds: significant(shared.seconds),
-  };
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ export {
   type EvaluateMethodsOptions,
   type MethodsEvaluation,
 } from './evaluate-method.js';
+export { contractRecord, significant, type ContractRecordInput } from './contract-record.js';
 export type { EvaluationRecord } from './evaluation-record.js';
 export { formatEvaluationTable, formatPasskeyTable } from './evaluation-table.js';
 export { defaultStride, planEvaluationWindows, type EvaluationWindow } from './evaluation-windows.js';
