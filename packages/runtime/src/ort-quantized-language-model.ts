@@ -86,6 +86,11 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
   #calibratedOn = 0;
   /** The sequence's first calibrationTokens tokens, to re-encode them after a recalibration. */
   readonly #history: Int32Array;
+  /** Step inputs, allocated once for the largest chunk (a prefill chunk or a calibration pass). */
+  readonly #inputIds: BigInt64Array;
+  readonly #positionIds: BigInt64Array;
+  readonly #sequenceLength = new Int32Array(1);
+  readonly #totalLength = new Int32Array(1);
 
   constructor(options: OrtQuantizedLanguageModelOptions) {
     const { config, bits } = options;
@@ -123,6 +128,8 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
     this.scaleMargin = margin;
     this.calibrationTokens = calibrationTokens;
     this.#history = new Int32Array(calibrationTokens);
+    this.#inputIds = new BigInt64Array(Math.max(chunk, calibrationTokens));
+    this.#positionIds = new BigInt64Array(Math.max(chunk, calibrationTokens));
     this.vocabularySize = config.vocabSize;
     this.contextLength = config.contextLength;
     this.#fixedScales = options.scales !== undefined;
@@ -249,8 +256,8 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
   /** input_ids, position_ids, seqlens_k and total_sequence_length of a chunk after the cached tokens. */
   #stepFeeds(chunk: Int32Array): Record<string, BackendTensor> {
     const count = chunk.length;
-    const inputIds = new BigInt64Array(count);
-    const positionIds = new BigInt64Array(count);
+    const inputIds = this.#inputIds.subarray(0, count);
+    const positionIds = this.#positionIds.subarray(0, count);
     for (let index = 0; index < count; index++) {
       inputIds[index] = BigInt(chunk[index]!);
       positionIds[index] = BigInt(this.#tokenCount + index);
@@ -260,8 +267,8 @@ export class OrtQuantizedLanguageModel implements CausalLanguageModel {
     return {
       input_ids: backend.createTensor('int64', inputIds, [1, count]),
       position_ids: backend.createTensor('int64', positionIds, [1, count]),
-      seqlens_k: backend.createTensor('int32', Int32Array.of(total - 1), [1]),
-      total_sequence_length: backend.createTensor('int32', Int32Array.of(total), []),
+      seqlens_k: backend.createTensor('int32', this.#sequenceLength.fill(total - 1), [1]),
+      total_sequence_length: backend.createTensor('int32', this.#totalLength.fill(total), []),
     };
   }
 
