@@ -15,6 +15,11 @@ export type DeviceCheckRow =
       /** Bytes fed to and fetched from the sessions per decode step (host↔device copies on a GPU provider). */
       readonly transferBytesPerStep: number;
       readonly runsPerStep: number;
+      /**
+       * Where attention ran: 'wasm-kernel' or 'graph' (the runtime's strategies, segmented methods), 'in-graph' (the
+       * decoder's own attention: ort-int4/ort-int8, fp32). The table names it only when it is 'graph'.
+       */
+      readonly attention?: string;
     }
   | { readonly status: 'unavailable' | 'failed' | 'skipped'; readonly method: string; readonly context: number; readonly provider: string; readonly reason: string };
 
@@ -30,7 +35,7 @@ export function formatDeviceCheckTable(rows: readonly DeviceCheckRow[]): string 
   const lines = rows.map((row) => {
     if (row.status !== 'measured') return [row.method, String(row.context), row.provider, `${row.status}: ${row.reason}`];
     return [
-      row.method,
+      row.attention === 'graph' ? `${row.method} (graph attention)` : row.method,
       String(row.context),
       row.provider,
       row.decodeTokensPerSecond.toFixed(1),

@@ -4,12 +4,14 @@
  * model, and prints decode tokens/s, KV bytes and host↔device bytes per step for fp16, ORT int4 and QAQ at 2k/8k
  * context as a table. `--cpu` runs the very same path on the CPU provider with short contexts (CI and this machine).
  *
+ * Attention in the segmented methods runs where `--attention` says: 'wasm-kernel' (default: the WebAssembly kernel on
+ * the CPU, between the GPU segment graphs) or 'graph' (ONNX graphs on the same provider).
+ *
  * Run: node --conditions=source --import tsx bench/device-check.ts [--cpu] (or scripts/device-check.sh, which also
  * runs a bundled copy on a machine without pnpm). Prints the table on stdout, progress on stderr, and writes the
  * whole report as JSON with --json <file>.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { runConformanceChecks } from '@qaq/backend-conformance';
 import { assertGpuPlacement, createNodeBackend, placementsFromLog, sessionPlacementLog, type NodeSessionOptions } from '@qaq/backend-node';
 import type { ExecutionProviderName, ExecutionProviderProbe } from '@qaq/backend-spec';
@@ -24,57 +26,34 @@ import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
 import { runMeasurement } from './src/run-measurement.js';
 import { formatDeviceCheckTable, type DeviceCheckRow } from './device-check-table.js';
 import { countingBackend } from './device-check-transfer.js';
+import { parseDeviceCheckOptions } from './device-check-options.js';
 
-const { values } = parseArgs({
-  options: {
-    cpu: { type: 'boolean', default: false },
-    providers: { type: 'string' },
-    model: { type: 'string' },
-    tokens: { type: 'string' },
-    methods: { type: 'string', default: 'fp16,ort-int4,qaq' },
-    contexts: { type: 'string' },
-    'decode-steps': { type: 'string' },
-    'prefill-chunk': { type: 'string', default: '512' },
-    threads: { type: 'string' },
-    'budget-seconds': { type: 'string', default: '360' },
-    'skip-conformance': { type: 'boolean', default: false },
-    json: { type: 'string' },
-    'write-tokens': { type: 'string' },
-  },
-});
-
+const options = parseDeviceCheckOptions(process.argv.slice(2));
 const started = performance.now();
-const budgetSeconds = Number(values['budget-seconds']);
+const budgetSeconds = options.budgetSeconds;
 const elapsedSeconds = (): number => (performance.now() - started) / 1000;
 const log = (line: string): void => void process.stderr.write(`[device-check ${elapsedSeconds().toFixed(0)}s] ${line}\n`);
 const errorText = (error: unknown): string =>
   isQaqError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
 
-const cpuMode = values.cpu;
-const contexts = (values.contexts ?? (cpuMode ? '128,256' : '2048,8192')).split(',').map(Number);
-const decodeSteps = Number(values['decode-steps'] ?? (cpuMode ? 8 : 32));
-const prefillChunk = Number(values['prefill-chunk']);
-const methods = values.methods.split(',').filter((method) => method !== '');
-const threads = values.threads === undefined ? undefined : Number(values.threads);
-for (const [name, value] of [['decode-steps', decodeSteps], ['prefill-chunk', prefillChunk], ['budget-seconds', budgetSeconds], ...contexts.map((context) => ['contexts', context] as const)] as const) {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${String(value)}`);
-}
+const cpuMode = options.cpu;
+const { contexts, decodeSteps, prefillChunk, methods, threads, attention } = options;
 
 // The default model, and real context tokens (from the text, or a token file written by --write-tokens).
 const modelEntry = modelRegistry.find((model) => model.id === defaultModelId)!;
-const modelPath = values.model ?? cachedModelPath(resolveCacheDirectory(), modelEntry.id, modelEntry.fileName);
+const modelPath = options.model ?? cachedModelPath(resolveCacheDirectory(), modelEntry.id, modelEntry.fileName);
 const gguf = new Uint8Array(readFileSync(modelPath));
 const longestContext = Math.max(...contexts);
-const contextTokens = values.tokens !== undefined
+const contextTokens = options.tokens !== undefined
   ? (() => {
-      const file = readFileSync(values.tokens);
+      const file = readFileSync(options.tokens);
       return new Int32Array(file.buffer, file.byteOffset, file.byteLength / 4);
     })()
   : (await tokenizeForModel(modelPath, await readGutenbergBook('austen-emma'), longestContext)).tokens;
-if (values['write-tokens'] !== undefined) {
+if (options.writeTokens !== undefined) {
   // For machines without the text (the bundled check): the same tokens, as little-endian int32.
-  writeFileSync(values['write-tokens'], new Uint8Array(contextTokens.buffer, contextTokens.byteOffset, contextTokens.byteLength));
-  log(`wrote ${contextTokens.length} tokens to ${values['write-tokens']}`);
+  writeFileSync(options.writeTokens, new Uint8Array(contextTokens.buffer, contextTokens.byteOffset, contextTokens.byteLength));
+  log(`wrote ${contextTokens.length} tokens to ${options.writeTokens}`);
   process.exit(0);
 }
 if (contextTokens.length < longestContext) throw new Error(`--tokens holds ${contextTokens.length} tokens, ${longestContext} needed`);
@@ -88,20 +67,26 @@ const probes = await nodeBackend.probe();
 report['probes'] = probes;
 for (const probe of probes) log(probe.available ? `${probe.name}: available` : `${probe.name}: ${probe.reason} (${probe.missing.join(', ')}) ${probe.details}`);
 const available = (name: string): boolean => probes.some((probe: ExecutionProviderProbe) => probe.name === name && probe.available);
-const providers: ExecutionProviderName[] = values.providers !== undefined
-  ? values.providers.split(',')
+const providers: ExecutionProviderName[] = options.providers !== undefined
+  ? [...options.providers]
   : cpuMode
     ? ['cpu']
     : ['cuda', ...(available('webgpu') ? ['webgpu'] : [])];
 // The first provider carries the generation, placement and table; the others get the conformance suite.
 const mainProvider = providers[0]!;
 report['providers'] = providers;
+report['attention'] = attention;
 
 // 2. Conformance on each provider, exactly that provider (no fallback list).
 const conformance: Record<string, unknown> = {};
-if (!values['skip-conformance']) {
+if (!options.skipConformance) {
   for (const provider of providers) {
-    const results = await runConformanceChecks(() => nodeBackend, { sessionOptions: { executionProviders: [provider] } });
+    // matmul-numerics allows TF32 on cuda (onnxruntime's default there, which onnxruntime-node cannot turn off)
+    // unless --strict-float32-matmul holds it to float32.
+    const results = await runConformanceChecks(() => nodeBackend, {
+      sessionOptions: { executionProviders: [provider] },
+      strictFloat32MatMul: options.strictFloat32MatMul,
+    });
     const failed = results.filter((result) => result.status === 'failed');
     conformance[provider] = {
       passed: results.filter((result) => result.status === 'passed').length,
@@ -115,13 +100,35 @@ report['conformance'] = conformance;
 
 const sessionOptions: NodeSessionOptions = { executionProviders: [mainProvider], ...(threads === undefined ? {} : { intraOpThreads: threads }) };
 
-async function load(
-  kv: string,
-): Promise<{ model: RuntimeLanguageModel; methodName: string; counters: ReturnType<typeof countingBackend>['counters']; models: Uint8Array[] }> {
+interface LoadedMethod {
+  readonly model: RuntimeLanguageModel;
+  readonly methodName: string;
+  readonly counters: ReturnType<typeof countingBackend>['counters'];
+  /** Every graph given to the backend: the decoder's at load, then the attention graphs as they are created. */
+  readonly models: Uint8Array[];
+  /** How many of `models` the decoder itself has. */
+  readonly decoderGraphs: number;
+  /** Where attention runs: the runtime's strategy (fp16, uniform, qaq), 'in-graph' (ort-int4/ort-int8, fp32) or 'kivi'. */
+  readonly attention: string;
+}
+
+async function load(kv: string): Promise<LoadedMethod> {
   const counting = countingBackend(nodeBackend);
-  const loaded = await loadLanguageModel({ backend: counting.backend, gguf, kv, session: sessionOptions, prefillChunkSize: prefillChunk });
+  // The attention strategy applies to the segmented methods; with 'graph' its sessions run on the counting backend
+  // and the same provider, so their runs and copies are in runs/step and copied/step.
+  const loaded = await loadLanguageModel({ backend: counting.backend, gguf, kv, session: sessionOptions, prefillChunkSize: prefillChunk, attention });
   if (loaded.model.provider !== mainProvider) throw new Error(`the model runs on ${loaded.model.provider}, ${mainProvider} was asked`);
-  return { model: loaded.model, methodName: loaded.methodName, counters: counting.counters, models: counting.models };
+  // ort-int4/ort-int8 and fp32 attend inside the decoder graph; kivi has its own attention (on the CPU).
+  const kind = loaded.method.kind;
+  const methodAttention = kind === 'ort' || kind === 'fp32' ? 'in-graph' : kind === 'kivi' ? 'kivi' : attention;
+  return {
+    model: loaded.model,
+    methodName: loaded.methodName,
+    counters: counting.counters,
+    models: counting.models,
+    decoderGraphs: counting.models.length,
+    attention: methodAttention,
+  };
 }
 
 // 3. Generation with the default model (QAQ cache), greedy.
@@ -149,17 +156,15 @@ try {
   log(`generation failed: ${errorText(error)}`);
 }
 
-type LoadedMethod = Awaited<ReturnType<typeof load>>;
-
 /** Where the nodes of a method's first and last graphs run; on a GPU provider, whether every compute node is on it. */
-async function checkPlacement(method: string, models: readonly Uint8Array[]): Promise<unknown[]> {
+async function checkPlacement(method: string, models: readonly Uint8Array[], configEntries?: Readonly<Record<string, string>>): Promise<unknown[]> {
   const distinct = [models[0], models.at(-1)].filter((graph, index, all): graph is Uint8Array => graph !== undefined && all.indexOf(graph) === index);
   // onnxruntime keeps int64 shape arithmetic on the CPU on purpose; every other op must run on the GPU provider.
   const shapeOps = new Set(['Shape', 'Size', 'Range', 'ConstantOfShape', 'Unsqueeze', 'Squeeze', 'Concat', 'Gather', 'Slice', 'Cast', 'Equal', 'Where', 'Expand', 'Reshape']);
   const placements: unknown[] = [];
   for (const graph of distinct) {
     try {
-      const { log: verbose, optimizedNodes } = await sessionPlacementLog(graph, [mainProvider], { timeoutMs: 180_000 });
+      const { log: verbose, optimizedNodes } = await sessionPlacementLog(graph, [mainProvider], { timeoutMs: 180_000, ...(configEntries === undefined ? {} : { configEntries }) });
       const placed = placementsFromLog(verbose, optimizedNodes);
       const nodesOnCpu: Record<string, number> = {};
       for (const placement of placed) if (placement.provider === 'cpu') nodesOnCpu[placement.opType] = (nodesOnCpu[placement.opType] ?? 0) + 1;
@@ -221,6 +226,7 @@ async function measure(loaded: LoadedMethod, context: number): Promise<DeviceChe
     kvSlackBytes: memory.slackBytes,
     transferBytesPerStep: copied / decodeSteps,
     runsPerStep: runs / decodeSteps,
+    attention: loaded.attention,
   };
 }
 
@@ -242,7 +248,7 @@ for (const method of methods) {
 const rows: DeviceCheckRow[] = [];
 report['rows'] = rows;
 const writeReport = (): void => {
-  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify({ ...report, seconds: elapsedSeconds() }, null, 1)}\n`);
+  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify({ ...report, seconds: elapsedSeconds() }, null, 1)}\n`);
 };
 // Each row is printed (and the JSON rewritten) as soon as it is measured: a run cut short by a timeout keeps its rows.
 const addRow = (row: DeviceCheckRow): void => {
@@ -266,6 +272,14 @@ for (const context of [...contexts].sort((a, b) => a - b)) {
     try {
       const row = await measure(loaded, usable);
       addRow(row);
+      // The attention graphs exist once a step has run: check where the first and last of them ran, once.
+      if (loaded.attention === 'graph' && report['attentionPlacement'] === undefined && loaded.models.length > loaded.decoderGraphs) {
+        const attentionGraphs = loaded.models.slice(loaded.decoderGraphs);
+        // GraphAttentionKernel loads its graphs with session.disable_quant_qdq on GPU providers: placed the same way.
+        const gpu = mainProvider === 'cuda' || mainProvider === 'webgpu';
+        const checked = await checkPlacement(`${loaded.methodName} attention`, attentionGraphs, gpu ? { 'session.disable_quant_qdq': '1' } : undefined);
+        report['attentionPlacement'] = { method: loaded.methodName, provider: mainProvider, graphs: attentionGraphs.length, checked };
+      }
       if (row.status === 'measured') log(`${row.method} @ ${usable}: ${row.decodeTokensPerSecond.toFixed(1)} tok/s, KV ${row.kvBytes} B, ${row.transferBytesPerStep} B copied/step`);
     } catch (error) {
       addRow({ status: 'failed', method: loaded.methodName, context: usable, provider: mainProvider, reason: errorText(error) });

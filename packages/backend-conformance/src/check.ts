@@ -7,6 +7,8 @@ export interface ConformanceContext {
   readonly backend: Backend;
   /** Session options every check uses (e.g. the provider a GPU run must be on). */
   readonly sessionOptions: SessionOptions;
+  /** Hold float32 MatMul to float32 precision on every provider, CUDA's TF32 default included (`ConformanceOptions`). */
+  readonly strictFloat32MatMul?: boolean;
   openSession(fixture: FixtureName): Promise<BackendSession>;
 }
 

@@ -2,6 +2,7 @@ export { ConformanceFailure, check, checkClose, checkEqual, checkRejects, checkS
 export type { ConformanceCheck, ConformanceContext } from './check.js';
 export { conformanceChecks } from './checks/index.js';
 export { fixtureModel, fixtureOperators, type FixtureName } from './fixtures.js';
+export { matMulPrecision, matMulTolerance, reducedPrecisionMatMulProviders, type MatMulPrecision } from './matmul-precision.js';
 export { referenceAdd, referenceMatMul, referenceSoftmax } from './reference.js';
 export { seededRandom, randomFloats } from './random.js';
 export {

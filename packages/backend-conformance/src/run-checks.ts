@@ -11,6 +11,12 @@ export interface ConformanceOptions {
   readonly sessionOptions?: SessionOptions;
   /** Check ids to leave out (reported as skipped with this reason). */
   readonly skip?: Readonly<Record<string, string>>;
+  /**
+   * `matmul-numerics` allows TF32 error on providers that multiply float32 in TF32 by default (cuda, see
+   * `reducedPrecisionMatMulProviders`); true holds every provider to float32 — for a backend that turns TF32 off,
+   * or a run under NVIDIA_TF32_OVERRIDE=0. Default false.
+   */
+  readonly strictFloat32MatMul?: boolean;
 }
 
 export type ConformanceResult =
@@ -41,6 +47,7 @@ export async function runCheck(check: ConformanceCheck, backend: Backend, option
   const context: ConformanceContext = {
     backend,
     sessionOptions,
+    strictFloat32MatMul: options.strictFloat32MatMul === true,
     async openSession(fixture) {
       const session = await backend.createSession(fixtureModel(fixture), sessionOptions);
       sessions.push(session);

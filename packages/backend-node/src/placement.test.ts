@@ -63,6 +63,17 @@ describe('nodePlacement', () => {
     ]);
   });
 
+  it('loads the model with the session config entries it is given: onnxruntime rejects a bad one, a good one loads', async () => {
+    await expect(
+      nodePlacement(fixtureModel('add'), ['cpu'], { configEntries: { 'session.dynamic_block_base': 'not-a-number' } }),
+    ).rejects.toMatchObject({ code: 'invalid-model' }); // onnxruntime's own message is just "stoi"
+    const placements = await nodePlacement(fixtureModel('add'), ['cpu'], { configEntries: { 'session.dynamic_block_base': '4' } });
+    expect(placements.map((placement) => placement.provider)).toEqual(['cpu']);
+    await expect(nodePlacement(fixtureModel('add'), ['cpu'], { configEntries: { 'session.dynamic_block_base': 4 } as never })).rejects.toMatchObject({
+      code: 'invalid-option',
+    });
+  });
+
   it('reports a model that does not load as invalid-model', async () => {
     await expect(nodePlacement(new Uint8Array([1, 2, 3]), ['cpu'])).rejects.toMatchObject({ code: 'invalid-model' });
   });

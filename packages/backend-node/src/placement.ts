@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { validateConfigEntries } from '@qaq/backend-common';
 import type { ExecutionProviderName } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
 import { readGraphNodes, type GraphNode } from './onnx-graph-nodes.js';
@@ -25,20 +26,25 @@ export interface NodePlacementOptions {
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Give up after this long (default 120 s). */
   readonly timeoutMs?: number;
+  /**
+   * onnxruntime session config entries, as the session that will run the model gets them (e.g.
+   * `session.disable_quant_qdq: '1'`, which changes which nodes the optimizer makes): placement is of that graph.
+   */
+  readonly configEntries?: Readonly<Record<string, string>>;
 }
 
 // Runs in a child process: onnxruntime writes its log to the process's stderr from native code, which JavaScript
 // cannot intercept in-process. The child loads the model at verbose severity and saves the optimized graph.
 const childScript = `
 const ort = require(process.argv[1]);
-const [modelPath, optimizedPath, providers, level, preload] = process.argv.slice(2);
+const [modelPath, optimizedPath, providers, level, preload, configEntries] = process.argv.slice(2);
 // CUDA/cuDNN libraries found by the parent's probe: loaded here too, so the provider finds them (RTLD_NOW|RTLD_GLOBAL|RTLD_NODELETE).
 for (const library of JSON.parse(preload)) {
   try { process.dlopen({ exports: {} }, library, require('os').constants.dlopen.RTLD_NOW | require('os').constants.dlopen.RTLD_GLOBAL | 0x1000); } catch {}
 }
 ort.InferenceSession.create(modelPath, {
   executionProviders: JSON.parse(providers), graphOptimizationLevel: level,
-  logSeverityLevel: 0, logVerbosityLevel: 0, optimizedModelFilePath: optimizedPath,
+  logSeverityLevel: 0, logVerbosityLevel: 0, optimizedModelFilePath: optimizedPath, extra: JSON.parse(configEntries),
 }).then((session) => session.release()).then(
   () => process.exit(0),
   (error) => { process.stderr.write('\\nQAQ_PLACEMENT_FAILED ' + error.message + '\\n'); process.exit(3); });
@@ -82,6 +88,7 @@ export async function sessionPlacementLog(
   providers: readonly ExecutionProviderName[],
   options: NodePlacementOptions = {},
 ): Promise<SessionPlacementLog> {
+  validateConfigEntries(options.configEntries);
   const folder = await mkdtemp(join(tmpdir(), 'qaq-placement-'));
   try {
     const modelPath = join(folder, 'model.onnx');
@@ -91,7 +98,7 @@ export async function sessionPlacementLog(
     const level = options.graphOptimizationLevel ?? 'all';
     const preload = providers.includes('cuda') ? cudaPreloadPaths() : [];
     const { code, stderr } = await runChild(
-      [ortEntry, modelPath, optimizedPath, JSON.stringify(providers), level, JSON.stringify(preload)],
+      [ortEntry, modelPath, optimizedPath, JSON.stringify(providers), level, JSON.stringify(preload), JSON.stringify(options.configEntries ?? {})],
       options.timeoutMs ?? 120_000,
     );
     if (code !== 0) {
