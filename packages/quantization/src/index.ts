@@ -55,3 +55,4 @@ export {
   type KeyChannelBlockOffsets,
   type KeyChannelBlockTargetOffsets,
 } from './baselines.js';
+export { HadamardRotation } from './hadamard-rotation.js';

@@ -42,6 +42,7 @@ const coarseSettings: QaqSettings = {
   recentWindow: 0,
   promotionTier: false,
   planInterval: 1,
+  rotation: 'none',
 };
 
 describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
@@ -74,6 +75,60 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(compact.tokenCount(0) + compact.tokenCount(1)).toBe(0);
     expect(compact.memory().bytes).toBe(0);
     compact.dispose();
+  });
+
+  it.each(['keys', 'values', 'both'] as const)('with the Hadamard rotation of %s at 16 bits equals exact attention (within fp16 rounding of the rotated vectors)', async (rotation) => {
+    const kernel = await makeKernel();
+    const rotated = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode: { kind: 'fixed', bits: 16, outlierFraction: 0 }, rotation });
+    const exact = new ExactLayerAttention(shape);
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    let seed = 3;
+    for (const chunk of [3, 1, 4, 1, 1]) {
+      for (let layer = 0; layer < shape.layerCount; layer++) {
+        const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
+        const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+        const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+        const expected = new Float32Array(chunk * queryHeadCount * headDim);
+        const actual = new Float32Array(chunk * queryHeadCount * headDim);
+        exact.attend(layer, query, key, value, chunk, expected);
+        rotated.attend(layer, query, key, value, chunk, actual);
+        for (let index = 0; index < expected.length; index++) {
+          expect(Math.abs((actual[index] as number) - (expected[index] as number))).toBeLessThan(1e-2);
+        }
+      }
+    }
+    rotated.dispose();
+  });
+
+  it('the Hadamard rotation cuts the error of low-bit keys that carry a channel outlier', async () => {
+    const kernel = await makeKernel();
+    const mode = { kind: 'fixed' as const, bits: 3, outlierFraction: 0 };
+    // A real head size: the rotation divides an outlier's share of the range by about √D / 2.
+    const wideShape = { ...shape, headDim: 64, scoreScale: 1 / 8 };
+    const plain = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3', mode });
+    const rotated = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3,rotate=keys', mode, rotation: 'keys' });
+    const exact = new ExactLayerAttention(wideShape);
+    const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
+    const tokens = 24;
+    const query = fp16Exact(queryHeadCount * headDim, 11);
+    const key = fp16Exact(tokens * keyValueHeadCount * headDim, 12);
+    const value = fp16Exact(tokens * keyValueHeadCount * headDim, 13);
+    // Channel 2 of every key is 16× larger than the rest, as in real keys (qaq-method.md §outliers).
+    for (let vector = 0; vector < tokens * keyValueHeadCount; vector++) key[vector * headDim + 2] = 40 + (vector % 3);
+    const prefillQuery = fp16Exact((tokens - 1) * queryHeadCount * headDim, 14);
+    const past = (tokens - 1) * keyValueHeadCount * headDim;
+    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
+      const layer = 1;
+      attention.attend(layer, prefillQuery, key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefillQuery.length));
+      const output = new Float32Array(queryHeadCount * headDim);
+      attention.attend(layer, query, key.subarray(past), value.subarray(past), 1, output);
+      return output;
+    };
+    const reference = step(exact);
+    const errors = [plain, rotated].map((attention) => step(attention).reduce((sum, value, index) => sum + (value - (reference[index] as number)) ** 2, 0));
+    expect(errors[1] as number).toBeLessThan(0.8 * (errors[0] as number));
+    plain.dispose();
+    rotated.dispose();
   });
 
   it('QAQ mode demotes old tokens, keeps the policy in step with sliding eviction, and reports its bits', async () => {

@@ -1,9 +1,10 @@
 import { QaqError } from '@qaq/errors';
 import type { AttentionOptions, KvCache, KvCacheConfig } from '@qaq/kv-cache';
 import { AttentionAwarePolicy, LayerPlan, OnlineQueryNormQuantile, type QueryNormSource } from '@qaq/policy';
+import { HadamardRotation } from '@qaq/quantization';
 import { memoryFromAccounting } from './cache-memory.js';
 import type { KeyValueMemory } from './key-value-store.js';
-import type { QaqSettings } from './kv-method.js';
+import type { KeyValueRotation, QaqSettings } from './kv-method.js';
 import type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
 
 /**
@@ -52,6 +53,12 @@ export interface CompactCacheAttentionOptions {
   readonly name: string;
   /** Tokens per layer the cache and policy allocate for at first (they double beyond). Default 256. */
   readonly initialCapacityTokens?: number;
+  /**
+   * Which side the cache stores rotated per head (HadamardRotation): keys (the query is rotated with them, so scores
+   * are unchanged), values (the output is rotated back), both or none. Default: the mode's setting
+   * (QaqSettings.rotation) or 'none'.
+   */
+  readonly rotation?: KeyValueRotation;
 }
 
 /**
@@ -79,6 +86,13 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #plan = new LayerPlan();
   /** [S, kvHeads, T] max probabilities of the last call; grown by doubling. */
   #probabilities = new Float32Array(0);
+  /** The per-head rotation, or null; with it, rotated copies of the query, key and value (grown by doubling). */
+  readonly #rotation: HadamardRotation | null;
+  readonly #rotateKeys: boolean;
+  readonly #rotateValues: boolean;
+  #rotatedQuery = new Float32Array(0);
+  #rotatedKey = new Float32Array(0);
+  #rotatedValue = new Float32Array(0);
 
   constructor(options: CompactCacheAttentionOptions) {
     const { shape, kernel, mode } = options;
@@ -138,6 +152,34 @@ export class CompactCacheAttention implements LayerAttention {
       this.#planInterval = 1;
     }
     this.#stepsSincePlan = new Int32Array(shape.layerCount);
+    const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
+    this.#rotateKeys = rotation === 'keys' || rotation === 'both';
+    this.#rotateValues = rotation === 'values' || rotation === 'both';
+    this.#rotation = rotation === 'none' ? null : new HadamardRotation(shape.headDim);
+  }
+
+  /** Rotates the step's query and key (keys rotated) and value (values rotated) into scratch buffers. */
+  #rotateInputs(query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number): [Float32Array, Float32Array, Float32Array] {
+    const rotation = this.#rotation;
+    if (rotation === null) return [query, key, value];
+    const { queryHeadCount, keyValueHeadCount, headDim } = this.#shape;
+    const queryLength = tokenCount * queryHeadCount * headDim;
+    const keyLength = tokenCount * keyValueHeadCount * headDim;
+    if (this.#rotatedQuery.length < queryLength) this.#rotatedQuery = new Float32Array(Math.max(queryLength, 2 * this.#rotatedQuery.length));
+    if (this.#rotatedKey.length < keyLength) {
+      const length = Math.max(keyLength, 2 * this.#rotatedKey.length);
+      this.#rotatedKey = new Float32Array(length);
+      this.#rotatedValue = new Float32Array(length);
+    }
+    const rotatedQuery = this.#rotatedQuery.subarray(0, queryLength);
+    const rotatedKey = this.#rotatedKey.subarray(0, keyLength);
+    const rotatedValue = this.#rotatedValue.subarray(0, keyLength);
+    if (this.#rotateKeys) {
+      rotation.forward(query, rotatedQuery, tokenCount * queryHeadCount);
+      rotation.forward(key, rotatedKey, tokenCount * keyValueHeadCount);
+    }
+    if (this.#rotateValues) rotation.forward(value, rotatedValue, tokenCount * keyValueHeadCount);
+    return [this.#rotateKeys ? rotatedQuery : query, this.#rotateKeys ? rotatedKey : key, this.#rotateValues ? rotatedValue : value];
   }
 
   tokenCount(layer: number): number {
@@ -146,6 +188,19 @@ export class CompactCacheAttention implements LayerAttention {
 
   /** Synchronous with a synchronous kernel; returns the kernel's promise (policy work after it) with the graph. */
   attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
+    const rotation = this.#rotation;
+    if (rotation === null) return this.#attendStored(layer, query, key, value, tokenCount, output);
+    const [rotatedQuery, rotatedKey, rotatedValue] = this.#rotateInputs(query, key, value, tokenCount);
+    // The output is a probability-weighted sum of rotated values: rotating it back gives the model's output.
+    const vectors = tokenCount * this.#shape.queryHeadCount;
+    const attended = this.#attendStored(layer, rotatedQuery, rotatedKey, rotatedValue, tokenCount, output);
+    if (!this.#rotateValues) return attended;
+    if (attended instanceof Promise) return attended.then(() => rotation.inverse(output, output, vectors));
+    rotation.inverse(output, output, vectors);
+  }
+
+  /** Attention over the cache with the vectors as the cache stores them (rotated when the rotation is on). */
+  #attendStored(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
     const { queryHeadCount, keyValueHeadCount, scoreScale, slidingWindows } = this.#shape;
     const window = slidingWindows[layer] ?? null;
     this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendValueBits);

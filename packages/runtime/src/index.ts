@@ -20,6 +20,8 @@ export {
   parseKvMethod,
   qaqPresetSettings,
   validateQaqSettings,
+  keyValueRotations,
+  type KeyValueRotation,
   type KvMethod,
   type QaqSettings,
 } from './kv-method.js';

@@ -48,6 +48,7 @@ describe('parseKvMethod', () => {
         recentWindow: 16,
         promotionTier: true,
         planInterval: 4,
+        rotation: 'none',
       },
     });
     const fromCompact = parseKvMethod('qaq:compact:sv=0.2');

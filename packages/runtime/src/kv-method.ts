@@ -24,7 +24,18 @@ export interface QaqSettings {
    * less O(T) planning work per token.
    */
   readonly planInterval: number;
+  /**
+   * Which side the cache stores rotated per head by a fixed randomized Hadamard matrix (HadamardRotation), so
+   * channel outliers spread out before quantization: 'values' (the output is rotated back), 'keys' (the query is
+   * rotated too), 'both' or 'none'. Dot products and the error budgets are unchanged.
+   */
+  readonly rotation: KeyValueRotation;
 }
+
+/** Which side the compact cache stores Hadamard-rotated (see QaqSettings.rotation). */
+export type KeyValueRotation = 'none' | 'keys' | 'values' | 'both';
+
+export const keyValueRotations: readonly KeyValueRotation[] = Object.freeze(['none', 'keys', 'values', 'both']);
 
 /** Which of keys and values a fixed-width method quantizes. */
 export type KvPart = 'both' | 'keys' | 'values';
@@ -42,6 +53,8 @@ export type KvMethod =
        * fp16. Absent means both.
        */
       readonly part?: KvPart;
+      /** Rotation before quantization (absent: 'none'). */
+      readonly rotation?: KeyValueRotation;
     }
   | { readonly kind: 'kivi'; readonly bits: number }
   | { readonly kind: 'ort'; readonly bits: 4 | 8 }
@@ -51,8 +64,13 @@ export type KvMethod =
 export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
-  'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>';
+  'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>';
+
+function parseRotation(text: string, method: string): KeyValueRotation {
+  if (!(keyValueRotations as readonly string[]).includes(text)) invalid('rotate must be none, keys, values or both', { method, rotate: text });
+  return text as KeyValueRotation;
+}
 
 function invalid(message: string, details: Record<string, unknown>): never {
   throw new QaqError('invalid-kv-method', message, { details: { ...details, syntax: kvMethodSyntax } });
@@ -115,8 +133,11 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         if (text !== '0' && text !== '1') invalid('tier must be 0 or 1', { method, tier: text });
         settings.promotionTier = text === '1';
         break;
+      case 'rotate':
+        settings.rotation = parseRotation(text, method);
+        break;
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate'] });
     }
   }
   validateQaqSettings(settings, method);
@@ -141,6 +162,9 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   }
 }
 
+/** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
+const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'none' };
+
 /** The settings of a named policy preset (recent window 0, no promotion tier). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
   const preset = policyPreset(name);
@@ -155,6 +179,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     recentWindow: 0,
     promotionTier: false,
     planInterval: preset.planInterval,
+    rotation: presetRotation[name],
   };
 }
 
@@ -174,23 +199,32 @@ export function parseKvMethod(text: string): KvMethod {
     }
     let outlierFraction = 0;
     let part: KvPart = 'both';
+    let rotation: KeyValueRotation = 'none';
     const seen = new Set<string>();
     for (const option of options) {
-      const match = /^(alpha|part)=(.*)$/.exec(option);
-      if (match === null) invalid(`unknown uniform option "${option}" (alpha=<α> or part=<keys|values>)`, { method, option });
-      const key = match[1] as 'alpha' | 'part';
+      const match = /^(alpha|part|rotate)=(.*)$/.exec(option);
+      if (match === null) invalid(`unknown uniform option "${option}" (alpha=<α>, part=<keys|values> or rotate=<none|keys|values|both>)`, { method, option });
+      const key = match[1] as 'alpha' | 'part' | 'rotate';
       const text = match[2] ?? '';
       if (seen.has(key)) invalid(`${key} is given twice`, { method, key });
       seen.add(key);
       if (key === 'alpha') {
         outlierFraction = parseNumber('alpha', text, method);
         if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
+      } else if (key === 'rotate') {
+        rotation = parseRotation(text, method);
       } else {
         if (text !== 'keys' && text !== 'values' && text !== 'both') invalid('part must be keys, values or both', { method, part: text });
         part = text;
       }
     }
-    return part === 'both' ? { kind: 'uniform', bits, outlierFraction } : { kind: 'uniform', bits, outlierFraction, part };
+    return {
+      kind: 'uniform',
+      bits,
+      outlierFraction,
+      ...(part === 'both' ? {} : { part }),
+      ...(rotation === 'none' ? {} : { rotation }),
+    };
   }
   if (name === 'qaq') {
     if (rest.length === 0) return { kind: 'qaq', preset: defaultQaqPreset, settings: qaqPresetSettings(defaultQaqPreset) };
@@ -222,7 +256,8 @@ export function formatKvMethod(method: KvMethod): string {
     case 'uniform': {
       const alpha = method.outlierFraction === 0 ? '' : `,alpha=${method.outlierFraction}`;
       const part = method.part === undefined || method.part === 'both' ? '' : `,part=${method.part}`;
-      return `uniform:${method.bits}${alpha}${part}`;
+      const rotate = method.rotation === undefined || method.rotation === 'none' ? '' : `,rotate=${method.rotation}`;
+      return `uniform:${method.bits}${alpha}${part}${rotate}`;
     }
     case 'kivi':
       return `kivi:${method.bits}`;
@@ -233,7 +268,8 @@ export function formatKvMethod(method: KvMethod): string {
       const s = method.settings;
       return (
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},alpha=${s.outlierFraction},` +
-        `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval}`
+        `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
+        `rotate=${s.rotation}`
       );
     }
   }

@@ -119,7 +119,8 @@ export async function createLayerAttention(
       const part = method.kind === 'uniform' ? (method.part ?? 'both') : 'both';
       const keyBits = part === 'values' ? 16 : bits;
       const valueBits = part === 'keys' ? 16 : bits;
-      return new CompactCacheAttention({ shape, kernel, name, mode: { kind: 'fixed', bits: keyBits, outlierFraction, valueBits } });
+      const rotation = method.kind === 'uniform' ? (method.rotation ?? 'none') : 'none';
+      return new CompactCacheAttention({ shape, kernel, name, mode: { kind: 'fixed', bits: keyBits, outlierFraction, valueBits }, rotation });
     }
     case 'qaq': {
       const kernel = await createCacheAttentionKernel(options);
