@@ -29,6 +29,13 @@ export interface PolicyConfig {
   readonly groupLayout?: GroupLayout;
   /** Tokens per layer to allocate for at first; buffers double beyond. Default 256. */
   readonly initialCapacityTokens?: number;
+  /**
+   * T_ref: beyond T_ref cached tokens, σ_S,max shrinks as T_ref / T, so the allowed error of the attention
+   * probabilities stays proportional to their size (≈ 1/T) instead of absolute. The paper's σ_S,max is absolute:
+   * with it the allowed key error grows like √ln(T²σ²) and keys lose bits as the context grows, while the
+   * probabilities they decide shrink. 0 (default): the paper's absolute budget.
+   */
+  readonly scoreBudgetReferenceTokens?: number;
 }
 
 export interface ResolvedPolicyConfig {
@@ -42,6 +49,7 @@ export interface ResolvedPolicyConfig {
   readonly window: number;
   readonly groupLayout: GroupLayout;
   readonly initialCapacityTokens: number;
+  readonly scoreBudgetReferenceTokens: number;
 }
 
 function requirePositiveInteger(name: string, value: number, maximum = Number.MAX_SAFE_INTEGER): void {
@@ -90,6 +98,8 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
   }
   const initialCapacityTokens = config.initialCapacityTokens ?? 256;
   requirePositiveInteger('initialCapacityTokens', initialCapacityTokens, 1 << 24);
+  const scoreBudgetReferenceTokens = config.scoreBudgetReferenceTokens ?? 0;
+  if (scoreBudgetReferenceTokens !== 0) requirePositiveInteger('scoreBudgetReferenceTokens', scoreBudgetReferenceTokens, 1 << 24);
   return {
     layers: config.layers,
     kvHeads: config.kvHeads,
@@ -101,5 +111,11 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     window,
     groupLayout,
     initialCapacityTokens,
+    scoreBudgetReferenceTokens,
   };
+}
+
+/** σ_S,max for T cached tokens: the configured value, scaled by T_ref / T beyond T_ref when T_ref > 0. */
+export function effectiveSigmaScoreMax(sigmaScoreMax: number, tokenCount: number, referenceTokens: number): number {
+  return referenceTokens > 0 && tokenCount > referenceTokens ? (sigmaScoreMax * referenceTokens) / tokenCount : sigmaScoreMax;
 }

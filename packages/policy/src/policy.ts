@@ -3,7 +3,7 @@ import { AttentionWindow } from './attention-window.js';
 import { keyAllowedStd } from '@qaq/quantization';
 import type { CacheLayerView } from './cache-view.js';
 import { fastBitsForRange } from './fast-bits.js';
-import { resolvePolicyConfig, type PolicyConfig, type ResolvedPolicyConfig } from './config.js';
+import { effectiveSigmaScoreMax, resolvePolicyConfig, type PolicyConfig, type ResolvedPolicyConfig } from './config.js';
 import type { KindPlan, LayerPlan } from './layer-plan.js';
 import type { QueryNormSource } from './query-norms.js';
 
@@ -121,7 +121,8 @@ export class AttentionAwarePolicy {
         details: { cacheGroupsPerToken: view.groupsPerToken, policyGroupsPerToken: groupsPerToken },
       });
     }
-    const { minBits, maxBits, sigmaOutputMax, sigmaScoreMax, kvHeads } = this.config;
+    const { minBits, maxBits, sigmaOutputMax, kvHeads } = this.config;
+    const sigmaScoreMax = effectiveSigmaScoreMax(this.config.sigmaScoreMax, tokenCount, this.config.scoreBudgetReferenceTokens);
     for (let head = 0; head < kvHeads; head += 1) {
       const norm = this.queryNorms.squaredScaledNorm(layer, head);
       if (!(Number.isFinite(norm) && norm > 0)) {

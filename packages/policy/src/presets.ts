@@ -18,6 +18,8 @@ export interface PolicyPreset {
    * planning every k steps lets a token take one larger step and halves the decode cost of the policy.
    */
   readonly planInterval: number;
+  /** T_ref of PolicyConfig.scoreBudgetReferenceTokens (0: the paper's absolute σ_S,max). */
+  readonly scoreBudgetReferenceTokens: number;
 }
 
 // Set from a first measurement, not yet validated on held-out text (the evaluation suite will): SmolLM2-135M, 128
@@ -43,6 +45,7 @@ const presets = {
     window: 5,
     groupLayout: 'token-layer',
     planInterval: 8,
+    scoreBudgetReferenceTokens: 0,
   },
   compact: {
     name: 'compact',
@@ -54,6 +57,7 @@ const presets = {
     window: 5,
     groupLayout: 'token-layer',
     planInterval: 8,
+    scoreBudgetReferenceTokens: 0,
   },
 } as const satisfies Record<string, PolicyPreset>;
 

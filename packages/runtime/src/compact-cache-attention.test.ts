@@ -43,6 +43,7 @@ const coarseSettings: QaqSettings = {
   promotionTier: false,
   planInterval: 1,
   rotation: 'none',
+  scoreBudgetReferenceTokens: 0,
 };
 
 describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {

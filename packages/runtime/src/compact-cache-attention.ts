@@ -137,6 +137,7 @@ export class CompactCacheAttention implements LayerAttention {
           window: settings.window,
           groupLayout: settings.groupLayout,
           initialCapacityTokens,
+          scoreBudgetReferenceTokens: settings.scoreBudgetReferenceTokens,
         },
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );

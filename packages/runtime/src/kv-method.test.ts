@@ -49,6 +49,7 @@ describe('parseKvMethod', () => {
         promotionTier: true,
         planInterval: 4,
         rotation: 'none',
+        scoreBudgetReferenceTokens: 0,
       },
     });
     const fromCompact = parseKvMethod('qaq:compact:sv=0.2');

@@ -30,6 +30,11 @@ export interface QaqSettings {
    * rotated too), 'both' or 'none'. Dot products and the error budgets are unchanged.
    */
   readonly rotation: KeyValueRotation;
+  /**
+   * T_ref (0: off, the paper's absolute σ_S,max): beyond T_ref cached tokens σ_S,max shrinks as T_ref / T, so
+   * keys keep the precision they had at T_ref as the context grows (PolicyConfig.scoreBudgetReferenceTokens).
+   */
+  readonly scoreBudgetReferenceTokens: number;
 }
 
 /** Which side the compact cache stores Hadamard-rotated (see QaqSettings.rotation). */
@@ -65,7 +70,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,skref=<T>';
 
 function parseRotation(text: string, method: string): KeyValueRotation {
   if (!(keyValueRotations as readonly string[]).includes(text)) invalid('rotate must be none, keys, values or both', { method, rotate: text });
@@ -136,8 +141,11 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'rotate':
         settings.rotation = parseRotation(text, method);
         break;
+      case 'skref':
+        settings.scoreBudgetReferenceTokens = parseNumber(key, text, method);
+        break;
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'skref'] });
     }
   }
   validateQaqSettings(settings, method);
@@ -160,6 +168,10 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!Number.isInteger(planInterval) || planInterval < 1 || planInterval > 1 << 20) {
     invalid('plan must be a positive integer', { method, planInterval });
   }
+  const { scoreBudgetReferenceTokens } = settings;
+  if (!Number.isInteger(scoreBudgetReferenceTokens) || scoreBudgetReferenceTokens < 0 || scoreBudgetReferenceTokens > 1 << 24) {
+    invalid('skref must be a non-negative integer (0: off)', { method, scoreBudgetReferenceTokens });
+  }
 }
 
 /** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
@@ -180,6 +192,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     promotionTier: false,
     planInterval: preset.planInterval,
     rotation: presetRotation[name],
+    scoreBudgetReferenceTokens: preset.scoreBudgetReferenceTokens,
   };
 }
 
@@ -269,7 +282,7 @@ export function formatKvMethod(method: KvMethod): string {
       return (
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
-        `rotate=${s.rotation}`
+        `rotate=${s.rotation},skref=${s.scoreBudgetReferenceTokens}`
       );
     }
   }
