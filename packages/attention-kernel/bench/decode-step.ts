@@ -6,12 +6,18 @@
  *
  * Usage: node --conditions=source --import tsx packages/attention-kernel/bench/decode-step.ts
  *          [--lengths 1024,4096,8192,16384] [--shapes smollm2,gemma] [--mixes 2,3,4,qaq] [--js] [--reps 200]
+ *
+ * With `--threads N` it compares instead the single-thread kernel with the threaded one (N threads, Node worker
+ * threads, WasmAttention.createThreaded) on identical caches, no ORT: per length, rounds of 10 calls alternate
+ * between the two so that both see the same machine load; `--queries Q` times Q query positions per call
+ * (a prefill chunk) instead of one.
  */
 import { cpus, loadavg } from 'node:os';
 import { attribute, GraphBuilder } from '@qaq/onnx-graph';
 import type { KvCache } from '@qaq/kv-cache';
 import * as ort from 'onnxruntime-node';
 import { JsAttention } from '../src/js-attention.js';
+import { startNodeKernelWorker } from '../src/node/node-threads.js';
 import { WasmAttention } from '../src/wasm-attention.js';
 
 interface Shape {
@@ -59,6 +65,8 @@ const shapeNames = argument('shapes', 'smollm2,gemma').split(',');
 const mixNames = argument('mixes', '2,3,4,qaq').split(',');
 const repetitions = Number(argument('reps', '200'));
 const withJs = process.argv.includes('--js');
+const threadCount = Number(argument('threads', '1'));
+const queryCount = Number(argument('queries', '1'));
 
 function uniformGenerator(seed: number): () => number {
   let state = seed >>> 0 || 1;
@@ -168,6 +176,65 @@ function timeKernel(run: (layer: number) => void, layers: number, reps: number):
   return summarize(times);
 }
 
+/** Single-thread vs threaded kernel on the same cache contents, alternating rounds of calls. */
+async function compareThreads(): Promise<void> {
+  console.log(`threaded kernel: ${threadCount} threads; ${queryCount} query position(s) per call; times in µs per layer call, median (min)`);
+  console.log('| shape | mix | T | 1 thread µs | ' + threadCount + ' threads µs | speed-up (median) | load |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  const threaded = await WasmAttention.createThreaded({ threads: threadCount, startWorker: startNodeKernelWorker });
+  for (const shapeName of shapeNames) {
+    const shape = SHAPES[shapeName];
+    if (shape === undefined) throw new Error(`unknown shape ${shapeName}`);
+    for (const mixName of mixNames) {
+      const mix = MIXES[mixName];
+      if (mix === undefined) throw new Error(`unknown mix ${mixName}`);
+      const single = WasmAttention.createSync();
+      const caches = [buildCache(single, shape, mix, maxLength), buildCache(threaded, shape, mix, maxLength)] as const;
+      const kernels = [single, threaded] as const;
+      const queries = normals(queryCount * shape.queryHeads * shape.headDim, uniformGenerator(3));
+      const output = new Float32Array(queryCount * shape.queryHeads * shape.headDim);
+      const probabilities = new Float32Array(queryCount * shape.kvHeads * maxLength);
+      const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim) };
+      for (const tokens of descending) {
+        for (const cache of caches) {
+          const current = cache.tokenCount(0);
+          if (current > tokens) for (let layer = 0; layer < shape.layers; layer += 1) cache.evictOldest(layer, current - tokens);
+        }
+        const times: [number[], number[]] = [[], []];
+        const round = 10;
+        for (let done = -2 * round; done < repetitions; done += round) {
+          for (const which of [0, 1] as const) {
+            const kernel = kernels[which];
+            const cache = caches[which];
+            for (let index = 0; index < round; index += 1) {
+              const layer = (((done + index) % shape.layers) + shape.layers) % shape.layers;
+              const start = performance.now();
+              kernel.attendMulti(cache, layer, queries, queryCount, options, output, probabilities);
+              // The first two rounds warm up (tier-up, worker wake-up) and are not kept.
+              if (done >= 0) times[which].push(performance.now() - start);
+            }
+          }
+        }
+        const [one, many] = [summarize(times[0]), summarize(times[1])];
+        const show = (timing: Timing): string => `${timing.median.toFixed(0)} (${timing.minimum.toFixed(0)})`;
+        console.log(
+          `| ${shape.name} | ${mix.name} | ${tokens} | ${show(one)} | ${show(many)} | ${(one.median / many.median).toFixed(2)}× | ${(loadavg()[0] ?? 0).toFixed(1)} |`,
+        );
+      }
+      for (const cache of caches) cache.dispose();
+    }
+  }
+  await threaded.dispose();
+}
+
+const maxLength = Math.max(...lengths);
+const descending = [...lengths].sort((a, b) => b - a);
+if (threadCount > 1) {
+  console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; node ${process.version}`);
+  console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  await compareThreads();
+  process.exit(0);
+}
 console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; node ${process.version}; onnxruntime-node ${ort.env.versions.common}`);
 console.log(`load average at start: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
 console.log('Times in µs, median (min); ORT is the faster of 1 and 2 intra-op threads by median (by min); speed-up = ORT / kernel.');
@@ -176,8 +243,6 @@ console.log(
     (withJs ? ' JS µs |' : ''),
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |' + (withJs ? ' --- |' : ''));
-const maxLength = Math.max(...lengths);
-const descending = [...lengths].sort((a, b) => b - a);
 for (const shapeName of shapeNames) {
   const shape = SHAPES[shapeName];
   if (shape === undefined) throw new Error(`unknown shape ${shapeName}`);

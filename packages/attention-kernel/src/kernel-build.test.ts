@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { KERNEL_THREADS_WASM_BASE64 } from './kernel-threads-wasm.generated.js';
 import { KERNEL_WASM_BASE64 } from './kernel-wasm.generated.js';
 import { WasmAttention } from './wasm-attention.js';
-import { decodeBase64, simdSupported, webAssemblyApi } from './webassembly-runtime.js';
+import { decodeBase64, sharedMemorySupported, simdSupported, threadsSupported, webAssemblyApi } from './webassembly-runtime.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const toolchain = existsSync(join(root, 'node_modules/assemblyscript/bin/asc.js'));
@@ -32,16 +33,38 @@ describe('embedded kernel', () => {
   it('the host (Node ≥ 16) supports simd128', () => {
     expect(simdSupported()).toBe(true);
   });
+
+  it('the threaded module imports a shared memory only, and not an unshared one', () => {
+    const api = webAssemblyApi();
+    if (api === null) throw new Error('no WebAssembly');
+    // Module.imports/exports are outside the typed slice of the API (webassembly-runtime.ts).
+    const reflect = api.Module as unknown as {
+      imports(module: unknown): { module: string; name: string; kind: string }[];
+      exports(module: unknown): { name: string }[];
+    };
+    const bytes = decodeBase64(KERNEL_THREADS_WASM_BASE64);
+    expect(api.validate(bytes)).toBe(true);
+    expect(sharedMemorySupported()).toBe(true);
+    expect(threadsSupported()).toBe(true);
+    const module = new api.Module(bytes);
+    expect(reflect.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(reflect.exports(module).map((entry) => entry.name)).toEqual(
+      expect.arrayContaining(['attend', 'scratchBytes', 'heapBase', 'work', 'serve', 'mergeParts', 'partialBytes']),
+    );
+    const shared = new api.Memory({ initial: 1, maximum: 16, shared: true });
+    expect(() => new api.Instance(module, { env: { memory: shared } })).not.toThrow();
+    expect(() => new api.Instance(module, { env: { memory: new api.Memory({ initial: 1 }) } })).toThrow();
+  });
 });
 
 describe.runIf(toolchain)('committed kernel matches a fresh build from source', () => {
-  it('assembly/unpack.ts is what the generator writes, and the embedded .wasm is what asc builds', () => {
+  it('assembly/unpack.ts is what the generator writes, and both embedded modules are what asc builds', () => {
     const directory = mkdtempSync(join(tmpdir(), 'qaq-kernel-check-'));
     const unpack = join(directory, 'unpack.ts');
     execFileSync(process.execPath, [join(root, 'scripts/generate-unpack.mjs'), unpack], { stdio: 'pipe' });
     expect(readFileSync(unpack, 'utf8')).toBe(readFileSync(join(root, 'assembly/unpack.ts'), 'utf8'));
-    const wasm = join(directory, 'kernel.wasm');
-    execFileSync(process.execPath, [join(root, 'scripts/build-wasm.mjs'), '--out', wasm], { stdio: 'pipe' });
-    expect(new Uint8Array(readFileSync(wasm))).toEqual(decodeBase64(KERNEL_WASM_BASE64));
+    execFileSync(process.execPath, [join(root, 'scripts/build-wasm.mjs'), '--out-dir', directory], { stdio: 'pipe' });
+    expect(new Uint8Array(readFileSync(join(directory, 'kernel.wasm')))).toEqual(decodeBase64(KERNEL_WASM_BASE64));
+    expect(new Uint8Array(readFileSync(join(directory, 'kernel-threads.wasm')))).toEqual(decodeBase64(KERNEL_THREADS_WASM_BASE64));
   });
 });

@@ -13,4 +13,14 @@ describe('package purity', () => {
       expect(text, name).not.toMatch(/from 'node:|\bprocess\.|\bBuffer\b|\bwindow\.|\bdocument\.|\brequire\(['"]/);
     }
   });
+
+  it('Node-only code stays in src/node, reached only through the ./node-threads export', () => {
+    const directory = fileURLToPath(new URL('./', import.meta.url));
+    for (const name of readdirSync(directory).filter((entry) => entry.endsWith('.ts') && !entry.endsWith('.test.ts'))) {
+      expect(readFileSync(directory + name, 'utf8'), name).not.toMatch(/from '\.\/node\//);
+    }
+    const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { exports: Record<string, { source: string }> };
+    expect(manifest.exports['.']?.source).toBe('./src/index.ts');
+    expect(manifest.exports['./node-threads']?.source).toBe('./src/node/node-threads.ts');
+  });
 });

@@ -1,11 +1,30 @@
 import { QaqError } from '@qaq/errors';
 import { KvCache, MemoryArena, POOL_BITS, type GroupStore, type KvCacheConfig } from '@qaq/kv-cache';
+import { KERNEL_THREADS_WASM_BASE64 } from './kernel-threads-wasm.generated.js';
+import { CONTROL_BYTES, KernelThreadsControl } from './kernel-threads-control.js';
+import { KernelThreads, type ChunkPlan, type KernelThreadsOptions } from './kernel-threads.js';
 import { KERNEL_WASM_BASE64 } from './kernel-wasm.generated.js';
+import type { KernelWorkerHandle, StartKernelWorker } from './kernel-worker.js';
 import { JsAttention } from './js-attention.js';
 import { queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
-import { decodeBase64, webAssemblyApi, type WasmInstance, type WasmMemory, type WebAssemblyApi } from './webassembly-runtime.js';
+import {
+  decodeBase64,
+  threadsSupported,
+  webAssemblyApi,
+  type WasmInstance,
+  type WasmMemory,
+  type WebAssemblyApi,
+} from './webassembly-runtime.js';
 
-/** i32 words of one kind's descriptor (see assembly/kernel.ts): 5 header words, then 5 per bit width 0..16. */
+/** Options of `WasmAttention.createThreaded`. */
+export interface ThreadedAttentionOptions extends KernelThreadsOptions {
+  /** Starts one worker thread (Node: `startNodeKernelWorker` from `@qaq/attention-kernel/node-threads`). */
+  readonly startWorker: StartKernelWorker;
+  /** The shared memory's maximum in 64 KiB pages (default 65,536, the wasm32 ceiling; only address space is reserved). */
+  readonly maximumPages?: number;
+}
+
+/** i32 words of one kind's descriptor (see assembly/attention.ts): 5 header words, then 5 per bit width 0..16. */
 const DESCRIPTOR_WORDS = 5 + 17 * 5;
 
 type AttendFunction = (
@@ -26,10 +45,47 @@ type AttendFunction = (
   scratch: number,
 ) => void;
 
+type MergeFunction = (
+  chunkCount: number,
+  chunkStride: number,
+  partials: number,
+  chunkTokens: number,
+  tokenCount: number,
+  kvHeads: number,
+  headDim: number,
+  queryHeads: number,
+  queryCount: number,
+  firstPosition: number,
+  window: number,
+  sharedScores: number,
+  output: number,
+  maxProbabilities: number,
+  coefficients: number,
+) => void;
+
 interface KernelExports {
   attend: AttendFunction;
   scratchBytes: (rows: number, tokenCount: number, headDim: number) => number;
   heapBase: () => number;
+}
+
+/** What the shared-memory build adds (assembly/kernel-threads.ts). */
+interface ThreadExports {
+  work: (control: number, thread: number) => number;
+  mergeParts: MergeFunction;
+  partialBytes: (kvHeads: number, rows: number, headDim: number) => number;
+}
+
+function threadExports(instance: WasmInstance): ThreadExports {
+  const { work, mergeParts, partialBytes } = instance.exports;
+  if (typeof work !== 'function' || typeof mergeParts !== 'function' || typeof partialBytes !== 'function') {
+    throw new QaqError('kernel-load-failed', 'the threaded kernel module lacks its exports', { details: { exports: Object.keys(instance.exports) } });
+  }
+  return { work: work as ThreadExports['work'], mergeParts: mergeParts as MergeFunction, partialBytes: partialBytes as ThreadExports['partialBytes'] };
+}
+
+function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
 }
 
 function kernelExports(instance: WasmInstance): KernelExports {
@@ -57,6 +113,9 @@ export class WasmAttention {
   readonly memory: WasmMemory;
   readonly arena: MemoryArena;
   private readonly kernel: KernelExports;
+  private threads: KernelThreads | null = null;
+  private threadKernel: ThreadExports | null = null;
+  private disposed = false;
   private readonly descriptors: number;
   private ioOffset = 0;
   private ioBytes = 0;
@@ -88,6 +147,63 @@ export class WasmAttention {
     return new WasmAttention(memory, new api.Instance(module, { env: { memory } }));
   }
 
+  /**
+   * The threaded kernel: a shared memory (`maximumPages`), the shared-memory build instantiated here and in
+   * `threads − 1` workers over it. Long calls are cut into token-range chunks that every thread claims (the
+   * calling thread works too) and merged exactly (flash-decoding: per chunk its maximum and sum); calls spanning
+   * fewer than 2·minimumChunkTokens tokens run here alone. Results equal the single-thread kernel's to f32
+   * rounding (summation order differs). `dispose()` ends the workers. Throws `shared-memory-unavailable` where
+   * shared WebAssembly memory is missing (browsers without cross-origin isolation), `attention-worker-failed`
+   * when a worker cannot start.
+   */
+  static async createThreaded(options: ThreadedAttentionOptions): Promise<WasmAttention> {
+    KernelThreads.validate(options);
+    const maximumPages = options.maximumPages ?? 65536;
+    if (!Number.isInteger(maximumPages) || maximumPages < 16 || maximumPages > 65536) {
+      throw new QaqError('invalid-argument', 'maximumPages must be an integer in 16..65536', { details: { maximumPages } });
+    }
+    if (typeof options.startWorker !== 'function') {
+      throw new QaqError('invalid-argument', 'startWorker must be a function that starts a worker thread', { details: {} });
+    }
+    if (!threadsSupported()) {
+      throw new QaqError('shared-memory-unavailable', 'no shared WebAssembly memory (SharedArrayBuffer, cross-origin isolation) or blocking Atomics.wait on this thread', {
+        details: {},
+      });
+    }
+    const api = requireApi();
+    const module = await api.compile(decodeBase64(KERNEL_THREADS_WASM_BASE64));
+    const memory = new api.Memory({ initial: 16, maximum: maximumPages, shared: true });
+    const instance = await api.instantiate(module, { env: { memory } });
+    const threadKernel = threadExports(instance);
+    const attention = new WasmAttention(memory, instance);
+    const control = new KernelThreadsControl(memory.buffer, attention.arena.allocate(CONTROL_BYTES), options.spinPolls ?? 0);
+    const workers: KernelWorkerHandle[] = [];
+    try {
+      for (let thread = 1; thread < options.threads; thread += 1) {
+        workers.push(options.startWorker({ module, memory, control: control.offset, thread }));
+      }
+      await Promise.all(workers.map((worker) => worker.ready));
+    } catch (cause) {
+      control.exit();
+      await Promise.allSettled(workers.map(async (worker) => worker.terminate()));
+      throw cause instanceof QaqError ? cause : new QaqError('attention-worker-failed', 'an attention worker thread could not start', { details: {}, cause });
+    }
+    attention.threads = new KernelThreads(control, workers, options);
+    attention.threadKernel = threadKernel;
+    return attention;
+  }
+
+  /** Threads a call may use (1 unless made by createThreaded). */
+  get threadCount(): number {
+    return this.threads?.threadCount ?? 1;
+  }
+
+  /** Ends the worker threads of a threaded kernel; later calls throw `kernel-disposed`. Caches stay readable. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.threads?.dispose();
+  }
+
   /** A compact cache whose pools live in this kernel's memory (the only kind `attend` reads in place). */
   createCache(config: KvCacheConfig): KvCache {
     return new KvCache(config, { arena: this.arena });
@@ -112,6 +228,7 @@ export class WasmAttention {
     output: Float32Array,
     maxProbabilities: Float32Array | null,
   ): void {
+    if (this.disposed) throw new QaqError('kernel-disposed', 'this attention kernel was disposed', { details: { layer } });
     if (cache.arena !== this.arena) {
       throw new QaqError('cache-not-in-kernel-memory', 'the cache was not made by this kernel (createCache)', { details: { layer } });
     }
@@ -127,6 +244,11 @@ export class WasmAttention {
     const rowLength = queryHeads * headDim;
     const blockQueries = Math.min(queryCount, queryBlockSize(headsPerKv, tokenCount, headDim));
     const window = options.slidingWindow === undefined || options.slidingWindow >= tokenCount ? 0 : Math.ceil(options.slidingWindow);
+    if (this.threads !== null) {
+      this.threads.ensureUsable();
+      this.attendThreaded(cache, layer, queries, queryCount, options, output, maxProbabilities, tokenCount, blockQueries, window);
+      return;
+    }
     // One I/O block: queries and outputs of a query block, its probabilities, then the kernel's scratch.
     const queryBytes = blockQueries * rowLength * 4;
     const probabilityBytes = maxProbabilities === null ? 0 : blockQueries * kvHeads * tokenCount * 4;
@@ -163,6 +285,96 @@ export class WasmAttention {
         maxProbabilities.set(heap.subarray(start, start + count * kvHeads * tokenCount), firstQuery * kvHeads * tokenCount);
       }
     }
+  }
+
+  /** attendMulti's query-block loop on a threaded kernel: each block split into chunks, or run here when short. */
+  private attendThreaded(
+    cache: KvCache,
+    layer: number,
+    queries: Float32Array,
+    queryCount: number,
+    options: KernelAttentionOptions,
+    output: Float32Array,
+    maxProbabilities: Float32Array | null,
+    tokenCount: number,
+    blockQueries: number,
+    window: number,
+  ): void {
+    const threads = this.threads as KernelThreads;
+    const { kvHeads, headDim, groupsPerToken } = cache;
+    const { queryHeads, scoreScale } = options;
+    const headsPerKv = queryHeads / kvHeads;
+    const rowLength = queryHeads * headDim;
+    const keyDescriptor = this.descriptors;
+    const valueDescriptor = this.descriptors + DESCRIPTOR_WORDS * 4;
+    let descriptorsWritten = false;
+    for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
+      const count = Math.min(blockQueries, queryCount - firstQuery);
+      const firstPosition = tokenCount - queryCount + firstQuery;
+      const plan = threads.plan(firstPosition, count, window);
+      // One I/O block: queries, outputs and probabilities of the query block, then the split's data or the scratch.
+      const queryBytes = count * rowLength * 4;
+      const probabilityBytes = maxProbabilities === null ? 0 : count * kvHeads * tokenCount * 4;
+      const rows = count * headsPerKv;
+      const split = plan === null ? null : this.splitLayout(plan, rows, tokenCount, kvHeads, headDim);
+      const scratchBytes = split === null ? this.kernel.scratchBytes(rows, tokenCount, headDim) : split.bytes;
+      const base = this.reserveIo(2 * queryBytes + align16(probabilityBytes) + scratchBytes);
+      const { floats: heap, words } = this.views();
+      if (!descriptorsWritten) {
+        this.writeDescriptor(cache.store('keys', layer), keyDescriptor, words);
+        this.writeDescriptor(cache.store('values', layer), valueDescriptor, words);
+        descriptorsWritten = true;
+      }
+      heap.set(queries.subarray(firstQuery * rowLength, (firstQuery + count) * rowLength), base / 4);
+      const outputAddress = base + queryBytes;
+      const probabilityAddress = maxProbabilities === null ? 0 : base + 2 * queryBytes;
+      const scratch = base + 2 * queryBytes + align16(probabilityBytes);
+      if (plan === null || split === null) {
+        this.kernel.attend(
+          keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, count, firstPosition, window,
+          scoreScale, base, outputAddress, probabilityAddress, scratch,
+        );
+      } else {
+        const threadKernel = this.threadKernel as ThreadExports;
+        const sharedScores = scratch;
+        const partials = sharedScores + split.scoreBytes;
+        const coefficients = partials + plan.chunkCount * split.chunkStride;
+        const threadScratch = coefficients + split.coefficientBytes;
+        threads.control.publish({
+          keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount: count, firstPosition,
+          window, scoreScale, queries: base, sharedScores, partials, chunkStride: split.chunkStride, chunkTokens: plan.chunkTokens,
+          chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride,
+        });
+        try {
+          threadKernel.work(threads.control.offset, 0);
+          threads.control.waitDone(plan.chunkCount, threads.timeoutMs);
+        } catch (cause) {
+          threads.markBroken(cause);
+          throw cause;
+        }
+        threadKernel.mergeParts(
+          plan.chunkCount, split.chunkStride, partials, plan.chunkTokens, tokenCount, kvHeads, headDim, queryHeads, count, firstPosition,
+          window, sharedScores, outputAddress, probabilityAddress, coefficients,
+        );
+      }
+      output.set(heap.subarray(outputAddress / 4, outputAddress / 4 + count * rowLength), firstQuery * rowLength);
+      if (maxProbabilities !== null) {
+        maxProbabilities.set(heap.subarray(probabilityAddress / 4, probabilityAddress / 4 + count * kvHeads * tokenCount), firstQuery * kvHeads * tokenCount);
+      }
+    }
+  }
+
+  /** Bytes of a split call after its I/O: every KV head's weights, the chunks' partial results, per-thread scratch. */
+  private splitLayout(plan: ChunkPlan, rows: number, tokenCount: number, kvHeads: number, headDim: number) {
+    const threadKernel = this.threadKernel as ThreadExports;
+    const paddedTokens = Math.ceil(tokenCount / 4) * 4;
+    const scoreBytes = align16(kvHeads * rows * paddedTokens * 4);
+    const chunkStride = align16(threadKernel.partialBytes(kvHeads, rows, headDim));
+    const coefficientBytes = align16(plan.chunkCount * 8);
+    // Chunks keep their weights in the shared scores, so a thread's scratch needs no score rows (tokenCount 0).
+    const scratchStride = align16(this.kernel.scratchBytes(rows, 0, headDim));
+    const bytes = scoreBytes + plan.chunkCount * chunkStride + coefficientBytes + this.threadCount * scratchStride;
+    return { scoreBytes, chunkStride, coefficientBytes, scratchStride, bytes };
   }
 
   /** Bytes of kernel memory in use: the arena's live blocks (cache pools, descriptors, I/O block). */

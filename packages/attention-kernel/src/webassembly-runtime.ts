@@ -16,7 +16,7 @@ interface WasmModule {
 }
 
 export interface WebAssemblyApi {
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   compile(bytes: Uint8Array): Promise<WasmModule>;
@@ -71,4 +71,36 @@ export function decodeBase64(text: string): Uint8Array {
     }
   }
   return bytes;
+}
+
+/**
+ * Whether this host can run the threaded kernel: shared WebAssembly memories (SharedArrayBuffer; in browsers only
+ * on cross-origin isolated pages), the threads feature and Atomics.wait. Checked by making a one-page shared memory.
+ */
+export function sharedMemorySupported(): boolean {
+  const host = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: unknown; Atomics?: { wait?: unknown } };
+  if (typeof host.SharedArrayBuffer !== 'function' || host.crossOriginIsolated === false) return false;
+  if (typeof host.Atomics?.wait !== 'function') return false;
+  const api = webAssemblyApi();
+  if (api === null || !simdSupported()) return false;
+  try {
+    const memory = new api.Memory({ initial: 1, maximum: 1, shared: true });
+    return (memory.buffer as unknown) instanceof (host.SharedArrayBuffer as new (length: number) => object);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the threaded kernel can run on this thread: shared memory, and a blocking Atomics.wait (browsers refuse
+ * it on the main thread; the calling thread waits for its workers that way).
+ */
+export function threadsSupported(): boolean {
+  if (!sharedMemorySupported()) return false;
+  try {
+    // Returns 'not-equal' at once where blocking waits are allowed, throws where they are not.
+    return Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0) === 'not-equal';
+  } catch {
+    return false;
+  }
 }

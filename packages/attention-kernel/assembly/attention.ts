@@ -1,0 +1,935 @@
+// Fused dequantize-attention over the packed QAQ KV cache, one layer, WebAssembly SIMD (simd128).
+// Everything is addressed by byte offsets into the one imported memory, where the cache's pools live.
+// Shared by both builds: kernel.ts (one thread) and kernel-threads.ts (shared memory, token-range chunks).
+// Math (per KV head, query row r, token t, head slice of D elements, group minimum m and step s):
+//   q·k̂ = s·(q·codes) + (m + s/2)·Σq + Σ_outliers q_p·(v_p − k̂_p)
+//   out = Σ_t p_t·s_t·codes_t + Σ_t p_t·(m_t + s_t/2) + outlier corrections
+// 16-bit groups hold fp16 values and are read as they are.
+import {
+  unpackBlocks1,
+  unpackBlocks2,
+  unpackBlocks3,
+  unpackBlocks4,
+  unpackBlocks5,
+  unpackBlocks6,
+  unpackBlocks7,
+  unpackBlocks8,
+  unpackWords1,
+  unpackWords2,
+  unpackWords3,
+  unpackWords4,
+  unpackWords5,
+  unpackWords6,
+  unpackWords7,
+  unpackWords8,
+} from './unpack';
+
+// Descriptor of one kind (keys or values), i32 words: tags, slots, slot index bytes, outliers per slot, position
+// bytes, then per bit width 0..16 five words: codes, parameters, outlier values, outlier positions, code bytes.
+const DESCRIPTOR_BITS: i32 = 0;
+const DESCRIPTOR_SLOTS: i32 = 1;
+const DESCRIPTOR_SLOT_BYTES: i32 = 2;
+const DESCRIPTOR_OUTLIERS: i32 = 3;
+const DESCRIPTOR_POSITION_BYTES: i32 = 4;
+const DESCRIPTOR_POOLS: i32 = 5;
+const POOL_WORDS: i32 = 5;
+
+@inline function word(descriptor: usize, index: i32): i32 {
+  return load<i32>(descriptor + (<usize>index << 2));
+}
+
+/** fp16 → f32, exact for every finite value (normal and subnormal) by rebiasing with a multiply by 2^112. */
+@inline function halfToFloat(bits: u32): f32 {
+  const magnitude = reinterpret<f32>((bits & 0x7fff) << 13) * reinterpret<f32>(0x77800000);
+  return bits & 0x8000 ? -magnitude : magnitude;
+}
+
+/** Eight fp16 values at `source` → f32 at `target`, `count` a multiple of 8. */
+@inline function unpackHalf(source: usize, count: i32, target: usize): void {
+  const magnitudeMask = i32x4.splat(0x7fff);
+  const signMask = i32x4.splat(0x8000);
+  const rebias = f32x4.splat(reinterpret<f32>(0x77800000));
+  for (let index = 0; index < count; index += 8) {
+    const halves = v128.load(source);
+    const low = i32x4.extend_low_i16x8_u(halves);
+    const high = i32x4.extend_high_i16x8_u(halves);
+    const lowValue = f32x4.mul(i32x4.shl(v128.and(low, magnitudeMask), 13), rebias);
+    const highValue = f32x4.mul(i32x4.shl(v128.and(high, magnitudeMask), 13), rebias);
+    v128.store(target, v128.or(lowValue, i32x4.shl(v128.and(low, signMask), 16)));
+    v128.store(target, v128.or(highValue, i32x4.shl(v128.and(high, signMask), 16)), 16);
+    source += 16;
+    target += 32;
+  }
+}
+
+/** 8-bit codes, 16 per step by widening (count a multiple of 8). */
+@inline function unpackBytes(source: usize, count: i32, target: usize): void {
+  let index = 0;
+  for (; index + 16 <= count; index += 16) {
+    const bytes = v128.load(source);
+    const low = i16x8.extend_low_i8x16_u(bytes);
+    const high = i16x8.extend_high_i8x16_u(bytes);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(low)));
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(low)), 16);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(high)), 32);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(high)), 48);
+    source += 16;
+    target += 64;
+  }
+  if (index < count) unpackBlocks8(source, count - index, target);
+}
+
+/** 4-bit codes, 16 per step: split nibbles, interleave, widen (count a multiple of 8). */
+@inline function unpackNibbles(source: usize, count: i32, target: usize): void {
+  const nibble = i8x16.splat(0x0f);
+  let index = 0;
+  for (; index + 16 <= count; index += 16) {
+    const bytes = v128.load64_zero(source);
+    const low = v128.and(bytes, nibble);
+    const high = i8x16.shr_u(bytes, 4);
+    const codes = i8x16.shuffle(low, high, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const codesLow = i16x8.extend_low_i8x16_u(codes);
+    const codesHigh = i16x8.extend_high_i8x16_u(codes);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(codesLow)));
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(codesLow)), 16);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(codesHigh)), 32);
+    v128.store(target, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(codesHigh)), 48);
+    source += 8;
+    target += 64;
+  }
+  if (index < count) unpackBlocks4(source, count - index, target);
+}
+
+/** Unpacks `count` codes of width `bits` (1..8 or 16) at `source` into f32 at `target`. */
+function unpackSlice(bits: i32, source: usize, count: i32, target: usize): void {
+  switch (bits) {
+    case 1: unpackBlocks1(source, count, target); break;
+    case 2: unpackBlocks2(source, count, target); break;
+    case 3: unpackBlocks3(source, count, target); break;
+    case 4: unpackNibbles(source, count, target); break;
+    case 5: unpackBlocks5(source, count, target); break;
+    case 6: unpackBlocks6(source, count, target); break;
+    case 7: unpackBlocks7(source, count, target); break;
+    case 8: unpackBytes(source, count, target); break;
+    default: unpackHalf(source, count, target); break;
+  }
+}
+
+/** 8-bit codes to u16, 16 per step by widening (count a multiple of 8). */
+@inline function unpackByteWords(source: usize, count: i32, target: usize): void {
+  let index = 0;
+  for (; index + 16 <= count; index += 16) {
+    const bytes = v128.load(source);
+    v128.store(target, i16x8.extend_low_i8x16_u(bytes));
+    v128.store(target, i16x8.extend_high_i8x16_u(bytes), 16);
+    source += 16;
+    target += 32;
+  }
+  if (index < count) unpackWords8(source, count - index, target);
+}
+
+/** 4-bit codes to u16, 16 per step: split nibbles, interleave, widen (count a multiple of 8). */
+@inline function unpackNibbleWords(source: usize, count: i32, target: usize): void {
+  const nibble = i8x16.splat(0x0f);
+  let index = 0;
+  for (; index + 16 <= count; index += 16) {
+    const bytes = v128.load64_zero(source);
+    const codes = i8x16.shuffle(v128.and(bytes, nibble), i8x16.shr_u(bytes, 4), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    v128.store(target, i16x8.extend_low_i8x16_u(codes));
+    v128.store(target, i16x8.extend_high_i8x16_u(codes), 16);
+    source += 8;
+    target += 32;
+  }
+  if (index < count) unpackWords4(source, count - index, target);
+}
+
+/** Unpacks `count` codes of width `bits` (1..8) at `source` into u16 at `target`. */
+function unpackSliceWords(bits: i32, source: usize, count: i32, target: usize): void {
+  switch (bits) {
+    case 1: unpackWords1(source, count, target); break;
+    case 2: unpackWords2(source, count, target); break;
+    case 3: unpackWords3(source, count, target); break;
+    case 4: unpackNibbleWords(source, count, target); break;
+    case 5: unpackWords5(source, count, target); break;
+    case 6: unpackWords6(source, count, target); break;
+    case 7: unpackWords7(source, count, target); break;
+    default: unpackByteWords(source, count, target); break;
+  }
+}
+
+// The group slice last loaded by loadSlice.
+let sliceBits: i32 = 0;
+let sliceMinimum: f32 = 0;
+let sliceStep: f32 = 0;
+let sliceOutlierValues: usize = 0;
+let sliceOutlierPositions: usize = 0;
+
+/**
+ * Unpacks group `group`'s D elements from `elementOffset` and records its parameters: fp16 values always, and
+ * codes too, as f32 into `buffer`, or as u16 into `words` when `words` is not 0.
+ */
+@inline function loadSlice(descriptor: usize, group: i32, elementOffset: i32, headDim: i32, buffer: usize, words: usize): void {
+  const bits = <i32>load<u8>(<usize>word(descriptor, DESCRIPTOR_BITS) + <usize>group);
+  const slots = <usize>word(descriptor, DESCRIPTOR_SLOTS);
+  const slot = word(descriptor, DESCRIPTOR_SLOT_BYTES) == 2 ? <i32>load<u16>(slots + (<usize>group << 1)) : load<i32>(slots + (<usize>group << 2));
+  const pool = DESCRIPTOR_POOLS + bits * POOL_WORDS;
+  const codes = <usize>word(descriptor, pool) + <usize>(slot * word(descriptor, pool + 4)) + <usize>((elementOffset * bits) >> 3);
+  if (words != 0 && bits != 16) unpackSliceWords(bits, codes, headDim, words);
+  else unpackSlice(bits, codes, headDim, buffer);
+  sliceBits = bits;
+  if (bits != 16) {
+    const parameters = <usize>word(descriptor, pool + 1) + (<usize>slot << 2);
+    sliceMinimum = halfToFloat(load<u16>(parameters));
+    sliceStep = halfToFloat(load<u16>(parameters, 2));
+    const outliers = word(descriptor, DESCRIPTOR_OUTLIERS);
+    sliceOutlierValues = <usize>word(descriptor, pool + 2) + <usize>(slot * outliers * 2);
+    sliceOutlierPositions = <usize>word(descriptor, pool + 3) + <usize>(slot * outliers * word(descriptor, DESCRIPTOR_POSITION_BYTES));
+  }
+}
+
+@inline function horizontalSum(vector: v128): f32 {
+  return f32x4.extract_lane(vector, 0) + f32x4.extract_lane(vector, 1) + (f32x4.extract_lane(vector, 2) + f32x4.extract_lane(vector, 3));
+}
+
+// Row-blocked products: up to four query rows share each load of the unpacked slice (GQA decode has 3 or 4).
+
+/** products[k] = Σ rows[k]·slice over `count` f32 (a multiple of 4), for k < 4. */
+@inline function dot4(slice: usize, count: i32, q0: usize, q1: usize, q2: usize, q3: usize, products: usize): void {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + offset), codes));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + offset), codes));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(q2 + offset), codes));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(q3 + offset), codes));
+  }
+  store<f32>(products, horizontalSum(a0));
+  store<f32>(products, horizontalSum(a1), 4);
+  store<f32>(products, horizontalSum(a2), 8);
+  store<f32>(products, horizontalSum(a3), 12);
+}
+
+@inline function dot3(slice: usize, count: i32, q0: usize, q1: usize, q2: usize, products: usize): void {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + offset), codes));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + offset), codes));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(q2 + offset), codes));
+  }
+  store<f32>(products, horizontalSum(a0));
+  store<f32>(products, horizontalSum(a1), 4);
+  store<f32>(products, horizontalSum(a2), 8);
+}
+
+@inline function dot2(slice: usize, count: i32, q0: usize, q1: usize, products: usize): void {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(q0 + offset), codes));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(q1 + offset), codes));
+  }
+  store<f32>(products, horizontalSum(a0));
+  store<f32>(products, horizontalSum(a1), 4);
+}
+
+// Integer score products: a query row is split as q ≈ scale·(high + low/32768) with 16-bit high and low parts
+// (row layout: D high words then D low words), so q·codes = scale·(Σ high·c + Σ low·c / 32768) with exact i32
+// sums from i32x4.dot_i16x8_s (eight multiply-adds per instruction). |high|, |low| ≤ 16384 and codes ≤ 255 keep
+// every i32 sum exact for D ≤ 512 (D · 16384 · 255 < 2^31).
+
+/** [Σa, Σb, Σc, Σd] of four i32x4 vectors (a transpose by shuffles, then adds). */
+@inline function reduceFour(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 1, 4, 5), i32x4.shuffle(a, b, 2, 3, 6, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 1, 4, 5), i32x4.shuffle(c, d, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+/** Products of up to four rows (row r at rows + r·rowStride, high then low words) with the codes, as f32x4. */
+@inline function dotWordsBlock(codes: usize, count: i32, rows: usize, rowStride: usize, rowCount: i32): v128 {
+  const lowOffset = <usize>count << 1;
+  const r1 = rows + rowStride;
+  const r2 = r1 + rowStride;
+  const r3 = r2 + rowStride;
+  let h0 = i32x4.splat(0);
+  let l0 = i32x4.splat(0);
+  let h1 = i32x4.splat(0);
+  let l1 = i32x4.splat(0);
+  let h2 = i32x4.splat(0);
+  let l2 = i32x4.splat(0);
+  let h3 = i32x4.splat(0);
+  let l3 = i32x4.splat(0);
+  for (let index = 0; index < count; index += 8) {
+    const offset = <usize>index << 1;
+    const c = v128.load(codes + offset);
+    h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.load(rows + offset), c));
+    l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(rows + lowOffset + offset), c));
+    h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.load(r1 + offset), c));
+    l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
+    h2 = i32x4.add(h2, i32x4.dot_i16x8_s(v128.load(r2 + offset), c));
+    l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
+    if (rowCount > 3) {
+      h3 = i32x4.add(h3, i32x4.dot_i16x8_s(v128.load(r3 + offset), c));
+      l3 = i32x4.add(l3, i32x4.dot_i16x8_s(v128.load(r3 + lowOffset + offset), c));
+    }
+  }
+  const high = f32x4.convert_i32x4_s(reduceFour(h0, h1, h2, h3));
+  const low = f32x4.convert_i32x4_s(reduceFour(l0, l1, l2, l3));
+  return f32x4.add(high, f32x4.mul(low, f32x4.splat(<f32>1.0 / 32768.0)));
+}
+
+@inline function horizontalSumInt(vector: v128): f32 {
+  return <f32>(i32x4.extract_lane(vector, 0) + i32x4.extract_lane(vector, 1) + i32x4.extract_lane(vector, 2) + i32x4.extract_lane(vector, 3));
+}
+
+@inline function finishWords(high: v128, low: v128): f32 {
+  return horizontalSumInt(high) + horizontalSumInt(low) * (<f32>1.0 / 32768.0);
+}
+
+@inline function dotWords(codes: usize, count: i32, row: usize): f32 {
+  const lowOffset = <usize>count << 1;
+  let high = i32x4.splat(0);
+  let low = i32x4.splat(0);
+  for (let index = 0; index < count; index += 8) {
+    const offset = <usize>index << 1;
+    const c = v128.load(codes + offset);
+    high = i32x4.add(high, i32x4.dot_i16x8_s(v128.load(row + offset), c));
+    low = i32x4.add(low, i32x4.dot_i16x8_s(v128.load(row + lowOffset + offset), c));
+  }
+  return finishWords(high, low);
+}
+
+/** Σ a·b over `count` f32 (a multiple of 8), two accumulators. */
+@inline function dot(a: usize, b: usize, count: i32): f32 {
+  let even = f32x4.splat(0);
+  let odd = f32x4.splat(0);
+  for (let index = 0; index < count; index += 8) {
+    const offset = <usize>index << 2;
+    even = f32x4.add(even, f32x4.mul(v128.load(a + offset), v128.load(b + offset)));
+    odd = f32x4.add(odd, f32x4.mul(v128.load(a + offset, 16), v128.load(b + offset, 16)));
+  }
+  return horizontalSum(f32x4.add(even, odd));
+}
+
+/**
+ * Four tokens at once into up to four rows: accumulator_r += Σ_k weight(k, r) · slice_k, so each accumulator is
+ * loaded and stored once per four tokens. Slices are `sliceStride` bytes apart, rows `rowStride`, and
+ * weight(k, r) is at weights + k·weightStride + 4r. With a literal rowCount the unused rows fold away.
+ */
+@inline function accumulateFourTokens(
+  slices: usize, sliceStride: usize, count: i32, accumulator: usize, rowStride: usize, weights: usize, weightStride: usize, rowCount: i32,
+): void {
+  const s1 = slices + sliceStride;
+  const s2 = s1 + sliceStride;
+  const s3 = s2 + sliceStride;
+  const k1 = weights + weightStride;
+  const k2 = k1 + weightStride;
+  const k3 = k2 + weightStride;
+  const w00 = f32x4.splat(load<f32>(weights));
+  const w10 = f32x4.splat(load<f32>(k1));
+  const w20 = f32x4.splat(load<f32>(k2));
+  const w30 = f32x4.splat(load<f32>(k3));
+  const w01 = f32x4.splat(rowCount > 1 ? load<f32>(weights, 4) : 0);
+  const w11 = f32x4.splat(rowCount > 1 ? load<f32>(k1, 4) : 0);
+  const w21 = f32x4.splat(rowCount > 1 ? load<f32>(k2, 4) : 0);
+  const w31 = f32x4.splat(rowCount > 1 ? load<f32>(k3, 4) : 0);
+  const w02 = f32x4.splat(rowCount > 2 ? load<f32>(weights, 8) : 0);
+  const w12 = f32x4.splat(rowCount > 2 ? load<f32>(k1, 8) : 0);
+  const w22 = f32x4.splat(rowCount > 2 ? load<f32>(k2, 8) : 0);
+  const w32 = f32x4.splat(rowCount > 2 ? load<f32>(k3, 8) : 0);
+  const w03 = f32x4.splat(rowCount > 3 ? load<f32>(weights, 12) : 0);
+  const w13 = f32x4.splat(rowCount > 3 ? load<f32>(k1, 12) : 0);
+  const w23 = f32x4.splat(rowCount > 3 ? load<f32>(k2, 12) : 0);
+  const w33 = f32x4.splat(rowCount > 3 ? load<f32>(k3, 12) : 0);
+  const a1 = accumulator + rowStride;
+  const a2 = a1 + rowStride;
+  const a3 = a2 + rowStride;
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const c0 = v128.load(slices + offset);
+    const c1 = v128.load(s1 + offset);
+    const c2 = v128.load(s2 + offset);
+    const c3 = v128.load(s3 + offset);
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset),
+      f32x4.add(f32x4.add(f32x4.mul(w00, c0), f32x4.mul(w10, c1)), f32x4.add(f32x4.mul(w20, c2), f32x4.mul(w30, c3)))));
+    if (rowCount > 1) {
+      v128.store(a1 + offset, f32x4.add(v128.load(a1 + offset),
+        f32x4.add(f32x4.add(f32x4.mul(w01, c0), f32x4.mul(w11, c1)), f32x4.add(f32x4.mul(w21, c2), f32x4.mul(w31, c3)))));
+    }
+    if (rowCount > 2) {
+      v128.store(a2 + offset, f32x4.add(v128.load(a2 + offset),
+        f32x4.add(f32x4.add(f32x4.mul(w02, c0), f32x4.mul(w12, c1)), f32x4.add(f32x4.mul(w22, c2), f32x4.mul(w32, c3)))));
+    }
+    if (rowCount > 3) {
+      v128.store(a3 + offset, f32x4.add(v128.load(a3 + offset),
+        f32x4.add(f32x4.add(f32x4.mul(w03, c0), f32x4.mul(w13, c1)), f32x4.add(f32x4.mul(w23, c2), f32x4.mul(w33, c3)))));
+    }
+  }
+}
+
+/** accumulator_k += weight_k · slice over `count` f32 (a multiple of 4), four rows `stride` bytes apart. */
+@inline function axpy4(slice: usize, count: i32, accumulator: usize, stride: usize, w0: f32, w1: f32, w2: f32, w3: f32): void {
+  const f0 = f32x4.splat(w0);
+  const f1 = f32x4.splat(w1);
+  const f2 = f32x4.splat(w2);
+  const f3 = f32x4.splat(w3);
+  const r1 = accumulator + stride;
+  const r2 = r1 + stride;
+  const r3 = r2 + stride;
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    const codes = v128.load(slice + offset);
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, codes)));
+    v128.store(r1 + offset, f32x4.add(v128.load(r1 + offset), f32x4.mul(f1, codes)));
+    v128.store(r2 + offset, f32x4.add(v128.load(r2 + offset), f32x4.mul(f2, codes)));
+    v128.store(r3 + offset, f32x4.add(v128.load(r3 + offset), f32x4.mul(f3, codes)));
+  }
+}
+
+@inline function axpy1(slice: usize, count: i32, accumulator: usize, w0: f32): void {
+  const f0 = f32x4.splat(w0);
+  for (let index = 0; index < count; index += 4) {
+    const offset = <usize>index << 2;
+    v128.store(accumulator + offset, f32x4.add(v128.load(accumulator + offset), f32x4.mul(f0, v128.load(slice + offset))));
+  }
+}
+
+/** totals (f64) += accumulators (f32), then zeroes the accumulators; `lanes` a multiple of 4. */
+function flushAccumulators(accumulators: usize, totals: usize, lanes: i32): void {
+  for (let index = 0; index < lanes; index += 4) {
+    const source = accumulators + (<usize>index << 2);
+    const target = totals + (<usize>index << 3);
+    const values = v128.load(source);
+    v128.store(target, f64x2.add(v128.load(target), f64x2.promote_low_f32x4(values)));
+    v128.store(target, f64x2.add(v128.load(target, 16), f64x2.promote_low_f32x4(i32x4.shuffle(values, values, 2, 3, 0, 1))), 16);
+    v128.store(source, i32x4.splat(0));
+  }
+}
+
+/** e^x for x ≤ 0 lane-wise (Cephes expf polynomial on x − n·ln2, then scaled by 2^n); a few ulp. */
+@inline function exp4(x: v128): v128 {
+  const clamped = f32x4.max(x, f32x4.splat(-87.0));
+  const n = f32x4.nearest(f32x4.mul(clamped, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(clamped, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** Scratch bytes `attend` needs for `rows` query rows (query positions · query heads per KV head). */
+export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32): i32 {
+  const paddedTokens = (tokenCount + 3) & ~3;
+  return (6 * headDim + 24 + rows * 22 + 4 * rows * headDim + rows * paddedTokens) * 4 + 128;
+}
+
+/**
+ * One layer's attention for `queryCount` consecutive query positions, the first at `firstPosition`
+ * (queries [queryCount, queryHeads, headDim] f32; output likewise). Query i sees tokens
+ * max(0, p − window + 1) ≤ t ≤ p, p = firstPosition + i (window 0: no limit). maxProbabilities (0: not wanted)
+ * is [queryCount, kvHeads, tokenCount]: per token, the largest probability over the query heads of each KV head,
+ * 0 where masked. groupsPerToken is kvHeads (a group per KV head) or 1 (a group spans all KV heads).
+ * Rows (query position i, head j of the KV head's group) are r = i·G + j, handled in blocks of four.
+ */
+export function attend(
+  keyDescriptor: usize,
+  valueDescriptor: usize,
+  tokenCount: i32,
+  kvHeads: i32,
+  headDim: i32,
+  groupsPerToken: i32,
+  queryHeads: i32,
+  queryCount: i32,
+  firstPosition: i32,
+  window: i32,
+  scoreScale: f32,
+  queries: usize,
+  output: usize,
+  maxProbabilities: usize,
+  scratch: usize,
+): void {
+  attendRange(
+    keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount, firstPosition, window,
+    scoreScale, queries, output, maxProbabilities, scratch, 0, tokenCount, 0, 0,
+  );
+}
+
+/** The first token any query of a call sees: the oldest query's window start (0 without a window). */
+@inline export function lowestVisibleToken(firstPosition: i32, window: i32): i32 {
+  return window > 0 ? max(0, firstPosition - window + 1) : 0;
+}
+
+/** Bytes of one chunk's partial results: per KV head and row, its maximum, its sum and D outputs (f64 each). */
+export function partialBytes(kvHeads: i32, rows: i32, headDim: i32): i32 {
+  return kvHeads * rows * (headDim + 2) * 8;
+}
+
+/**
+ * `attend` over the tokens in [tokenStart, tokenEnd) only. With `partials` 0 and the whole range this is `attend`.
+ * Otherwise (one chunk of a split call, the flash-decoding split) nothing is normalised: per KV head and row it
+ * writes, at partials + ((kvHead·rows + row)·(D + 2))·8, the chunk's score maximum m, Σ exp(score − m) and the
+ * D outputs Σ exp(score − m)·v (f64), leaves exp(score − m) of its tokens in `sharedScores` (rows of paddedTokens
+ * f32 per KV head, at kvHead·rows·paddedTokens), and writes neither `output` nor `maxProbabilities`: mergeParts
+ * combines the chunks. A row that sees none of the chunk's tokens gets m = −∞, sum 0 and zero outputs.
+ */
+export function attendRange(
+  keyDescriptor: usize,
+  valueDescriptor: usize,
+  tokenCount: i32,
+  kvHeads: i32,
+  headDim: i32,
+  groupsPerToken: i32,
+  queryHeads: i32,
+  queryCount: i32,
+  firstPosition: i32,
+  window: i32,
+  scoreScale: f32,
+  queries: usize,
+  output: usize,
+  maxProbabilities: usize,
+  scratch: usize,
+  tokenStart: i32,
+  tokenEnd: i32,
+  sharedScores: usize,
+  partials: usize,
+): void {
+  const headsPerKv = queryHeads / kvHeads;
+  const rows = queryCount * headsPerKv;
+  const paddedTokens = (tokenCount + 3) & ~3;
+  const buffer = (scratch + 15) & ~(<usize>15);
+  const products = buffer + (<usize>headDim << 2);
+  const querySums = products + 32;
+  const firsts = querySums + (<usize>rows << 2);
+  const lasts = firsts + (<usize>rows << 2);
+  const rowQueries = lasts + (<usize>rows << 2);
+  const weights = rowQueries + (<usize>rows << 2);
+  const queryScales = weights + (<usize>rows << 4);
+  const words = (queryScales + (<usize>rows << 2) + 15) & ~(<usize>15);
+  const queryWords = words + (<usize>headDim << 1);
+  // Value slices and accumulators carry 4 extra lanes: lane D holds (m + s/2)/s, so the accumulated weight p·s
+  // adds p·(m + s/2) there — the per-row bias — with no separate update per token.
+  const valueLength = headDim + 4;
+  const valueSlices = queryWords + (<usize>(rows * headDim) << 2);
+  const accumulators = valueSlices + (<usize>valueLength << 4);
+  // f64 totals the f32 accumulators are flushed into every 64 tokens: the bias lane and the code lanes cancel
+  // (both ~|m|), so long f32 sums alone would drift by ~1e-5.
+  const totals = accumulators + (<usize>(rows * valueLength) << 2);
+  const ownScores = totals + (<usize>(rows * valueLength) << 3);
+  const partialRecordBytes = <usize>(headDim + 2) << 3;
+  const rowBytes = <usize>headDim << 2;
+  const keyOutliers = word(keyDescriptor, DESCRIPTOR_OUTLIERS);
+  const keyPositionBytes = word(keyDescriptor, DESCRIPTOR_POSITION_BYTES);
+  const valueOutliers = word(valueDescriptor, DESCRIPTOR_OUTLIERS);
+  const valuePositionBytes = word(valueDescriptor, DESCRIPTOR_POSITION_BYTES);
+  // Tokens past the last query position are masked for every row of this call.
+  const end = firstPosition + queryCount;
+  let lowest = firstPosition;
+  for (let row = 0; row < rows; row += 1) {
+    const last = firstPosition + row / headsPerKv;
+    const first = window > 0 ? max(0, last - window + 1) : 0;
+    store<i32>(firsts + (<usize>row << 2), first);
+    store<i32>(lasts + (<usize>row << 2), last);
+    if (first < lowest) lowest = first;
+  }
+  // This call's share of the tokens (all of them unless a chunk of a split call).
+  const low = max(lowest, tokenStart);
+  const high = min(end, tokenEnd);
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    const scores = sharedScores == 0 ? ownScores : sharedScores + (<usize>(kvHead * rows * paddedTokens) << 2);
+    if (low >= high) {
+      for (let row = 0; row < rows; row += 1) {
+        const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
+        store<f64>(record, -Infinity);
+        memory.fill(record + 8, 0, partialRecordBytes - 8);
+      }
+      continue;
+    }
+    const headGroup = groupsPerToken == 1 ? 0 : kvHead;
+    const elementOffset = groupsPerToken == 1 ? kvHead * headDim : 0;
+    for (let row = 0; row < rows; row += 1) {
+      const query = queries + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
+      store<i32>(rowQueries + (<usize>row << 2), <i32>query);
+      let sum = f32x4.splat(0);
+      for (let index = 0; index < headDim; index += 4) sum = f32x4.add(sum, v128.load(query + (<usize>index << 2)));
+      store<f32>(querySums + (<usize>row << 2), horizontalSum(sum));
+      // 16-bit high and low parts for the integer products (see dotWordsBlock).
+      let largest: f64 = 0;
+      for (let index = 0; index < headDim; index += 1) largest = max(largest, abs(<f64>load<f32>(query + (<usize>index << 2))));
+      const scale: f64 = largest > 0 ? largest / 16383.0 : 1.0;
+      store<f32>(queryScales + (<usize>row << 2), <f32>scale);
+      const rowWords = queryWords + (<usize>(row * headDim) << 2);
+      const inverse = 1.0 / <f64>(<f32>scale);
+      for (let index = 0; index < headDim; index += 1) {
+        const scaled = <f64>load<f32>(query + (<usize>index << 2)) * inverse;
+        const high = nearest(scaled);
+        store<i16>(rowWords + (<usize>index << 1), <i16>high);
+        store<i16>(rowWords + (<usize>(headDim + index) << 1), <i16>nearest((scaled - high) * 32768.0));
+      }
+    }
+    // Scores straight from the packed keys.
+    for (let token = low; token < high; token += 1) {
+      loadSlice(keyDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer, words);
+      const bits = sliceBits;
+      const minimum = sliceMinimum;
+      const step = sliceStep;
+      const offset = minimum + 0.5 * step;
+      for (let blockStart = 0; blockStart < rows; blockStart += 4) {
+        const blockRows = min(4, rows - blockStart);
+        const rowTable = rowQueries + (<usize>blockStart << 2);
+        // Every row of a block sees the token when the block's newest first and oldest last allow it.
+        const allVisible = token >= load<i32>(firsts + (<usize>(blockStart + blockRows - 1) << 2)) && token <= load<i32>(lasts + (<usize>blockStart << 2));
+        const wordTable = queryWords + (<usize>(blockStart * headDim) << 2);
+        const wordRow = <usize>headDim << 2;
+        if (bits != 16 && allVisible && blockRows >= 3) {
+          // Fast path (every decode step): four rows' scores as one vector, outlier corrections after.
+          const sums = blockRows == 4
+            ? dotWordsBlock(words, headDim, wordTable, wordRow, 4)
+            : dotWordsBlock(words, headDim, wordTable, wordRow, 3);
+          const blockOffset = <usize>blockStart << 2;
+          let vector = f32x4.add(
+            f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
+            f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
+          );
+          // Outliers: q_r[p]·(exact − k̂_p) for the block's rows at once.
+          for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
+            const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
+            if (<u32>position >= <u32>headDim) continue;
+            const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
+            const difference = exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step);
+            const element = <usize>position << 2;
+            let queryValues = f32x4.splat(load<f32>(<usize>load<i32>(rowTable) + element));
+            queryValues = f32x4.replace_lane(queryValues, 1, load<f32>(<usize>load<i32>(rowTable, 4) + element));
+            queryValues = f32x4.replace_lane(queryValues, 2, load<f32>(<usize>load<i32>(rowTable, 8) + element));
+            if (blockRows == 4) queryValues = f32x4.replace_lane(queryValues, 3, load<f32>(<usize>load<i32>(rowTable, 12) + element));
+            vector = f32x4.add(vector, f32x4.mul(queryValues, f32x4.splat(difference)));
+          }
+          vector = f32x4.mul(vector, f32x4.splat(scoreScale));
+          const rowStride = <usize>paddedTokens << 2;
+          const target = scores + (<usize>(blockStart * paddedTokens + token) << 2);
+          store<f32>(target, f32x4.extract_lane(vector, 0));
+          store<f32>(target + rowStride, f32x4.extract_lane(vector, 1));
+          store<f32>(target + 2 * rowStride, f32x4.extract_lane(vector, 2));
+          if (blockRows == 4) store<f32>(target + 3 * rowStride, f32x4.extract_lane(vector, 3));
+          continue;
+        }
+        if (bits != 16) {
+          for (let index = 0; index < blockRows; index += 1) {
+            const row = blockStart + index;
+            if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+            store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index));
+          }
+        } else if (allVisible && blockRows == 4) {
+          dot4(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), load<i32>(rowTable, 12), products);
+        } else if (allVisible && blockRows == 3) {
+          dot3(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), products);
+        } else if (allVisible && blockRows == 2) {
+          dot2(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), products);
+        } else {
+          for (let index = 0; index < blockRows; index += 1) {
+            const row = blockStart + index;
+            if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+            store<f32>(products + (<usize>index << 2), dot(load<i32>(rowTable + (<usize>index << 2)), buffer, headDim));
+          }
+        }
+        for (let index = 0; index < blockRows; index += 1) {
+          const row = blockStart + index;
+          if (!allVisible && (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2)))) continue;
+          const product = load<f32>(products + (<usize>index << 2));
+          let score: f32;
+          if (bits == 16) {
+            score = product;
+          } else {
+            score = step * product * load<f32>(queryScales + (<usize>row << 2)) + offset * load<f32>(querySums + (<usize>row << 2));
+            const query = <usize>load<i32>(rowTable + (<usize>index << 2));
+            for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
+              const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
+              if (<u32>position >= <u32>headDim) continue;
+              const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
+              const reconstructed = minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step;
+              score += load<f32>(query + (<usize>position << 2)) * (exact - reconstructed);
+            }
+          }
+          store<f32>(scores + (<usize>(row * paddedTokens + token) << 2), score * scoreScale);
+        }
+      }
+    }
+    // Exact softmax per row over its visible tokens, max-subtracted; probabilities replace the scores.
+    for (let row = 0; row < rows; row += 1) {
+      const first = max(load<i32>(firsts + (<usize>row << 2)), low);
+      const last = min(load<i32>(lasts + (<usize>row << 2)), high - 1);
+      const base = scores + (<usize>(row * paddedTokens) << 2);
+      const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
+      if (first > last) {
+        // Only in a chunk: this row sees none of its tokens.
+        store<f64>(record, -Infinity);
+        store<f64>(record, 0, 8);
+        continue;
+      }
+      let maxima = f32x4.splat(-Infinity);
+      let scan = first;
+      for (; scan + 4 <= last + 1; scan += 4) maxima = f32x4.max(maxima, v128.load(base + (<usize>scan << 2)));
+      let maximum = max(max(f32x4.extract_lane(maxima, 0), f32x4.extract_lane(maxima, 1)), max(f32x4.extract_lane(maxima, 2), f32x4.extract_lane(maxima, 3)));
+      for (; scan <= last; scan += 1) maximum = max(maximum, load<f32>(base + (<usize>scan << 2)));
+      const shift = f32x4.splat(maximum);
+      // The normaliser is summed in f64: over tens of thousands of tokens an f32 sum would drift by ~1e-4.
+      let totalLow = f64x2.splat(0);
+      let totalHigh = f64x2.splat(0);
+      let token = first;
+      for (; token + 4 <= last + 1; token += 4) {
+        const address = base + (<usize>token << 2);
+        const weights = exp4(f32x4.sub(v128.load(address), shift));
+        v128.store(address, weights);
+        totalLow = f64x2.add(totalLow, f64x2.promote_low_f32x4(weights));
+        totalHigh = f64x2.add(totalHigh, f64x2.promote_low_f32x4(i32x4.shuffle(weights, weights, 2, 3, 0, 1)));
+      }
+      const totals = f64x2.add(totalLow, totalHigh);
+      let sum: f64 = f64x2.extract_lane(totals, 0) + f64x2.extract_lane(totals, 1);
+      for (; token <= last; token += 1) {
+        const address = base + (<usize>token << 2);
+        const weight = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(address) - maximum)), 0);
+        store<f32>(address, weight);
+        sum += <f64>weight;
+      }
+      if (partials != 0) {
+        // A chunk keeps exp(score − m) and reports m and the sum; mergeParts normalises.
+        store<f64>(record, <f64>maximum);
+        store<f64>(record, sum, 8);
+        continue;
+      }
+      const inverse = f32x4.splat(<f32>(1.0 / sum));
+      token = first;
+      for (; token + 4 <= last + 1; token += 4) {
+        const address = base + (<usize>token << 2);
+        v128.store(address, f32x4.mul(v128.load(address), inverse));
+      }
+      for (; token <= last; token += 1) {
+        const address = base + (<usize>token << 2);
+        store<f32>(address, load<f32>(address) * <f32>(1.0 / sum));
+      }
+      if (maxProbabilities != 0) {
+        const query = row / headsPerKv;
+        const target = maxProbabilities + (<usize>((query * kvHeads + kvHead) * tokenCount) << 2);
+        if (row % headsPerKv == 0) {
+          memory.fill(target, 0, <usize>tokenCount << 2);
+          memory.copy(target + (<usize>first << 2), base + (<usize>first << 2), <usize>(last - first + 1) << 2);
+        } else {
+          let index = first;
+          for (; index + 4 <= last + 1; index += 4) {
+            const address = target + (<usize>index << 2);
+            v128.store(address, f32x4.max(v128.load(address), v128.load(base + (<usize>index << 2))));
+          }
+          for (; index <= last; index += 1) {
+            const address = target + (<usize>index << 2);
+            store<f32>(address, max(load<f32>(address), load<f32>(base + (<usize>index << 2))));
+          }
+        }
+      }
+    }
+    // Output straight from the packed values: Σ p·s·codes, plus Σ p·(m + s/2) per row (lane D), plus outliers.
+    const valueBytes = <usize>valueLength << 2;
+    memory.fill(accumulators, 0, <usize>(rows * valueLength) << 2);
+    memory.fill(totals, 0, <usize>(rows * valueLength) << 3);
+    const accumulatorLanes = rows * valueLength;
+    const weightStride = <usize>rows << 2;
+    const newestFirst = load<i32>(firsts + (<usize>(rows - 1) << 2));
+    const oldestLast = load<i32>(lasts);
+    for (let token = low; token < high; token += 4) {
+      if (((token - low) & 63) == 0 && token > low) flushAccumulators(accumulators, totals, accumulatorLanes);
+      const blockTokens = min(4, high - token);
+      for (let index = 0; index < blockTokens; index += 1) {
+        const slice = valueSlices + valueBytes * <usize>index;
+        loadSlice(valueDescriptor, (token + index) * groupsPerToken + headGroup, elementOffset, headDim, slice, 0);
+        const bits = sliceBits;
+        const minimum = sliceMinimum;
+        const step = sliceStep;
+        const factor: f32 = bits == 16 ? 1 : step;
+        v128.store(slice + (<usize>headDim << 2), f32x4.replace_lane(f32x4.splat(0), 0, bits == 16 ? 0 : (minimum + 0.5 * step) / step));
+        const tokenWeights = weights + weightStride * <usize>index;
+        const probabilities = scores + (<usize>(token + index) << 2);
+        const rowStride = <usize>paddedTokens << 2;
+        if (token + index >= newestFirst && token + index <= oldestLast) {
+          for (let row = 0; row < rows; row += 1) {
+            store<f32>(tokenWeights + (<usize>row << 2), load<f32>(probabilities + rowStride * <usize>row) * factor);
+          }
+        } else {
+          // Masked rows weigh 0 (their score slots hold stale data).
+          for (let row = 0; row < rows; row += 1) {
+            const visible = token + index >= load<i32>(firsts + (<usize>row << 2)) && token + index <= load<i32>(lasts + (<usize>row << 2));
+            store<f32>(tokenWeights + (<usize>row << 2), visible ? load<f32>(probabilities + rowStride * <usize>row) * factor : 0);
+          }
+        }
+        if (bits == 16) continue;
+        // An outlier becomes the fractional "code" that reconstructs it exactly: m + (c′ + ½)·s = exact.
+        for (let outlier = 0; outlier < valueOutliers; outlier += 1) {
+          const position = (valuePositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
+          if (<u32>position >= <u32>headDim) continue;
+          const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
+          store<f32>(slice + (<usize>position << 2), (exact - minimum) / step - 0.5);
+        }
+      }
+      if (blockTokens == 4) {
+        let blockStart = 0;
+        for (; blockStart + 4 <= rows; blockStart += 4) {
+          accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulators + valueBytes * <usize>blockStart, valueBytes, weights + (<usize>blockStart << 2), weightStride, 4);
+        }
+        const remaining = rows - blockStart;
+        const accumulator = accumulators + valueBytes * <usize>blockStart;
+        const blockWeights = weights + (<usize>blockStart << 2);
+        if (remaining == 3) accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulator, valueBytes, blockWeights, weightStride, 3);
+        else if (remaining == 2) accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulator, valueBytes, blockWeights, weightStride, 2);
+        else if (remaining == 1) accumulateFourTokens(valueSlices, valueBytes, valueLength, accumulator, valueBytes, blockWeights, weightStride, 1);
+        continue;
+      }
+      for (let index = 0; index < blockTokens; index += 1) {
+        const slice = valueSlices + valueBytes * <usize>index;
+        const w = weights + weightStride * <usize>index;
+        let blockStart = 0;
+        for (; blockStart + 4 <= rows; blockStart += 4) {
+          const at = w + (<usize>blockStart << 2);
+          axpy4(slice, valueLength, accumulators + valueBytes * <usize>blockStart, valueBytes, load<f32>(at), load<f32>(at, 4), load<f32>(at, 8), load<f32>(at, 12));
+        }
+        for (; blockStart < rows; blockStart += 1) {
+          axpy1(slice, valueLength, accumulators + valueBytes * <usize>blockStart, load<f32>(w + (<usize>blockStart << 2)));
+        }
+      }
+    }
+    flushAccumulators(accumulators, totals, accumulatorLanes);
+    if (partials != 0) {
+      for (let row = 0; row < rows; row += 1) {
+        const target = partials + partialRecordBytes * <usize>(kvHead * rows + row) + 16;
+        const total = totals + ((valueBytes * <usize>row) << 1);
+        const bias = load<f64>(total + (<usize>headDim << 3));
+        for (let index = 0; index < headDim; index += 1) {
+          store<f64>(target + (<usize>index << 3), load<f64>(total + (<usize>index << 3)) + bias);
+        }
+      }
+      continue;
+    }
+    for (let row = 0; row < rows; row += 1) {
+      const target = output + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
+      const total = totals + ((valueBytes * <usize>row) << 1);
+      const bias = load<f64>(total + (<usize>headDim << 3));
+      for (let index = 0; index < headDim; index += 1) {
+        store<f32>(target + (<usize>index << 2), <f32>(load<f64>(total + (<usize>index << 3)) + bias));
+      }
+    }
+  }
+}
+
+/** Where the module's own static data ends: the arena starts above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/**
+ * Combines the `chunkCount` chunk results of a split call (attendRange with partials; chunk c covers tokens
+ * [lowest + c·chunkTokens, lowest + (c + 1)·chunkTokens) ∩ [0, end)) into `output` and `maxProbabilities`, with
+ * `attend`'s layout. Per row: M = max m_c, Z = Σ sum_c·e^(m_c − M), weight of chunk c w_c = e^(m_c − M)/Z (f64),
+ * output = Σ_c w_c·outputs_c, and each token's probability is its exp(score − m_c) · w_c. `coefficients` holds
+ * chunkCount f64.
+ */
+export function mergeParts(
+  chunkCount: i32,
+  chunkStride: usize,
+  partials: usize,
+  chunkTokens: i32,
+  tokenCount: i32,
+  kvHeads: i32,
+  headDim: i32,
+  queryHeads: i32,
+  queryCount: i32,
+  firstPosition: i32,
+  window: i32,
+  sharedScores: usize,
+  output: usize,
+  maxProbabilities: usize,
+  coefficients: usize,
+): void {
+  const headsPerKv = queryHeads / kvHeads;
+  const rows = queryCount * headsPerKv;
+  const paddedTokens = (tokenCount + 3) & ~3;
+  const recordBytes = <usize>(headDim + 2) << 3;
+  const rowBytes = <usize>headDim << 2;
+  const lowest = lowestVisibleToken(firstPosition, window);
+  const end = firstPosition + queryCount;
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    for (let row = 0; row < rows; row += 1) {
+      const records = partials + recordBytes * <usize>(kvHead * rows + row);
+      let maximum: f64 = -Infinity;
+      for (let chunk = 0; chunk < chunkCount; chunk += 1) maximum = max(maximum, load<f64>(records + chunkStride * <usize>chunk));
+      let total: f64 = 0;
+      for (let chunk = 0; chunk < chunkCount; chunk += 1) {
+        const record = records + chunkStride * <usize>chunk;
+        const sum = load<f64>(record, 8);
+        const scale: f64 = sum > 0 ? Math.exp(load<f64>(record) - maximum) : 0;
+        store<f64>(coefficients + (<usize>chunk << 3), scale);
+        total += sum * scale;
+      }
+      const inverse = 1.0 / total;
+      for (let chunk = 0; chunk < chunkCount; chunk += 1) {
+        const address = coefficients + (<usize>chunk << 3);
+        store<f64>(address, load<f64>(address) * inverse);
+      }
+      const target = output + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
+      for (let index = 0; index < headDim; index += 2) {
+        let sums = f64x2.splat(0);
+        for (let chunk = 0; chunk < chunkCount; chunk += 1) {
+          const weight = f64x2.splat(load<f64>(coefficients + (<usize>chunk << 3)));
+          sums = f64x2.add(sums, f64x2.mul(weight, v128.load(records + chunkStride * <usize>chunk + 16 + (<usize>index << 3))));
+        }
+        v128.store64_lane(target + (<usize>index << 2), f32x4.demote_f64x2_zero(sums), 0);
+      }
+      if (maxProbabilities == 0) continue;
+      const query = row / headsPerKv;
+      const probabilities = maxProbabilities + (<usize>((query * kvHeads + kvHead) * tokenCount) << 2);
+      const rowLast = firstPosition + query;
+      const rowFirst = window > 0 ? max(0, rowLast - window + 1) : 0;
+      const firstRowOfHead = row % headsPerKv == 0;
+      if (firstRowOfHead) memory.fill(probabilities, 0, <usize>tokenCount << 2);
+      const weights = sharedScores + (<usize>((kvHead * rows + row) * paddedTokens) << 2);
+      for (let chunk = 0; chunk < chunkCount; chunk += 1) {
+        const chunkStart = lowest + chunk * chunkTokens;
+        const first = max(rowFirst, chunkStart);
+        const last = min(rowLast, min(end, chunkStart + chunkTokens) - 1);
+        if (first > last) continue;
+        const scale = <f32>load<f64>(coefficients + (<usize>chunk << 3));
+        const scaleVector = f32x4.splat(scale);
+        let token = first;
+        if (firstRowOfHead) {
+          for (; token + 4 <= last + 1; token += 4) {
+            const offset = <usize>token << 2;
+            v128.store(probabilities + offset, f32x4.mul(v128.load(weights + offset), scaleVector));
+          }
+          for (; token <= last; token += 1) {
+            const offset = <usize>token << 2;
+            store<f32>(probabilities + offset, load<f32>(weights + offset) * scale);
+          }
+        } else {
+          for (; token + 4 <= last + 1; token += 4) {
+            const offset = <usize>token << 2;
+            v128.store(probabilities + offset, f32x4.max(v128.load(probabilities + offset), f32x4.mul(v128.load(weights + offset), scaleVector)));
+          }
+          for (; token <= last; token += 1) {
+            const offset = <usize>token << 2;
+            store<f32>(probabilities + offset, max(load<f32>(probabilities + offset), load<f32>(weights + offset) * scale));
+          }
+        }
+      }
+    }
+  }
+}
