@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createNodeAttention } from '@qaq/attention-kernel/node-threads';
 import { createNodeBackend } from '@qaq/backend-node';
 import { createStderrProgressReporter, defaultModelId, resolveModel } from '@qaq/models';
 import { loadLanguageModel, type KvMethod, type LoadedLanguageModel, type LoadLanguageModelOptions } from '@qaq/runtime';
@@ -16,6 +17,13 @@ export interface LoadedTextModel extends LoadedLanguageModel {
 export interface TextModelOptions {
   /** MatMulNBits `accuracy_level` of the 4-bit weights (`--matmul-accuracy`; default 0). */
   readonly matMulNBitsAccuracyLevel?: LoadLanguageModelOptions['matMulNBitsAccuracyLevel'];
+  /** Threads of the compact-cache attention kernel (`--attention-threads`; default 1, the single-thread kernel). */
+  readonly attentionThreads?: number;
+}
+
+/** Methods whose attention runs in the compact-cache kernel (the others never dispose one). */
+function usesAttentionKernel(kv: KvMethod): boolean {
+  return kv.kind === 'qaq' || kv.kind === 'uniform' || kv.kind === 'fp16';
 }
 
 export async function loadTextModel(
@@ -33,6 +41,7 @@ export async function loadTextModel(
     kv,
     session: { executionProviders: ['cpu'] },
     ...(options.matMulNBitsAccuracyLevel === undefined ? {} : { matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel }),
+    ...(usesAttentionKernel(kv) && (options.attentionThreads ?? 1) > 1 ? { kernel: await createNodeAttention({ threads: options.attentionThreads ?? 1 }) } : {}),
     onStage: (stage, milliseconds) => log(`${stage} done after ${(milliseconds / 1000).toFixed(1)} s`),
   });
   const tokenizer = createTokenizer(tokenizerSourceFromGgufMetadata(loaded.file.metadata));

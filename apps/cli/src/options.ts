@@ -25,3 +25,12 @@ export function matMulAccuracyOption(value: string | undefined): { matMulNBitsAc
   const level = numberOption('matmul-accuracy', value, { minimum: 0, maximum: 4, integer: true });
   return level === undefined ? {} : { matMulNBitsAccuracyLevel: level as 0 | 1 | 2 | 3 | 4 };
 }
+
+/** `--attention-threads <1–16>`: threads of the compact-cache attention kernel (Node worker threads; default 1). */
+export const attentionThreadsHelp =
+  '  --attention-threads <n> threads of the QAQ attention kernel (default 1; 2 helps at ≥ 1k tokens when a core is idle)\n';
+
+export function attentionThreadsOption(value: string | undefined): { attentionThreads?: number } {
+  const threads = numberOption('attention-threads', value, { minimum: 1, maximum: 16, integer: true });
+  return threads === undefined ? {} : { attentionThreads: threads };
+}

@@ -4,7 +4,7 @@ import { generate } from '@qaq/generation';
 import type { ChatMessage } from '@qaq/tokenizer';
 import { kvMethodHelp, parseKvMethod } from '../kv-method.js';
 import { loadTextModel } from '../load-model.js';
-import { matMulAccuracyOption, matMulAccuracyHelp, numberOption } from '../options.js';
+import { attentionThreadsHelp, attentionThreadsOption, matMulAccuracyOption, matMulAccuracyHelp, numberOption } from '../options.js';
 import { promptTokens } from '../prompt.js';
 import { formatMemoryLine } from '../run-report.js';
 import { samplingFlags, samplingFromFlags } from '../sampling-flags.js';
@@ -13,7 +13,7 @@ export const chatHelp = `qaq chat [options]
 
 Interactive chat through the model's chat template. Type /exit (or Ctrl-D) to leave, /reset to start over.
   --model <id|path|url>  --max-tokens N  --temperature T  --top-k K  --top-p P  --seed S
-${kvMethodHelp}${matMulAccuracyHelp}  --system <text>        a system message
+${kvMethodHelp}${matMulAccuracyHelp}${attentionThreadsHelp}  --system <text>        a system message
 `;
 
 export async function runChat(argv: readonly string[]): Promise<void> {
@@ -24,6 +24,7 @@ export async function runChat(argv: readonly string[]): Promise<void> {
       'max-tokens': { type: 'string' },
       kv: { type: 'string' },
       'matmul-accuracy': { type: 'string' },
+      'attention-threads': { type: 'string' },
       system: { type: 'string' },
       ...samplingFlags,
     },
@@ -32,7 +33,7 @@ export async function runChat(argv: readonly string[]): Promise<void> {
   const maxTokens = numberOption('max-tokens', values['max-tokens'], { minimum: 1, integer: true }) ?? 256;
   const sampling = samplingFromFlags(values);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const loaded = await loadTextModel(values.model, method, log, matMulAccuracyOption(values['matmul-accuracy']));
+  const loaded = await loadTextModel(values.model, method, log, { ...matMulAccuracyOption(values['matmul-accuracy']), ...attentionThreadsOption(values['attention-threads']) });
   const start: ChatMessage[] = values.system === undefined ? [] : [{ role: 'system', content: values.system }];
   let conversation = [...start];
   const terminal = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });

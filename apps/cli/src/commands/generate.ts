@@ -3,7 +3,7 @@ import { generate, type GenerationResult } from '@qaq/generation';
 import { usageError } from '../cli-error.js';
 import { kvMethodHelp, parseKvMethod } from '../kv-method.js';
 import { loadTextModel } from '../load-model.js';
-import { matMulAccuracyOption, matMulAccuracyHelp, numberOption } from '../options.js';
+import { attentionThreadsHelp, attentionThreadsOption, matMulAccuracyOption, matMulAccuracyHelp, numberOption } from '../options.js';
 import { promptTokens } from '../prompt.js';
 import { formatMemoryLine, generateReport } from '../run-report.js';
 import { samplingFlags, samplingFromFlags } from '../sampling-flags.js';
@@ -16,7 +16,7 @@ Generates text from a prompt (through the model's chat template unless --raw).
   --temperature T         0 = greedy (default 0.7)
   --top-k K  --top-p P  --seed S
   --stop <text>           stop string (repeatable)
-${kvMethodHelp}${matMulAccuracyHelp}  --raw                   plain completion, no chat template
+${kvMethodHelp}${matMulAccuracyHelp}${attentionThreadsHelp}  --raw                   plain completion, no chat template
   --json                  one JSON object on stdout at the end instead of streaming text
 `;
 
@@ -29,6 +29,7 @@ export async function runGenerate(argv: readonly string[]): Promise<void> {
       'max-tokens': { type: 'string' },
       kv: { type: 'string' },
       'matmul-accuracy': { type: 'string' },
+      'attention-threads': { type: 'string' },
       raw: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       stop: { type: 'string', multiple: true },
@@ -42,7 +43,7 @@ export async function runGenerate(argv: readonly string[]): Promise<void> {
   const sampling = samplingFromFlags(values);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-  const loaded = await loadTextModel(values.model, method, values.json ? () => {} : log, matMulAccuracyOption(values['matmul-accuracy']));
+  const loaded = await loadTextModel(values.model, method, values.json ? () => {} : log, { ...matMulAccuracyOption(values['matmul-accuracy']), ...attentionThreadsOption(values['attention-threads']) });
   const ids = promptTokens(loaded.tokenizer, prompt, values.raw);
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new Error('interrupted'));
