@@ -49,7 +49,7 @@ describe('parseKvMethod', () => {
         promotionTier: true,
         planInterval: 4,
         rotation: 'none',
-        scoreBudgetReferenceTokens: 0,
+        scoreBudgetReferenceTokens: quality.scoreBudgetReferenceTokens,
       },
     });
     const fromCompact = parseKvMethod('qaq:compact:sv=0.2');
