@@ -175,7 +175,7 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
 }
 
 /** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
-const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'none' };
+const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'both' };
 
 /** The settings of a named policy preset (recent window 0, no promotion tier). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
