@@ -159,28 +159,20 @@ export class CompactCacheAttention implements LayerAttention {
     this.#rotation = rotation === 'none' ? null : new HadamardRotation(shape.headDim);
   }
 
-  /** Rotates the step's query and key (keys rotated) and value (values rotated) into scratch buffers. */
-  #rotateInputs(query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number): [Float32Array, Float32Array, Float32Array] {
-    const rotation = this.#rotation;
-    if (rotation === null) return [query, key, value];
-    const { queryHeadCount, keyValueHeadCount, headDim } = this.#shape;
-    const queryLength = tokenCount * queryHeadCount * headDim;
-    const keyLength = tokenCount * keyValueHeadCount * headDim;
-    if (this.#rotatedQuery.length < queryLength) this.#rotatedQuery = new Float32Array(Math.max(queryLength, 2 * this.#rotatedQuery.length));
-    if (this.#rotatedKey.length < keyLength) {
-      const length = Math.max(keyLength, 2 * this.#rotatedKey.length);
-      this.#rotatedKey = new Float32Array(length);
-      this.#rotatedValue = new Float32Array(length);
+  /** `vectors` head vectors of `source` rotated into one of the scratch buffers (grown by doubling, never shrunk). */
+  #rotated(which: 'query' | 'key' | 'value', source: Float32Array, vectors: number): Float32Array {
+    const rotation = this.#rotation as HadamardRotation;
+    const length = vectors * this.#shape.headDim;
+    let scratch = which === 'query' ? this.#rotatedQuery : which === 'key' ? this.#rotatedKey : this.#rotatedValue;
+    if (scratch.length < length) {
+      scratch = new Float32Array(Math.max(length, 2 * scratch.length));
+      if (which === 'query') this.#rotatedQuery = scratch;
+      else if (which === 'key') this.#rotatedKey = scratch;
+      else this.#rotatedValue = scratch;
     }
-    const rotatedQuery = this.#rotatedQuery.subarray(0, queryLength);
-    const rotatedKey = this.#rotatedKey.subarray(0, keyLength);
-    const rotatedValue = this.#rotatedValue.subarray(0, keyLength);
-    if (this.#rotateKeys) {
-      rotation.forward(query, rotatedQuery, tokenCount * queryHeadCount);
-      rotation.forward(key, rotatedKey, tokenCount * keyValueHeadCount);
-    }
-    if (this.#rotateValues) rotation.forward(value, rotatedValue, tokenCount * keyValueHeadCount);
-    return [this.#rotateKeys ? rotatedQuery : query, this.#rotateKeys ? rotatedKey : key, this.#rotateValues ? rotatedValue : value];
+    const target = scratch.subarray(0, length);
+    rotation.forward(source, target, vectors);
+    return target;
   }
 
   tokenCount(layer: number): number {
@@ -191,11 +183,14 @@ export class CompactCacheAttention implements LayerAttention {
   attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
     const rotation = this.#rotation;
     if (rotation === null) return this.#attendStored(layer, query, key, value, tokenCount, output);
-    const [rotatedQuery, rotatedKey, rotatedValue] = this.#rotateInputs(query, key, value, tokenCount);
-    // The output is a probability-weighted sum of rotated values: rotating it back gives the model's output.
-    const vectors = tokenCount * this.#shape.queryHeadCount;
-    const attended = this.#attendStored(layer, rotatedQuery, rotatedKey, rotatedValue, tokenCount, output);
+    const { queryHeadCount, keyValueHeadCount } = this.#shape;
+    const storedQuery = this.#rotateKeys ? this.#rotated('query', query, tokenCount * queryHeadCount) : query;
+    const storedKey = this.#rotateKeys ? this.#rotated('key', key, tokenCount * keyValueHeadCount) : key;
+    const storedValue = this.#rotateValues ? this.#rotated('value', value, tokenCount * keyValueHeadCount) : value;
+    const attended = this.#attendStored(layer, storedQuery, storedKey, storedValue, tokenCount, output);
     if (!this.#rotateValues) return attended;
+    // The output is a probability-weighted sum of rotated values: rotating it back gives the model's output.
+    const vectors = tokenCount * queryHeadCount;
     if (attended instanceof Promise) return attended.then(() => rotation.inverse(output, output, vectors));
     rotation.inverse(output, output, vectors);
   }
