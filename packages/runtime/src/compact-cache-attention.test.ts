@@ -46,28 +46,37 @@ const coarseSettings: QaqSettings = {
   scoreBudgetReferenceTokens: 0,
 };
 
+/**
+ * Feeds `attention` and exact attention the same fp16-exact chunks on every layer (seeds from `firstSeed`) and
+ * checks each output element within `tolerance` and the token counts after each call.
+ */
+function expectExactOverChunks(attention: CompactCacheAttention, chunks: readonly number[], firstSeed: number, tolerance: number): void {
+  const exact = new ExactLayerAttention(shape);
+  const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+  let seed = firstSeed;
+  for (const chunk of chunks) {
+    for (let layer = 0; layer < shape.layerCount; layer++) {
+      const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
+      const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+      const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+      const expected = new Float32Array(chunk * queryHeadCount * headDim);
+      const actual = new Float32Array(chunk * queryHeadCount * headDim);
+      exact.attend(layer, query, key, value, chunk, expected);
+      attention.attend(layer, query, key, value, chunk, actual);
+      for (let index = 0; index < expected.length; index++) {
+        expect(Math.abs((actual[index] as number) - (expected[index] as number))).toBeLessThan(tolerance);
+      }
+      expect(attention.tokenCount(layer)).toBe(exact.tokenCount(layer));
+    }
+  }
+}
+
 describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   it('at 16 bits equals exact attention, with sliding-window eviction, over chunks and single steps', async () => {
     const kernel = await makeKernel();
     const compact = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode: { kind: 'fixed', bits: 16, outlierFraction: 0 } });
-    const exact = new ExactLayerAttention(shape);
-    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
-    let seed = 1;
-    for (const chunk of [3, 1, 4, 1, 1, 6, 2, 1, 1]) {
-      for (let layer = 0; layer < shape.layerCount; layer++) {
-        const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
-        const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
-        const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
-        const expected = new Float32Array(chunk * queryHeadCount * headDim);
-        const actual = new Float32Array(chunk * queryHeadCount * headDim);
-        exact.attend(layer, query, key, value, chunk, expected);
-        compact.attend(layer, query, key, value, chunk, actual);
-        for (let index = 0; index < expected.length; index++) {
-          expect(Math.abs((actual[index] as number) - (expected[index] as number))).toBeLessThan(1e-5);
-        }
-        expect(compact.tokenCount(layer)).toBe(exact.tokenCount(layer));
-      }
-    }
+    const { keyValueHeadCount, headDim } = shape;
+    expectExactOverChunks(compact, [3, 1, 4, 1, 1, 6, 2, 1, 1], 1, 1e-5);
     // Between steps the sliding layer keeps window − 1 tokens; the full layer keeps all 20.
     expect(compact.tokenCount(0)).toBe(4);
     expect(compact.tokenCount(1)).toBe(20);
@@ -81,23 +90,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   it.each(['keys', 'values', 'both'] as const)('with the Hadamard rotation of %s at 16 bits equals exact attention (within fp16 rounding of the rotated vectors)', async (rotation) => {
     const kernel = await makeKernel();
     const rotated = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode: { kind: 'fixed', bits: 16, outlierFraction: 0 }, rotation });
-    const exact = new ExactLayerAttention(shape);
-    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
-    let seed = 3;
-    for (const chunk of [3, 1, 4, 1, 1]) {
-      for (let layer = 0; layer < shape.layerCount; layer++) {
-        const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
-        const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
-        const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
-        const expected = new Float32Array(chunk * queryHeadCount * headDim);
-        const actual = new Float32Array(chunk * queryHeadCount * headDim);
-        exact.attend(layer, query, key, value, chunk, expected);
-        rotated.attend(layer, query, key, value, chunk, actual);
-        for (let index = 0; index < expected.length; index++) {
-          expect(Math.abs((actual[index] as number) - (expected[index] as number))).toBeLessThan(1e-2);
-        }
-      }
-    }
+    expectExactOverChunks(rotated, [3, 1, 4, 1, 1], 3, 1e-2);
     rotated.dispose();
   });
 
