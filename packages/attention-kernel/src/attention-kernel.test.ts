@@ -2,23 +2,11 @@ import { AttentionWorkspace, KvCache, referenceAttentionMulti, type KvCacheConfi
 import { describe, expect, it } from 'vitest';
 import { JsAttention } from './js-attention.js';
 import { normalValues, randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
+import { SHAPES, type Shape } from './attention-shapes.test-utils.js';
 import { queryBlockSize } from './validate-attention.js';
 import { WasmAttention } from './wasm-attention.js';
 import { simdSupported } from './webassembly-runtime.js';
 
-interface Shape {
-  readonly name: string;
-  readonly queryHeads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-}
-
-const SHAPES: readonly Shape[] = [
-  { name: 'SmolLM2 9q/3kv/64', queryHeads: 9, kvHeads: 3, headDim: 64 },
-  { name: 'Gemma 3 4q/1kv/256', queryHeads: 4, kvHeads: 1, headDim: 256 },
-  { name: 'GQA 8q/2kv/32', queryHeads: 8, kvHeads: 2, headDim: 32 },
-  { name: 'MHA 2q/2kv/24', queryHeads: 2, kvHeads: 2, headDim: 24 },
-];
 
 function maxAbsDifference(a: Float32Array, b: Float32Array, length: number): { difference: number; scale: number } {
   let difference = 0;

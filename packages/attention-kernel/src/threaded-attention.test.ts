@@ -5,23 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAttention } from './create-attention.js';
 import type { StartKernelWorker } from './kernel-worker.js';
 import { createNodeAttention, startNodeKernelWorker } from './node/node-threads.js';
+import { SHAPES, type Shape } from './attention-shapes.test-utils.js';
 import { queryBlockSize } from './validate-attention.js';
 import { WasmAttention } from './wasm-attention.js';
 import { threadsSupported } from './webassembly-runtime.js';
 
-interface Shape {
-  readonly name: string;
-  readonly queryHeads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-}
-
-const SHAPES: readonly Shape[] = [
-  { name: 'SmolLM2 9q/3kv/64', queryHeads: 9, kvHeads: 3, headDim: 64 },
-  { name: 'Gemma 3 4q/1kv/256', queryHeads: 4, kvHeads: 1, headDim: 256 },
-  { name: 'GQA 8q/2kv/32', queryHeads: 8, kvHeads: 2, headDim: 32 },
-  { name: 'MHA 2q/2kv/24', queryHeads: 2, kvHeads: 2, headDim: 24 },
-];
 
 interface Run {
   readonly output: Float32Array;
