@@ -21,6 +21,7 @@ const engine: BenchEngine =
         prefillChunk: job.prefillChunk,
         kv: job.kv,
         allowSpinning: job.spinning === 'default' ? undefined : job.spinning === 'on',
+        attentionThreads: job.attentionThreads,
       })
     : await createLlamaEngine({
         modelPath: job.modelPath,

@@ -5,7 +5,10 @@
  *
  *   pnpm --filter @qaq/bench inference-speed -- [--models smollm2-135m,gemma3-270m] [--contexts 512,2048,8192]
  *     [--engines qaq,llama.cpp] [--decode 32] [--threads 2] [--chunk 512] [--book austen-emma]
- *     [--kv fp32] [--spinning default|on|off] [--repeat 1] [--write-doc]
+ *     [--kv fp32[,qaq,…]] [--attention-threads 1] [--spinning default|on|off] [--repeat 1] [--write-doc]
+ *
+ * `--kv` takes a list: our engine runs once per KV method (rows labelled `qaq (<method>)` when more than one).
+ * `--attention-threads` sets the compact-cache attention kernel's threads (1: the single-thread kernel).
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '512' },
     book: { type: 'string', default: 'austen-emma' },
     kv: { type: 'string', default: 'fp32' },
+    'attention-threads': { type: 'string', default: '1' },
     spinning: { type: 'string', default: 'default' },
     repeat: { type: 'string', default: '1' },
     'write-doc': { type: 'boolean', default: false },
@@ -48,6 +52,8 @@ const threads = integer(values.threads, 'threads');
 const prefillChunk = integer(values.chunk, 'chunk');
 const spinning = spinningChoice(values.spinning);
 const repeat = integer(values.repeat, 'repeat');
+const kvMethods = list(values.kv);
+const attentionThreads = integer(values['attention-threads'], 'attention-threads');
 
 async function runWorker(job: WorkerJob): Promise<EngineResult> {
   try {
@@ -73,7 +79,8 @@ try {
     for (const requested of contexts) {
       // Prefill plus decode must fit the trained window (SmolLM2: 8,192).
       const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
-      for (const engine of engines) {
+      const runs = engines.flatMap((engine): { engine: EngineName; kv: string }[] => (engine === 'qaq' ? kvMethods.map((kv) => ({ engine, kv })) : [{ engine, kv: 'fp32' }]));
+      for (const { engine, kv } of runs) {
         const job: WorkerJob = {
           engine,
           model: modelId,
@@ -83,8 +90,9 @@ try {
           decodeSteps,
           threads,
           prefillChunk,
-          kv: values.kv,
+          kv,
           spinning,
+          attentionThreads,
         };
         // On a shared machine one process's burst can wreck a run: keep the best of `repeat` (by median decode step).
         let result = await runWorker(job);
@@ -92,9 +100,9 @@ try {
           const again = await runWorker(job);
           if (again.decodeMedianMilliseconds < result.decodeMedianMilliseconds) result = again;
         }
-        results.push(result);
+        results.push(kvMethods.length > 1 && engine === 'qaq' ? { ...result, label: `qaq (${kv})` } : result);
         console.error(
-          `${modelId} ${contextTokens} ${engine}: prefill ${result.prefillTokensPerSecond.toFixed(1)} tok/s, ` +
+          `${modelId} ${contextTokens} ${engine} ${engine === 'qaq' ? kv : ''}: prefill ${result.prefillTokensPerSecond.toFixed(1)} tok/s, ` +
             `decode ${result.decodeTokensPerSecond.toFixed(1)} tok/s, peak RSS ${result.peakResidentMegabytes.toFixed(0)} MB`,
         );
       }
@@ -118,6 +126,7 @@ const environment = {
   threads,
   prefillChunk,
   kv: values.kv,
+  attentionThreads,
   spinning,
   repeat,
 };

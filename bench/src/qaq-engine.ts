@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeBackend, type NodeSessionOptions } from '@qaq/backend-node';
-import { loadLanguageModel, type RuntimeLanguageModel } from '@qaq/runtime';
+import { createNodeAttention } from '@qaq/attention-kernel/node-threads';
+import { loadLanguageModel, parseKvMethod, type RuntimeLanguageModel } from '@qaq/runtime';
 import { argmax, type BenchEngine } from './bench-engine.js';
 
 export interface QaqEngineOptions {
@@ -14,6 +15,8 @@ export interface QaqEngineOptions {
   readonly allowSpinning: boolean | undefined;
   /** onnxruntime's CPU memory arena; undefined: the backend's default (on). */
   readonly cpuMemArena?: boolean | undefined;
+  /** Threads of the compact-cache attention kernel; above 1, the shared-memory threaded kernel. Default 1. */
+  readonly attentionThreads?: number;
 }
 
 /** Our engine, with the runtime's model exposed for readouts (KV memory) between steps. */
@@ -30,7 +33,19 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
     ...(options.allowSpinning === undefined ? {} : { allowSpinning: options.allowSpinning }),
     ...(options.cpuMemArena === undefined ? {} : { enableCpuMemArena: options.cpuMemArena }),
   };
-  const { model, methodName } = await loadLanguageModel({ backend: createNodeBackend(), gguf, kv: options.kv, session, prefillChunkSize: options.prefillChunk });
+  const attentionThreads = options.attentionThreads ?? 1;
+  const kind = parseKvMethod(options.kv).kind;
+  // Only these methods attend in the compact-cache kernel (and dispose it with the model).
+  const usesKernel = kind === 'qaq' || kind === 'uniform' || kind === 'fp16';
+  const kernel = usesKernel && attentionThreads > 1 ? { kernel: await createNodeAttention({ threads: attentionThreads }) } : {};
+  const { model, methodName } = await loadLanguageModel({
+    backend: createNodeBackend(),
+    gguf,
+    kv: options.kv,
+    session,
+    prefillChunkSize: options.prefillChunk,
+    ...kernel,
+  });
   return {
     model,
     settings: {
@@ -39,6 +54,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
       prefillChunk: options.prefillChunk,
       provider: model.provider,
       allowSpinning: options.allowSpinning === undefined ? 'default' : options.allowSpinning,
+      attentionThreads,
     },
     async prefill(tokens) {
       for (let start = 0; start < tokens.length; start += options.prefillChunk) {

@@ -3,6 +3,8 @@ import type { EngineName } from './bench-engine.js';
 
 export interface EngineResult extends Measurement {
   readonly engine: EngineName;
+  /** The row's name when one engine runs several KV methods (e.g. `qaq (fp32)`); default: the engine. */
+  readonly label?: string;
   readonly model: string;
   readonly contextTokens: number;
   readonly settings: Readonly<Record<string, string | number | boolean>>;
@@ -42,7 +44,7 @@ export function markdownTable(results: readonly EngineResult[]): string {
     const agreement =
       reference === undefined || reference === result ? '' : `${agreedPrefix(result.decodedTokens, reference.decodedTokens)}/${result.decodeSteps}`;
     lines.push(
-      `| ${result.model} | ${result.prefillTokens + 1} | ${result.engine} | ${fixed(result.prefillTokensPerSecond, 1)} | ` +
+      `| ${result.model} | ${result.prefillTokens + 1} | ${result.label ?? result.engine} | ${fixed(result.prefillTokensPerSecond, 1)} | ` +
         `${fixed(result.decodeTokensPerSecond, 1)} | ${fixed(medianDecodeTokensPerSecond(result), 1)} | ` +
         `${fixed(result.peakResidentMegabytes, 0)} | ${ratio} | ${agreement} |`,
     );

@@ -5,6 +5,8 @@ export interface WorkerJob extends TextRunJob {
   readonly engine: EngineName;
   /** onnxruntime intra-op spinning for our runtime: 'default' leaves the backend's choice. */
   readonly spinning: 'default' | 'on' | 'off';
+  /** Threads of the compact-cache attention kernel (1: single-thread kernel). */
+  readonly attentionThreads: number;
 }
 
 export function spinningChoice(value: unknown): WorkerJob['spinning'] {
@@ -17,5 +19,14 @@ export function parseWorkerJob(argument: string | undefined): WorkerJob {
   const record = parseJobRecord(argument, 'worker job');
   const engine = record['engine'];
   if (!engineNames.includes(engine as EngineName)) throw new Error(`worker job: unknown engine ${String(engine)}`);
-  return { ...parseTextRunJob(record, 'worker job'), engine: engine as EngineName, spinning: spinningChoice(record['spinning']) };
+  const attentionThreads = record['attentionThreads'] ?? 1;
+  if (typeof attentionThreads !== 'number' || !Number.isSafeInteger(attentionThreads) || attentionThreads < 1) {
+    throw new Error(`worker job: attentionThreads must be a positive integer, got ${String(attentionThreads)}`);
+  }
+  return {
+    ...parseTextRunJob(record, 'worker job'),
+    engine: engine as EngineName,
+    spinning: spinningChoice(record['spinning']),
+    attentionThreads,
+  };
 }

@@ -26,6 +26,19 @@ function usesAttentionKernel(kv: KvMethod): boolean {
   return kv.kind === 'qaq' || kv.kind === 'uniform' || kv.kind === 'fp16';
 }
 
+/**
+ * The threaded attention kernel for `kv` when it attends in the kernel and `threads` > 1; undefined otherwise
+ * (the runtime's single-thread kernel, or a method without one). The model that gets it disposes it.
+ */
+export async function attentionKernelFor(kv: KvMethod, threads: number): Promise<LoadLanguageModelOptions['kernel']> {
+  return usesAttentionKernel(kv) && threads > 1 ? await createNodeAttention({ threads }) : undefined;
+}
+
+async function kernelOption(kv: KvMethod, threads: number): Promise<Pick<LoadLanguageModelOptions, 'kernel'>> {
+  const kernel = await attentionKernelFor(kv, threads);
+  return kernel === undefined ? {} : { kernel };
+}
+
 export async function loadTextModel(
   reference: string | undefined,
   kv: KvMethod,
@@ -41,7 +54,7 @@ export async function loadTextModel(
     kv,
     session: { executionProviders: ['cpu'] },
     ...(options.matMulNBitsAccuracyLevel === undefined ? {} : { matMulNBitsAccuracyLevel: options.matMulNBitsAccuracyLevel }),
-    ...(usesAttentionKernel(kv) && (options.attentionThreads ?? 1) > 1 ? { kernel: await createNodeAttention({ threads: options.attentionThreads ?? 1 }) } : {}),
+    ...(await kernelOption(kv, options.attentionThreads ?? 1)),
     onStage: (stage, milliseconds) => log(`${stage} done after ${(milliseconds / 1000).toFixed(1)} s`),
   });
   const tokenizer = createTokenizer(tokenizerSourceFromGgufMetadata(loaded.file.metadata));

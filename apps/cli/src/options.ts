@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { usageError } from './cli-error.js';
 
 /** Parses a numeric option, naming the flag when it is not a finite number inside [minimum, maximum]. */
@@ -26,11 +27,21 @@ export function matMulAccuracyOption(value: string | undefined): { matMulNBitsAc
   return level === undefined ? {} : { matMulNBitsAccuracyLevel: level as 0 | 1 | 2 | 3 | 4 };
 }
 
-/** `--attention-threads <1–16>`: threads of the compact-cache attention kernel (Node worker threads; default 1). */
+/**
+ * `--attention-threads <1–16|auto>`: threads of the compact-cache attention kernel (Node worker threads). Default
+ * `auto`: the machine's available parallelism, at most 4. The kernel runs between onnxruntime's segment calls, so
+ * its threads use cores onnxruntime leaves idle; calls under 1,024 visible tokens stay on one thread.
+ */
 export const attentionThreadsHelp =
-  '  --attention-threads <n> threads of the QAQ attention kernel (default 1; 2 helps at ≥ 1k tokens when a core is idle)\n';
+  '  --attention-threads <n|auto> threads of the QAQ attention kernel (default auto = available cores, at most 4; 1 on a busy machine)\n';
 
-export function attentionThreadsOption(value: string | undefined): { attentionThreads?: number } {
-  const threads = numberOption('attention-threads', value, { minimum: 1, maximum: 16, integer: true });
-  return threads === undefined ? {} : { attentionThreads: threads };
+/** The `auto` thread count: available parallelism, capped at 4 (more threads split a layer's tokens too finely). */
+export function automaticAttentionThreads(availableParallelism: number): number {
+  return Math.max(1, Math.min(4, Math.floor(availableParallelism)));
+}
+
+export function attentionThreadsOption(value: string | undefined, parallelism: number = availableParallelism()): { attentionThreads: number } {
+  if (value === undefined || value === 'auto') return { attentionThreads: automaticAttentionThreads(parallelism) };
+  const threads = numberOption('attention-threads', value, { minimum: 1, maximum: 16, integer: true }) as number;
+  return { attentionThreads: threads };
 }

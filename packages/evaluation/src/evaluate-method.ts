@@ -1,6 +1,13 @@
 import type { Backend, SessionOptions } from '@qaq/backend-spec';
 import type { AbortSignalLike } from '@qaq/generation';
-import { loadLanguageModel, parseKvMethod, type KvMethod, type LoadedLanguageModel, type RuntimeLanguageModel } from '@qaq/runtime';
+import {
+  loadLanguageModel,
+  parseKvMethod,
+  type KvMethod,
+  type LoadedLanguageModel,
+  type LoadLanguageModelOptions,
+  type RuntimeLanguageModel,
+} from '@qaq/runtime';
 import { readBitWidthMap, type BitWidthMap } from './bit-width-map.js';
 import { contractRecord } from './contract-record.js';
 import type { EvaluationRecord } from './evaluation-record.js';
@@ -33,6 +40,11 @@ export interface EvaluateMethodsOptions {
   readonly onPartialRecords?: (records: EvaluationRecord[]) => void;
   /** Load progress, e.g. for a log line. */
   readonly onLoaded?: (methodName: string) => void;
+  /**
+   * The attention kernel of each method's model (e.g. Node's threaded kernel); undefined, or a hook returning
+   * undefined: the runtime's default. Each model owns (and disposes) the kernel it gets.
+   */
+  readonly createAttentionKernel?: (method: KvMethod) => Promise<LoadLanguageModelOptions['kernel']>;
 }
 
 export interface MethodsEvaluation {
@@ -73,8 +85,16 @@ function toRecord(
  */
 export async function evaluateMethods(options: EvaluateMethodsOptions): Promise<MethodsEvaluation> {
   const parsed = options.methods.map((method) => (typeof method === 'string' ? parseKvMethod(method) : method));
-  const load = (kv: KvMethod): Promise<LoadedLanguageModel> =>
-    loadLanguageModel({ backend: options.backend, gguf: options.gguf, kv, ...(options.session === undefined ? {} : { session: options.session }) });
+  const load = async (kv: KvMethod): Promise<LoadedLanguageModel> => {
+    const kernel = await options.createAttentionKernel?.(kv);
+    return loadLanguageModel({
+      backend: options.backend,
+      gguf: options.gguf,
+      kv,
+      ...(options.session === undefined ? {} : { session: options.session }),
+      ...(kernel === undefined ? {} : { kernel }),
+    });
+  };
   const loaded: LoadedLanguageModel[] = [];
   let ownReference: LoadedLanguageModel | null = null;
   try {

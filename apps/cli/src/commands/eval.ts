@@ -17,7 +17,8 @@ import { kvMethodSyntax, loadLanguageModel } from '@qaq/runtime';
 import { createTokenizer, tokenizerSourceFromGgufMetadata, type Tokenizer } from '@qaq/tokenizer';
 import { usageError } from '../cli-error.js';
 import { parseKvMethod } from '../kv-method.js';
-import { numberOption } from '../options.js';
+import { attentionKernelFor } from '../load-model.js';
+import { attentionThreadsHelp, attentionThreadsOption, numberOption } from '../options.js';
 import { peakResidentBytes } from '../run-report.js';
 import { evalSweepHelp, runEvaluationSweepCommand } from './eval-sweep.js';
 
@@ -40,7 +41,7 @@ Perplexity and KL (default task): teacher-forced streaming decode in windows of 
   --ablations             run the paper's ablations: keys-only and values-only uniform:1..4, then --method
                           (default qaq) with alpha=0, window=1 and tier=1
   --json                  one JSON object per method on stdout (one line each)
-
+${attentionThreadsHelp}
 Passkey retrieval (--task passkey): a five-digit key hidden at each depth of real text from --text
   --lengths L1,L2,...     prompt lengths in tokens (default 1024,2048)
   --depths D1,D2,...      needle depths in [0, 1] (default 0,0.25,0.5,0.75,1)
@@ -120,8 +121,10 @@ export async function runEval(argv: readonly string[]): Promise<void> {
       trials: { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'attention-threads': { type: 'string' },
     },
   });
+  const { attentionThreads } = attentionThreadsOption(values['attention-threads']);
   const task = values.task ?? 'ppl';
   if (task !== 'ppl' && task !== 'passkey') throw usageError(`--task must be ppl or passkey, got "${task}"`, { task });
   const methodTexts = values.ablations
@@ -151,7 +154,8 @@ export async function runEval(argv: readonly string[]): Promise<void> {
     const fillerTokens = tokenizeText(tokenizer, text, 2 * longest).slice(tokenizer.bosTokenId === undefined ? 0 : 1);
     const results: { method: string; evaluation: PasskeyEvaluation }[] = [];
     for (const method of methods) {
-      const loaded = await loadLanguageModel({ backend, gguf, kv: method, session });
+      const kernel = await attentionKernelFor(method, attentionThreads);
+      const loaded = await loadLanguageModel({ backend, gguf, kv: method, session, ...(kernel === undefined ? {} : { kernel }) });
       try {
         if (!quiet) log(`passkey: ${loaded.methodName}, lengths ${lengths.join(',')}, depths ${depths.join(',')}, ${trials} trial(s) each`);
         const evaluation = await evaluatePasskey({
@@ -205,6 +209,7 @@ export async function runEval(argv: readonly string[]): Promise<void> {
     textName,
     session,
     peakResidentBytes,
+    createAttentionKernel: (method) => attentionKernelFor(method, attentionThreads),
     bitWidthMaps: values.heatmap !== undefined,
     ...(quiet ? {} : { onProgress: progressBar('eval'), onLoaded: (name: string) => log(`loaded ${name}`) }),
   });
