@@ -43,6 +43,7 @@ const coarseSettings: QaqSettings = {
   promotionTier: false,
   planInterval: 1,
   rotation: 'none',
+  centering: 'none',
   scoreBudgetReferenceTokens: 0,
 };
 
@@ -92,6 +93,50 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     const rotated = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode: { kind: 'fixed', bits: 16, outlierFraction: 0 }, rotation });
     expectExactOverChunks(rotated, [3, 1, 4, 1, 1], 3, 1e-2);
     rotated.dispose();
+  });
+
+  it.each([
+    ['both', 'none'],
+    ['keys', 'both'],
+    ['both', 'both'],
+  ] as const)('with centering of %s (rotation %s) at 16 bits equals exact attention, and counts its means', async (centering, rotation) => {
+    const kernel = await makeKernel();
+    const centered = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode: { kind: 'fixed', bits: 16, outlierFraction: 0 }, rotation, centering });
+    // Layer 1 starts centering (re-storing its first 9 tokens) in the 12-token chunk, the sliding layer 0 there too.
+    expectExactOverChunks(centered, [3, 1, 4, 1, 12, 1, 2], 5, 1e-2);
+    const memory = centered.memory();
+    const means = shape.layerCount * shape.keyValueHeadCount * shape.headDim * 4 * (centering === 'both' ? 2 : 1);
+    const tags = centered.cache.accounting();
+    expect(memory.bytes).toBe(tags.totalBytes - tags.slackBytes - tags.bookkeepingBytes - tags.scratchBytes + means);
+    centered.dispose();
+  });
+
+  it('centering cuts the error of low-bit keys that carry a nearly constant large channel', async () => {
+    const kernel = await makeKernel();
+    const mode = { kind: 'fixed' as const, bits: 3, outlierFraction: 0 };
+    const wideShape = { ...shape, headDim: 64, scoreScale: 1 / 8 };
+    const plain = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3', mode });
+    const centered = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3,center=keys', mode, centering: 'keys' });
+    const exact = new ExactLayerAttention(wideShape);
+    const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
+    const tokens = 24;
+    const query = fp16Exact(queryHeadCount * headDim, 21);
+    const key = fp16Exact(tokens * keyValueHeadCount * headDim, 22);
+    const value = fp16Exact(tokens * keyValueHeadCount * headDim, 23);
+    for (let vector = 0; vector < tokens * keyValueHeadCount; vector++) key[vector * headDim + 5] = 40 + (vector % 3);
+    const prefillQuery = fp16Exact((tokens - 1) * queryHeadCount * headDim, 24);
+    const past = (tokens - 1) * keyValueHeadCount * headDim;
+    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
+      attention.attend(1, prefillQuery, key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefillQuery.length));
+      const output = new Float32Array(queryHeadCount * headDim);
+      attention.attend(1, query, key.subarray(past), value.subarray(past), 1, output);
+      return output;
+    };
+    const reference = step(exact);
+    const errors = [plain, centered].map((attention) => step(attention).reduce((sum, value, index) => sum + (value - (reference[index] as number)) ** 2, 0));
+    expect(errors[1] as number).toBeLessThan(0.5 * (errors[0] as number));
+    plain.dispose();
+    centered.dispose();
   });
 
   it('the Hadamard rotation cuts the error of low-bit keys that carry a channel outlier', async () => {

@@ -4,6 +4,7 @@ import { AttentionAwarePolicy, LayerPlan, OnlineQueryNormQuantile, type QueryNor
 import { HadamardRotation } from '@qaq/quantization';
 import { memoryFromAccounting } from './cache-memory.js';
 import type { KeyValueMemory } from './key-value-store.js';
+import { KeyValueCenteringState, type KeyValueCentering } from './key-value-centering.js';
 import type { KeyValueRotation, QaqSettings } from './kv-method.js';
 import type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
 
@@ -59,6 +60,11 @@ export interface CompactCacheAttentionOptions {
    * (QaqSettings.rotation) or 'none'.
    */
   readonly rotation?: KeyValueRotation;
+  /**
+   * Which side the cache stores centered per layer and KV head (KeyValueCenteringState: exact, the softmax ignores
+   * the keys' shift and the values' mean is added back). Default: the mode's setting (QaqSettings.centering) or 'none'.
+   */
+  readonly centering?: KeyValueCentering;
 }
 
 /**
@@ -93,6 +99,7 @@ export class CompactCacheAttention implements LayerAttention {
   #rotatedQuery = new Float32Array(0);
   #rotatedKey = new Float32Array(0);
   #rotatedValue = new Float32Array(0);
+  readonly #centering: KeyValueCenteringState;
 
   constructor(options: CompactCacheAttentionOptions) {
     const { shape, kernel, mode } = options;
@@ -157,6 +164,8 @@ export class CompactCacheAttention implements LayerAttention {
     this.#rotateKeys = rotation === 'keys' || rotation === 'both';
     this.#rotateValues = rotation === 'values' || rotation === 'both';
     this.#rotation = rotation === 'none' ? null : new HadamardRotation(shape.headDim);
+    const centering = options.centering ?? (mode.kind === 'qaq' ? mode.settings.centering : 'none');
+    this.#centering = new KeyValueCenteringState(centering, shape.layerCount, shape.keyValueHeadCount, shape.headDim);
   }
 
   /** `vectors` head vectors of `source` rotated into one of the scratch buffers (grown by doubling, never shrunk). */
@@ -199,6 +208,8 @@ export class CompactCacheAttention implements LayerAttention {
   #attendStored(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
     const { queryHeadCount, keyValueHeadCount, scoreScale, slidingWindows } = this.#shape;
     const window = slidingWindows[layer] ?? null;
+    const centering = this.#centering;
+    if (centering.active) ({ key, value } = centering.center(layer, key, value, tokenCount, this.cache, this.#appendBits, this.#appendValueBits));
     this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendValueBits);
     const cachedTokens = this.cache.tokenCount(layer);
     const policy = this.policy;
@@ -217,7 +228,13 @@ export class CompactCacheAttention implements LayerAttention {
       output,
       probabilities,
     );
-    if (attended instanceof Promise) return attended.then(() => this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities));
+    if (attended instanceof Promise) {
+      return attended.then(() => {
+        centering.restoreOutput(layer, output, tokenCount, queryHeadCount);
+        this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities);
+      });
+    }
+    centering.restoreOutput(layer, output, tokenCount, queryHeadCount);
     this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities);
   }
 
@@ -257,7 +274,7 @@ export class CompactCacheAttention implements LayerAttention {
   }
 
   memory(): KeyValueMemory {
-    return memoryFromAccounting(this.cache.accounting());
+    return memoryFromAccounting(this.cache.accounting(), this.#centering.bytes);
   }
 
   dispose(): void | Promise<void> {

@@ -13,6 +13,7 @@ export { widenFloat16 } from './float16-widening.js';
 export { createCacheAttentionKernel, type AttentionStrategyName, type AttentionStrategyOptions } from './attention-strategy.js';
 export { memoryFromAccounting } from './cache-memory.js';
 export { KiviAttention, type KiviAttentionOptions } from './kivi-attention.js';
+export { KeyValueCenteringState, keyValueCenterings, type KeyValueCentering } from './key-value-centering.js';
 export {
   defaultQaqPreset,
   formatKvMethod,

@@ -25,6 +25,14 @@ describe('parseKvMethod', () => {
     expect(parseKvMethod('uniform:4,part=both')).toEqual({ kind: 'uniform', bits: 4, outlierFraction: 0 });
     expect(parseKvMethod('ort-int4')).toEqual({ kind: 'ort', bits: 4 });
     expect(parseKvMethod('ort-int8')).toEqual({ kind: 'ort', bits: 8 });
+    expect(parseKvMethod('uniform:3,rotate=both,center=keys')).toEqual({ kind: 'uniform', bits: 3, outlierFraction: 0, rotation: 'both', centering: 'keys' });
+  });
+
+  it('reads rotation and centering settings of qaq methods', () => {
+    const centered = parseKvMethod('qaq:compact:center=both');
+    expect(centered.kind === 'qaq' && centered.settings).toEqual({ ...qaqPresetSettings('compact'), centering: 'both' });
+    const plain = parseKvMethod('qaq:quality:rotate=keys');
+    expect(plain.kind === 'qaq' && [plain.settings.rotation, plain.settings.centering]).toEqual(['keys', 'none']);
   });
 
   it('reads qaq as the quality preset, named presets, and overrides', () => {
@@ -49,6 +57,7 @@ describe('parseKvMethod', () => {
         promotionTier: true,
         planInterval: 4,
         rotation: 'none',
+        centering: 'none',
         scoreBudgetReferenceTokens: quality.scoreBudgetReferenceTokens,
       },
     });
@@ -57,7 +66,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -74,6 +83,8 @@ describe('parseKvMethod', () => {
       ['uniform:4,beta=1', 'unknown uniform option'],
       ['uniform:4,part=heads', 'part must be keys, values or both'],
       ['uniform:4,part=keys,part=values', 'given twice'],
+      ['uniform:4,center=channels', 'center must be none, keys, values or both'],
+      ['qaq:center=yes', 'center must be none, keys, values or both'],
       ['qaq:fast', 'unknown qaq preset'],
       ['qaq:sk=0', 'sk and sv must be > 0'],
       ['qaq:sk=abc', 'sk must be a number'],

@@ -1,5 +1,6 @@
 import { QaqError } from '@qaq/errors';
 import { policyPreset, policyPresetNames, type GroupLayout, type PolicyPresetName } from '@qaq/policy';
+import { keyValueCenterings, type KeyValueCentering } from './key-value-centering.js';
 
 /** The QAQ knobs of one run (qaq-method.md §2–§5). */
 export interface QaqSettings {
@@ -31,6 +32,11 @@ export interface QaqSettings {
    */
   readonly rotation: KeyValueRotation;
   /**
+   * Which side the cache stores centered per layer and KV head (KeyValueCenteringState): keys (the softmax ignores
+   * the constant score shift), values (the mean is added back to the output), both or none. Exact; after `rotation`.
+   */
+  readonly centering: KeyValueCentering;
+  /**
    * T_ref (0: off, the paper's absolute σ_S,max): beyond T_ref cached tokens σ_S,max shrinks as T_ref / T, so
    * keys keep the precision they had at T_ref as the context grows (PolicyConfig.scoreBudgetReferenceTokens).
    */
@@ -60,6 +66,8 @@ export type KvMethod =
       readonly part?: KvPart;
       /** Rotation before quantization (absent: 'none'). */
       readonly rotation?: KeyValueRotation;
+      /** Centering before quantization, after any rotation (absent: 'none'). */
+      readonly centering?: KeyValueCentering;
     }
   | { readonly kind: 'kivi'; readonly bits: number }
   | { readonly kind: 'ort'; readonly bits: 4 | 8 }
@@ -69,8 +77,13 @@ export type KvMethod =
 export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
-  'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,skref=<T>';
+  'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>';
+
+function parseCentering(text: string, method: string): KeyValueCentering {
+  if (!(keyValueCenterings as readonly string[]).includes(text)) invalid('center must be none, keys, values or both', { method, center: text });
+  return text as KeyValueCentering;
+}
 
 function parseRotation(text: string, method: string): KeyValueRotation {
   if (!(keyValueRotations as readonly string[]).includes(text)) invalid('rotate must be none, keys, values or both', { method, rotate: text });
@@ -141,11 +154,14 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'rotate':
         settings.rotation = parseRotation(text, method);
         break;
+      case 'center':
+        settings.centering = parseCentering(text, method);
+        break;
       case 'skref':
         settings.scoreBudgetReferenceTokens = parseNumber(key, text, method);
         break;
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'skref'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref'] });
     }
   }
   validateQaqSettings(settings, method);
@@ -192,6 +208,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     promotionTier: false,
     planInterval: preset.planInterval,
     rotation: presetRotation[name],
+    centering: 'none',
     scoreBudgetReferenceTokens: preset.scoreBudgetReferenceTokens,
   };
 }
@@ -213,11 +230,14 @@ export function parseKvMethod(text: string): KvMethod {
     let outlierFraction = 0;
     let part: KvPart = 'both';
     let rotation: KeyValueRotation = 'none';
+    let centering: KeyValueCentering = 'none';
     const seen = new Set<string>();
     for (const option of options) {
-      const match = /^(alpha|part|rotate)=(.*)$/.exec(option);
-      if (match === null) invalid(`unknown uniform option "${option}" (alpha=<α>, part=<keys|values> or rotate=<none|keys|values|both>)`, { method, option });
-      const key = match[1] as 'alpha' | 'part' | 'rotate';
+      const match = /^(alpha|part|rotate|center)=(.*)$/.exec(option);
+      if (match === null) {
+        invalid(`unknown uniform option "${option}" (alpha=<α>, part=<keys|values>, rotate=<none|keys|values|both> or center=<none|keys|values|both>)`, { method, option });
+      }
+      const key = match[1] as 'alpha' | 'part' | 'rotate' | 'center';
       const text = match[2] ?? '';
       if (seen.has(key)) invalid(`${key} is given twice`, { method, key });
       seen.add(key);
@@ -226,6 +246,8 @@ export function parseKvMethod(text: string): KvMethod {
         if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
       } else if (key === 'rotate') {
         rotation = parseRotation(text, method);
+      } else if (key === 'center') {
+        centering = parseCentering(text, method);
       } else {
         if (text !== 'keys' && text !== 'values' && text !== 'both') invalid('part must be keys, values or both', { method, part: text });
         part = text;
@@ -237,6 +259,7 @@ export function parseKvMethod(text: string): KvMethod {
       outlierFraction,
       ...(part === 'both' ? {} : { part }),
       ...(rotation === 'none' ? {} : { rotation }),
+      ...(centering === 'none' ? {} : { centering }),
     };
   }
   if (name === 'qaq') {
@@ -270,7 +293,8 @@ export function formatKvMethod(method: KvMethod): string {
       const alpha = method.outlierFraction === 0 ? '' : `,alpha=${method.outlierFraction}`;
       const part = method.part === undefined || method.part === 'both' ? '' : `,part=${method.part}`;
       const rotate = method.rotation === undefined || method.rotation === 'none' ? '' : `,rotate=${method.rotation}`;
-      return `uniform:${method.bits}${alpha}${part}${rotate}`;
+      const center = method.centering === undefined || method.centering === 'none' ? '' : `,center=${method.centering}`;
+      return `uniform:${method.bits}${alpha}${part}${rotate}${center}`;
     }
     case 'kivi':
       return `kivi:${method.bits}`;
@@ -282,7 +306,7 @@ export function formatKvMethod(method: KvMethod): string {
       return (
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
-        `rotate=${s.rotation},skref=${s.scoreBudgetReferenceTokens}`
+        `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens}`
       );
     }
   }

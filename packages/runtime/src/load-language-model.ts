@@ -120,7 +120,8 @@ export async function createLayerAttention(
       const keyBits = part === 'values' ? 16 : bits;
       const valueBits = part === 'keys' ? 16 : bits;
       const rotation = method.kind === 'uniform' ? (method.rotation ?? 'none') : 'none';
-      return new CompactCacheAttention({ shape, kernel, name, mode: { kind: 'fixed', bits: keyBits, outlierFraction, valueBits }, rotation });
+      const centering = method.kind === 'uniform' ? (method.centering ?? 'none') : 'none';
+      return new CompactCacheAttention({ shape, kernel, name, mode: { kind: 'fixed', bits: keyBits, outlierFraction, valueBits }, rotation, centering });
     }
     case 'qaq': {
       const kernel = await createCacheAttentionKernel(options);
