@@ -46,6 +46,9 @@ describe('qaq eval', () => {
     const badMethod = qaq('eval', '--text', textPath, '--method', 'uniform:4,part=heads');
     expect(badMethod.status).toBe(2);
     expect(badMethod.stderr).toContain('part must be keys, values or both');
+    const badThreads = qaq('eval', '--text', textPath, '--method', 'qaq', '--attention-threads', 'many');
+    expect(badThreads.status).toBe(2);
+    expect(badThreads.stderr).toContain('--attention-threads');
     const badTask = qaq('eval', '--text', textPath, '--method', 'qaq', '--task', 'trivia');
     expect(badTask.status).toBe(2);
     expect(badTask.stderr).toContain('--task');
@@ -57,7 +60,7 @@ describe('qaq eval', () => {
 
   it.runIf(defaultModelPresent)('fp32 against the fp32 reference: KL exactly 0, equal perplexities, every contract key', () => {
     const heatmapPath = join(directory, 'heatmap.json');
-    const run = qaq('eval', '--json', '--text', textPath, '--method', 'fp32', '--method', 'uniform:8', '--context', '32', '--max-tokens', '48', '--heatmap', heatmapPath);
+    const run = qaq('eval', '--json', '--text', textPath, '--method', 'fp32', '--method', 'uniform:8', '--context', '32', '--max-tokens', '48', '--heatmap', heatmapPath, '--attention-threads', '2');
     expect(run.status, run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines.length).toBe(2);
@@ -87,6 +90,7 @@ describe('qaq eval', () => {
     expect(fp32?.['ppl']).toBe(fp32?.['ppl_reference']);
     expect(fp32?.['peak_rss_bytes']).toBeGreaterThan(50 * 1024 ** 2);
     expect(uniform?.['method']).toBe('uniform:8');
+    expect(uniform?.['attention_threads']).toBe(2);
     expect(uniform?.['kl_mean']).toBeLessThan(0.02);
     const heatmap = JSON.parse(readFileSync(heatmapPath, 'utf8')) as { maps: { method: string; layers: { keys: number[] }[] }[] };
     expect(heatmap.maps.map((map) => map.method)).toEqual(['uniform:8']);

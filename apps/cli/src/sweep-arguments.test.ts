@@ -26,6 +26,8 @@ describe('eval --sweep arguments', () => {
     expect(withPeers.heatmapMethod).toBe('qaq:compact');
     expect(withPeers.stride).toBe(512);
     expect(withPeers.command).toContain("--methods 'qaq:compact;llama-f16'");
+    expect(options.attentionThreads).toBeUndefined();
+    expect(parseSweepArguments(['--text', 'b.txt', '--out', 'r', '--attention-threads', '1']).attentionThreads).toBe('1');
   });
 
   it('refuses missing or bad flags with a usage error', () => {
@@ -35,6 +37,7 @@ describe('eval --sweep arguments', () => {
     expect(() => parseSweepArguments(['--text', 'b.txt', '--out', 'r', '--context', '64', '--stride', '64'])).toThrow(/--stride/);
     expect(() => parseSweepArguments(['--text', 'b.txt', '--out', 'r', '--methods', 'uniform:4', '--heatmap-method', 'qaq'])).toThrow(/not among the swept methods/);
     expect(() => parseSweepArguments(['--text', 'b.txt', '--out', 'r', '--bogus'])).toThrow();
+    expect(() => parseSweepArguments(['--text', 'b.txt', '--out', 'r', '--attention-threads', '0'])).toThrow(/--attention-threads/);
     expect(parseSweepArguments(['--text', 'b.txt', '--out', 'r', '--methods', 'uniform:4']).heatmapMethod).toBeNull();
     expect(parseSweepArguments(['--text', 'b.txt', '--out', 'r', '--no-heatmap']).heatmapMethod).toBeNull();
   });

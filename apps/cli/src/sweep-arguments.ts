@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { usageError } from './cli-error.js';
-import { numberOption } from './options.js';
+import { attentionThreadsOption, numberOption } from './options.js';
 
 /** Separates methods in `--methods`: methods themselves contain commas (`qaq:sk=0.003,sv=0.01`). */
 export const sweepMethodSeparator = ';';
@@ -48,6 +48,8 @@ export interface EvaluationSweepOptions {
   readonly timeoutMinutes: number;
   /** llama.cpp threads for the peers. */
   readonly peerThreads: number;
+  /** `--attention-threads` handed to each child (absent: the children's default, auto). */
+  readonly attentionThreads?: string;
   /** Machine description for the report (default: lscpu's model and the CPU count). */
   readonly machine?: string;
   /** Text description for the report (default: the file's name). */
@@ -90,6 +92,7 @@ export function parseSweepArguments(argv: readonly string[]): EvaluationSweepOpt
       'group-size': { type: 'string' },
       'timeout-minutes': { type: 'string' },
       'peer-threads': { type: 'string' },
+      'attention-threads': { type: 'string' },
       machine: { type: 'string' },
       'text-description': { type: 'string' },
     },
@@ -102,6 +105,9 @@ export function parseSweepArguments(argv: readonly string[]): EvaluationSweepOpt
   const maxTokens = numberOption('max-tokens', values['max-tokens'], { minimum: 2, maximum: 1 << 24, integer: true }) ?? 4096;
   const timeoutMinutes = numberOption('timeout-minutes', values['timeout-minutes'], { minimum: 0.1, maximum: 24 * 60 }) ?? 120;
   const peerThreads = numberOption('peer-threads', values['peer-threads'], { minimum: 1, maximum: 256, integer: true }) ?? 1;
+  const attentionThreads = values['attention-threads'];
+  // Checked here so a bad value fails before any child starts.
+  if (attentionThreads !== undefined) attentionThreadsOption(attentionThreads);
   const groupSizeOption = numberOption('group-size', values['group-size'], { minimum: 1, maximum: 1000, integer: true });
   if (values.lockstep && groupSizeOption !== undefined) throw usageError('give --lockstep or --group-size, not both', {});
   const groupSize = values.lockstep ? Number.POSITIVE_INFINITY : (groupSizeOption ?? 1);
@@ -123,6 +129,7 @@ export function parseSweepArguments(argv: readonly string[]): EvaluationSweepOpt
     groupSize,
     timeoutMinutes,
     peerThreads,
+    ...(attentionThreads === undefined ? {} : { attentionThreads }),
     ...(values.machine === undefined ? {} : { machine: values.machine }),
     ...(values['text-description'] === undefined ? {} : { textDescription: values['text-description'] }),
     command: ['pnpm', 'qaq', 'eval', ...(argv.includes('--sweep') ? [] : ['--sweep']), ...argv].map(shellQuote).join(' '),

@@ -44,6 +44,7 @@ token position × layer at the end of its evaluation). A method that fails is li
   --lockstep               all our methods in one process (--group-size without a limit)
   --timeout-minutes N      kill a method's process after N minutes (default 120)
   --peer-threads N         llama.cpp threads (default 1: its threads spin-wait, which a shared VM punishes)
+  --attention-threads <n|auto>  our methods' attention-kernel threads, handed to each child (default auto)
   --machine "<text>"       machine description for the report (default: lscpu's CPU model and count)
   --text-description "<text>"   what the text is, for the report (default: its file name)
 `;
@@ -120,6 +121,7 @@ async function runOurMethods(
     ...(options.stride === undefined ? [] : ['--stride', String(options.stride)]),
     ...methods.flatMap((method) => ['--method', method]),
     ...(heatmapFile === null ? [] : ['--heatmap', heatmapFile]),
+    ...(options.attentionThreads === undefined ? [] : ['--attention-threads', options.attentionThreads]),
     '--json',
   ];
   const result = await runNodeChild(args, { cwd: process.cwd(), timeoutMilliseconds: options.timeoutMinutes * 60_000 });

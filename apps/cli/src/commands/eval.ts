@@ -182,6 +182,7 @@ export async function runEval(argv: readonly string[]): Promise<void> {
         depths,
         trials,
         seed,
+        attention_threads: attentionThreads,
         peak_rss_bytes: peakResidentBytes(),
         methods: results.map(({ method, evaluation }) => ({ method, accuracy: evaluation.accuracy, cells: evaluation.cells, trials: evaluation.trials })),
       };
@@ -219,7 +220,8 @@ export async function runEval(argv: readonly string[]): Promise<void> {
     if (!quiet) log(`bit-width map of ${maps.length} method(s) written to ${values.heatmap}`);
   }
   if (values.json) {
-    for (const record of records) process.stdout.write(`${JSON.stringify(record)}\n`);
+    // attention_threads: the setting its decode speed ran with (methods that attend in the compact-cache kernel).
+    for (const record of records) process.stdout.write(`${JSON.stringify({ ...record, attention_threads: attentionThreads })}\n`);
   } else {
     process.stdout.write(`${formatEvaluationTable(records)}\n`);
     const reference = records[0];
