@@ -72,6 +72,33 @@ function expectExactOverChunks(attention: CompactCacheAttention, chunks: readonl
   }
 }
 
+/** A real head size for the low-bit checks. */
+const wideShape: LayerAttentionShape = { ...shape, headDim: 64, scoreScale: 1 / 8 };
+
+/**
+ * Squared output error of each attention against exact attention after a 23-token prefill and one decode step on
+ * layer 1, where key channel `channel` of every token is 40–42, 16× the rest, as in real keys (qaq-method.md
+ * §outliers). Seeds from `firstSeed`.
+ */
+function errorsWithLargeKeyChannel(attentions: readonly CompactCacheAttention[], channel: number, firstSeed: number): number[] {
+  const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
+  const tokens = 24;
+  const query = fp16Exact(queryHeadCount * headDim, firstSeed);
+  const key = fp16Exact(tokens * keyValueHeadCount * headDim, firstSeed + 1);
+  const value = fp16Exact(tokens * keyValueHeadCount * headDim, firstSeed + 2);
+  for (let vector = 0; vector < tokens * keyValueHeadCount; vector++) key[vector * headDim + channel] = 40 + (vector % 3);
+  const prefillQuery = fp16Exact((tokens - 1) * queryHeadCount * headDim, firstSeed + 3);
+  const past = (tokens - 1) * keyValueHeadCount * headDim;
+  const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
+    attention.attend(1, prefillQuery, key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefillQuery.length));
+    const output = new Float32Array(queryHeadCount * headDim);
+    attention.attend(1, query, key.subarray(past), value.subarray(past), 1, output);
+    return output;
+  };
+  const reference = step(new ExactLayerAttention(wideShape));
+  return attentions.map((attention) => step(attention).reduce((sum, value, index) => sum + (value - (reference[index] as number)) ** 2, 0));
+}
+
 describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   it('at 16 bits equals exact attention, with sliding-window eviction, over chunks and single steps', async () => {
     const kernel = await makeKernel();
@@ -114,27 +141,10 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   it('centering cuts the error of low-bit keys that carry a nearly constant large channel', async () => {
     const kernel = await makeKernel();
     const mode = { kind: 'fixed' as const, bits: 3, outlierFraction: 0 };
-    const wideShape = { ...shape, headDim: 64, scoreScale: 1 / 8 };
     const plain = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3', mode });
     const centered = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3,center=keys', mode, centering: 'keys' });
-    const exact = new ExactLayerAttention(wideShape);
-    const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
-    const tokens = 24;
-    const query = fp16Exact(queryHeadCount * headDim, 21);
-    const key = fp16Exact(tokens * keyValueHeadCount * headDim, 22);
-    const value = fp16Exact(tokens * keyValueHeadCount * headDim, 23);
-    for (let vector = 0; vector < tokens * keyValueHeadCount; vector++) key[vector * headDim + 5] = 40 + (vector % 3);
-    const prefillQuery = fp16Exact((tokens - 1) * queryHeadCount * headDim, 24);
-    const past = (tokens - 1) * keyValueHeadCount * headDim;
-    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
-      attention.attend(1, prefillQuery, key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefillQuery.length));
-      const output = new Float32Array(queryHeadCount * headDim);
-      attention.attend(1, query, key.subarray(past), value.subarray(past), 1, output);
-      return output;
-    };
-    const reference = step(exact);
-    const errors = [plain, centered].map((attention) => step(attention).reduce((sum, value, index) => sum + (value - (reference[index] as number)) ** 2, 0));
-    expect(errors[1] as number).toBeLessThan(0.5 * (errors[0] as number));
+    const [plainError, centeredError] = errorsWithLargeKeyChannel([plain, centered], 5, 21);
+    expect(centeredError as number).toBeLessThan(0.5 * (plainError as number));
     plain.dispose();
     centered.dispose();
   });
@@ -143,29 +153,10 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     const kernel = await makeKernel();
     const mode = { kind: 'fixed' as const, bits: 3, outlierFraction: 0 };
     // A real head size: the rotation divides an outlier's share of the range by about √D / 2.
-    const wideShape = { ...shape, headDim: 64, scoreScale: 1 / 8 };
     const plain = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3', mode });
     const rotated = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3,rotate=keys', mode, rotation: 'keys' });
-    const exact = new ExactLayerAttention(wideShape);
-    const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
-    const tokens = 24;
-    const query = fp16Exact(queryHeadCount * headDim, 11);
-    const key = fp16Exact(tokens * keyValueHeadCount * headDim, 12);
-    const value = fp16Exact(tokens * keyValueHeadCount * headDim, 13);
-    // Channel 2 of every key is 16× larger than the rest, as in real keys (qaq-method.md §outliers).
-    for (let vector = 0; vector < tokens * keyValueHeadCount; vector++) key[vector * headDim + 2] = 40 + (vector % 3);
-    const prefillQuery = fp16Exact((tokens - 1) * queryHeadCount * headDim, 14);
-    const past = (tokens - 1) * keyValueHeadCount * headDim;
-    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
-      const layer = 1;
-      attention.attend(layer, prefillQuery, key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefillQuery.length));
-      const output = new Float32Array(queryHeadCount * headDim);
-      attention.attend(layer, query, key.subarray(past), value.subarray(past), 1, output);
-      return output;
-    };
-    const reference = step(exact);
-    const errors = [plain, rotated].map((attention) => step(attention).reduce((sum, value, index) => sum + (value - (reference[index] as number)) ** 2, 0));
-    expect(errors[1] as number).toBeLessThan(0.8 * (errors[0] as number));
+    const [plainError, rotatedError] = errorsWithLargeKeyChannel([plain, rotated], 2, 11);
+    expect(rotatedError as number).toBeLessThan(0.8 * (plainError as number));
     plain.dispose();
     rotated.dispose();
   });
