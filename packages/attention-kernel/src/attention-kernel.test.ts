@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { JsAttention } from './js-attention.js';
 import { normalValues, randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 import { SHAPES, type Shape } from './attention-shapes.test-utils.js';
-import { queryBlockSize } from './validate-attention.js';
+import { queryBlockSize, type KernelAttentionOptions } from './validate-attention.js';
 import { WasmAttention } from './wasm-attention.js';
 import { simdSupported } from './webassembly-runtime.js';
 
@@ -108,6 +108,46 @@ describe.runIf(simdSupported())('WASM SIMD kernel vs referenceAttention over ran
     expect(errors.wasm).toBeLessThan(2e-6);
     expect(errors.js).toBeLessThan(1e-7);
     expect(errors.probabilities).toBeLessThan(2e-6);
+  });
+
+  it('with probabilityRows keeps exactly the last rows of the full call, across query blocks (wasm, js, reference)', () => {
+    const shape = SHAPES[0] as Shape;
+    const config = { layers: 1, kvHeads: shape.kvHeads, headDim: shape.headDim, outlierFraction: 0.02, recentWindow: 4 };
+    const tokenCount = 300;
+    const queryCount = 280;
+    expect(queryBlockSize(shape.queryHeads / shape.kvHeads, tokenCount, shape.headDim)).toBeLessThan(queryCount - 5);
+    const cache = randomCompactCache(config, tokenCount, 77, undefined, (resolved) => kernel.createCache(resolved));
+    const queries = normalValues(queryCount * shape.queryHeads * shape.headDim, uniformGenerator(78), 1);
+    const base: KernelAttentionOptions = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), slidingWindow: 200 };
+    const rowLength = shape.kvHeads * tokenCount;
+    const outputLength = queryCount * shape.queryHeads * shape.headDim;
+    const implementations = [
+      (options: KernelAttentionOptions, output: Float32Array, probabilities: Float32Array) => kernel.attendMulti(cache, 0, queries, queryCount, options, output, probabilities),
+      (options: KernelAttentionOptions, output: Float32Array, probabilities: Float32Array) => js.attendMulti(cache, 0, queries, queryCount, options, output, probabilities),
+      (options: KernelAttentionOptions, output: Float32Array, probabilities: Float32Array) =>
+        referenceAttentionMulti(cache, 0, queries, queryCount, options, output, probabilities, new AttentionWorkspace()),
+    ];
+    for (const attend of implementations) {
+      const fullOutput = new Float32Array(outputLength);
+      const full = new Float32Array(queryCount * rowLength);
+      attend(base, fullOutput, full);
+      for (const rows of [1, 5, queryCount - 1, queryCount, 1000]) {
+        const kept = Math.min(rows, queryCount);
+        const output = new Float32Array(outputLength);
+        const probabilities = new Float32Array(kept * rowLength).fill(Number.NaN);
+        attend({ ...base, probabilityRows: rows }, output, probabilities);
+        expect(output).toEqual(fullOutput);
+        expect(probabilities).toEqual(full.subarray((queryCount - kept) * rowLength));
+      }
+      // A buffer for fewer rows than asked is refused before anything is written.
+      expect(() => attend({ ...base, probabilityRows: 5 }, new Float32Array(outputLength), new Float32Array(4 * rowLength))).toThrow(
+        /maxProbabilities must be/,
+      );
+      expect(() => attend({ ...base, probabilityRows: 0 }, new Float32Array(outputLength), new Float32Array(rowLength))).toThrow(
+        /probabilityRows must be a positive integer/,
+      );
+    }
+    cache.dispose();
   });
 
   it('reads 32-bit slot indices (a pool past 65,536 slots)', () => {

@@ -1,4 +1,4 @@
-import type { GroupStore, KvCache } from '@qaq/kv-cache';
+import { probabilityRowCount, type GroupStore, type KvCache } from '@qaq/kv-cache';
 import { float16BitsToFloat32 } from '@qaq/quantization';
 import { firstVisibleToken, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
 
@@ -34,16 +34,20 @@ export class JsAttention {
     maxProbabilities: Float32Array | null,
   ): void {
     const tokenCount = validateAttention(cache, layer, queries, queryCount, options, output, maxProbabilities);
-    if (maxProbabilities !== null) maxProbabilities.fill(0, 0, queryCount * cache.kvHeads * tokenCount);
+    const probabilityRows = probabilityRowCount(queryCount, options);
+    if (maxProbabilities !== null) maxProbabilities.fill(0, 0, probabilityRows * cache.kvHeads * tokenCount);
     const headsPerKv = options.queryHeads / cache.kvHeads;
     const blockQueries = queryBlockSize(headsPerKv, tokenCount, cache.headDim);
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const blockCount = Math.min(blockQueries, queryCount - firstQuery);
-      this.attendBlock(cache, layer, queries, tokenCount - queryCount + firstQuery, firstQuery, blockCount, options, output, maxProbabilities);
+      this.attendBlock(cache, layer, queries, tokenCount - queryCount + firstQuery, firstQuery, blockCount, options, output, maxProbabilities, queryCount - probabilityRows);
     }
   }
 
-  /** Query positions firstPosition … firstPosition + blockCount − 1, which are queries firstQuery … of the call. */
+  /**
+   * Query positions firstPosition … firstPosition + blockCount − 1, which are queries firstQuery … of the call; call
+   * rows below `skippedRows` keep no probabilities.
+   */
   private attendBlock(
     cache: KvCache,
     layer: number,
@@ -54,6 +58,7 @@ export class JsAttention {
     options: KernelAttentionOptions,
     output: Float32Array,
     maxProbabilities: Float32Array | null,
+    skippedRows: number,
   ): void {
     const tokenCount = cache.tokenCount(layer);
     const { kvHeads, headDim, groupsPerToken } = cache;
@@ -113,12 +118,14 @@ export class JsAttention {
           scores[base + token] = weight;
           sum += weight;
         }
-        const probabilityRow = ((firstQuery + query) * kvHeads + kvHead) * tokenCount;
+        // Only the last rows of the call are kept (AttentionOptions.probabilityRows).
+        const probabilities = firstQuery + query >= skippedRows ? maxProbabilities : null;
+        const probabilityRow = ((firstQuery + query - skippedRows) * kvHeads + kvHead) * tokenCount;
         for (let token = first; token <= position; token += 1) {
           const probability = (scores[base + token] as number) / sum;
           scores[base + token] = probability;
-          if (maxProbabilities !== null && probability > (maxProbabilities[probabilityRow + token] as number)) {
-            maxProbabilities[probabilityRow + token] = probability;
+          if (probabilities !== null && probability > (probabilities[probabilityRow + token] as number)) {
+            probabilities[probabilityRow + token] = probability;
           }
         }
       }

@@ -112,6 +112,30 @@ describe.runIf(threadsSupported())('threaded kernel (Node worker threads) vs the
     expectSameAsSingle(runBoth(single, await threaded, testCase, 4243), 'prefill');
   });
 
+  it('with probabilityRows keeps exactly the last rows of the full split call', async () => {
+    const kernel = await threaded;
+    const shape = SHAPES[0] as Shape;
+    const config = { layers: 1, kvHeads: 3, headDim: 64, outlierFraction: 0.02, recentWindow: 16 };
+    const tokenCount = 400;
+    const queryCount = 400;
+    const cache = randomCompactCache(config, tokenCount, 91, undefined, (resolved) => kernel.createCache(resolved));
+    const queries = normalValues(queryCount * shape.queryHeads * shape.headDim, uniformGenerator(92), 1);
+    const base = { queryHeads: shape.queryHeads, scoreScale: 1 / 8 };
+    const rowLength = shape.kvHeads * tokenCount;
+    const outputLength = queryCount * shape.queryHeads * shape.headDim;
+    const fullOutput = new Float32Array(outputLength);
+    const full = new Float32Array(queryCount * rowLength);
+    kernel.attendMulti(cache, 0, queries, queryCount, base, fullOutput, full);
+    for (const rows of [1, 5, 399]) {
+      const output = new Float32Array(outputLength);
+      const probabilities = new Float32Array(rows * rowLength).fill(Number.NaN);
+      kernel.attendMulti(cache, 0, queries, queryCount, { ...base, probabilityRows: rows }, output, probabilities);
+      expect(output).toEqual(fullOutput);
+      expect(probabilities).toEqual(full.subarray((queryCount - rows) * rowLength));
+    }
+    cache.dispose();
+  });
+
   it('is deterministic: which thread runs which chunk does not change a bit of the result', async () => {
     const kernel = await threaded;
     const shape = SHAPES[0] as Shape;

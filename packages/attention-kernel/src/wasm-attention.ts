@@ -1,5 +1,5 @@
 import { QaqError } from '@qaq/errors';
-import { KvCache, MemoryArena, POOL_BITS, type GroupStore, type KvCacheConfig } from '@qaq/kv-cache';
+import { KvCache, MemoryArena, POOL_BITS, probabilityRowCount, type GroupStore, type KvCacheConfig } from '@qaq/kv-cache';
 import { KERNEL_THREADS_WASM_BASE64 } from './kernel-threads-wasm.generated.js';
 import { CONTROL_BYTES, KernelThreadsControl } from './kernel-threads-control.js';
 import { KernelThreads, type ChunkPlan, type KernelThreadsOptions } from './kernel-threads.js';
@@ -251,6 +251,7 @@ export class WasmAttention {
     }
     // One I/O block: queries and outputs of a query block, its probabilities, then the kernel's scratch.
     const queryBytes = blockQueries * rowLength * 4;
+    const skippedRows = queryCount - probabilityRowCount(queryCount, options);
     const probabilityBytes = maxProbabilities === null ? 0 : blockQueries * kvHeads * tokenCount * 4;
     const scratchBytes = this.kernel.scratchBytes(blockQueries * headsPerKv, tokenCount, headDim);
     const base = this.reserveIo(2 * queryBytes + probabilityBytes + scratchBytes);
@@ -261,6 +262,8 @@ export class WasmAttention {
     this.writeDescriptor(cache.store('values', layer), valueDescriptor, words);
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const count = Math.min(blockQueries, queryCount - firstQuery);
+      // Blocks wholly before the kept rows (AttentionOptions.probabilityRows) skip the statistics.
+      const wantsProbabilities = maxProbabilities !== null && firstQuery + count > skippedRows;
       heap.set(queries.subarray(firstQuery * rowLength, (firstQuery + count) * rowLength), base / 4);
       this.kernel.attend(
         keyDescriptor,
@@ -276,14 +279,11 @@ export class WasmAttention {
         scoreScale,
         base,
         base + queryBytes,
-        maxProbabilities === null ? 0 : base + 2 * queryBytes,
+        wantsProbabilities ? base + 2 * queryBytes : 0,
         base + 2 * queryBytes + probabilityBytes,
       );
       output.set(heap.subarray((base + queryBytes) / 4, (base + queryBytes) / 4 + count * rowLength), firstQuery * rowLength);
-      if (maxProbabilities !== null) {
-        const start = (base + 2 * queryBytes) / 4;
-        maxProbabilities.set(heap.subarray(start, start + count * kvHeads * tokenCount), firstQuery * kvHeads * tokenCount);
-      }
+      if (wantsProbabilities) copyKeptRows(heap, (base + 2 * queryBytes) / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
     }
   }
 
@@ -308,13 +308,15 @@ export class WasmAttention {
     const keyDescriptor = this.descriptors;
     const valueDescriptor = this.descriptors + DESCRIPTOR_WORDS * 4;
     let descriptorsWritten = false;
+    const skippedRows = queryCount - probabilityRowCount(queryCount, options);
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const count = Math.min(blockQueries, queryCount - firstQuery);
       const firstPosition = tokenCount - queryCount + firstQuery;
+      const wantsProbabilities = maxProbabilities !== null && firstQuery + count > skippedRows;
       const plan = threads.plan(firstPosition, count, window);
       // One I/O block: queries, outputs and probabilities of the query block, then the split's data or the scratch.
       const queryBytes = count * rowLength * 4;
-      const probabilityBytes = maxProbabilities === null ? 0 : count * kvHeads * tokenCount * 4;
+      const probabilityBytes = wantsProbabilities ? count * kvHeads * tokenCount * 4 : 0;
       const rows = count * headsPerKv;
       const split = plan === null ? null : this.splitLayout(plan, rows, tokenCount, kvHeads, headDim);
       const scratchBytes = split === null ? this.kernel.scratchBytes(rows, tokenCount, headDim) : split.bytes;
@@ -327,7 +329,7 @@ export class WasmAttention {
       }
       heap.set(queries.subarray(firstQuery * rowLength, (firstQuery + count) * rowLength), base / 4);
       const outputAddress = base + queryBytes;
-      const probabilityAddress = maxProbabilities === null ? 0 : base + 2 * queryBytes;
+      const probabilityAddress = wantsProbabilities ? base + 2 * queryBytes : 0;
       const scratch = base + 2 * queryBytes + align16(probabilityBytes);
       if (plan === null || split === null) {
         this.kernel.attend(
@@ -358,9 +360,7 @@ export class WasmAttention {
         );
       }
       output.set(heap.subarray(outputAddress / 4, outputAddress / 4 + count * rowLength), firstQuery * rowLength);
-      if (maxProbabilities !== null) {
-        maxProbabilities.set(heap.subarray(probabilityAddress / 4, probabilityAddress / 4 + count * kvHeads * tokenCount), firstQuery * kvHeads * tokenCount);
-      }
+      if (wantsProbabilities) copyKeptRows(heap, probabilityAddress / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
     }
   }
 
@@ -421,4 +421,15 @@ export class WasmAttention {
       words[at + 4] = pool.layout.codeBytes;
     }
   }
+}
+
+/**
+ * Copies a query block's probability rows (at heap[start…], `count` rows of `rowLength`, the first being call row
+ * `firstQuery`) into `target`, keeping only call rows ≥ `skippedRows` (target row = call row − skippedRows).
+ */
+function copyKeptRows(heap: Float32Array, start: number, target: Float32Array | null, firstQuery: number, count: number, skippedRows: number, rowLength: number): void {
+  if (target === null) return;
+  const firstKept = Math.max(0, skippedRows - firstQuery);
+  if (firstKept >= count) return;
+  target.set(heap.subarray(start + firstKept * rowLength, start + count * rowLength), (firstQuery + firstKept - skippedRows) * rowLength);
 }

@@ -8,7 +8,7 @@ export type { SlotLayout } from './slot-pool.js';
 export { resolveKvCacheConfig } from './config.js';
 export type { KvCacheConfig, ResolvedKvCacheConfig } from './config.js';
 export type { CacheAccounting } from './accounting.js';
-export { AttentionWorkspace, referenceAttention, referenceAttentionMulti, validateAttentionCall } from './reference-attention.js';
+export { AttentionWorkspace, probabilityRowCount, referenceAttention, referenceAttentionMulti, validateAttentionCall } from './reference-attention.js';
 export type { AttentionOptions, AttentionSource } from './reference-attention.js';
 export { CACHE_FORMAT_VERSION, deserializeCache, serializeCache } from './serialization.js';
 export { crc32 } from './crc32.js';

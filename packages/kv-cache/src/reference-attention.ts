@@ -15,6 +15,17 @@ export interface AttentionOptions {
   readonly scoreScale: number;
   /** Sliding-window attention: a query at position p sees tokens p − window < j ≤ p. */
   readonly slidingWindow?: number;
+  /**
+   * maxProbabilities holds only the last `probabilityRows` query positions of the call ([probabilityRows, kvHeads,
+   * tokenCount]); default every query. A policy that reads the last n steps needs n rows, not a prefill chunk's
+   * hundreds: the buffer (and the work of filling it) shrinks accordingly.
+   */
+  readonly probabilityRows?: number;
+}
+
+/** How many query rows a call's maxProbabilities holds: the last min(probabilityRows, queryCount). */
+export function probabilityRowCount(queryCount: number, options: Pick<AttentionOptions, 'probabilityRows'>): number {
+  return Math.min(queryCount, options.probabilityRows ?? queryCount);
 }
 
 /** Scratch for reference attention, grown by doubling and reused across calls. */
@@ -54,7 +65,7 @@ export function referenceAttention(
  * Multi-query reference attention (prefill) with a causal mask: queries [queryCount, queryHeads, headDim] are the
  * last queryCount positions of the layer, query i at position p = tokenCount − queryCount + i seeing tokens ≤ p.
  * output [queryCount, queryHeads, headDim]; maxProbabilities, when given, [queryCount, kvHeads, tokenCount] with
- * zeros for masked tokens. Float64 accumulation throughout.
+ * zeros for masked tokens (only the last `options.probabilityRows` rows when set). Float64 accumulation throughout.
  */
 export function referenceAttentionMulti(
   source: AttentionSource,
@@ -76,7 +87,9 @@ export function referenceAttentionMulti(
   source.readLayer(layer, workspace.keys, workspace.values);
   const { keys, values, scores } = workspace;
   const groupSize = queryHeads / kvHeads;
-  if (maxProbabilities !== null) maxProbabilities.fill(0, 0, queryCount * kvHeads * tokenCount);
+  const probabilityRows = probabilityRowCount(queryCount, options);
+  const skippedRows = queryCount - probabilityRows;
+  if (maxProbabilities !== null) maxProbabilities.fill(0, 0, probabilityRows * kvHeads * tokenCount);
   for (let query = 0; query < queryCount; query += 1) {
     const position = tokenCount - queryCount + query;
     const first = Math.max(0, Math.floor(position - window + 1));
@@ -101,11 +114,12 @@ export function referenceAttentionMulti(
         sum += weight;
       }
       for (let element = 0; element < headDim; element += 1) output[queryOffset + element] = 0;
-      const probabilityRow = (query * kvHeads + kvHead) * tokenCount;
+      const probabilities = query >= skippedRows ? maxProbabilities : null;
+      const probabilityRow = ((query - skippedRows) * kvHeads + kvHead) * tokenCount;
       for (let token = first; token <= position; token += 1) {
         const probability = (scores[token] as number) / sum;
-        if (maxProbabilities !== null && probability > (maxProbabilities[probabilityRow + token] as number)) {
-          maxProbabilities[probabilityRow + token] = probability;
+        if (probabilities !== null && probability > (probabilities[probabilityRow + token] as number)) {
+          probabilities[probabilityRow + token] = probability;
         }
         scores[token] = probability;
       }
@@ -154,8 +168,12 @@ export function validateAttentionCall(
   const rowLength = queryHeads * headDim;
   if (queries.length !== queryCount * rowLength) fail('queries must be [queryCount, queryHeads, headDim]', { length: queries.length });
   if (output.length < queryCount * rowLength) fail('output is too small', { length: output.length });
-  if (maxProbabilities !== null && maxProbabilities.length < queryCount * kvHeads * tokenCount) {
-    fail('maxProbabilities must be [queryCount, kvHeads, tokenCount]', { length: maxProbabilities.length });
+  const { probabilityRows } = options;
+  if (probabilityRows !== undefined && (!Number.isInteger(probabilityRows) || probabilityRows < 1)) {
+    throw new QaqError('invalid-argument', 'probabilityRows must be a positive integer', { details: { probabilityRows } });
+  }
+  if (maxProbabilities !== null && maxProbabilities.length < probabilityRowCount(queryCount, options) * kvHeads * tokenCount) {
+    fail('maxProbabilities must be [min(probabilityRows, queryCount), kvHeads, tokenCount]', { length: maxProbabilities.length });
   }
   for (let index = 0; index < queries.length; index += 1) {
     if (!Number.isFinite(queries[index])) {

@@ -90,8 +90,10 @@ export class CompactCacheAttention implements LayerAttention {
   /** Per layer: decode steps since the last plan. */
   readonly #stepsSincePlan: Int32Array;
   readonly #plan = new LayerPlan();
-  /** [S, kvHeads, T] max probabilities of the last call; grown by doubling. */
+  /** [min(S, n), kvHeads, T] max probabilities of the last call's last rows; grown by doubling. */
   #probabilities = new Float32Array(0);
+  /** Query rows of a call whose probabilities the policy reads: its attention window n (QAQ mode). */
+  readonly #probabilityRows: number;
   /** The per-head rotation, or null; with it, rotated copies of the query, key and value (grown by doubling). */
   readonly #rotation: HadamardRotation | null;
   readonly #rotateKeys: boolean;
@@ -151,6 +153,7 @@ export class CompactCacheAttention implements LayerAttention {
       this.#appendBits = settings.maxBits;
       this.#appendValueBits = settings.maxBits;
       this.#planInterval = settings.planInterval;
+      this.#probabilityRows = settings.window;
     } else {
       this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });
       this.policy = null;
@@ -158,6 +161,7 @@ export class CompactCacheAttention implements LayerAttention {
       this.#appendBits = mode.bits;
       this.#appendValueBits = mode.valueBits ?? mode.bits;
       this.#planInterval = 1;
+      this.#probabilityRows = 1;
     }
     this.#stepsSincePlan = new Int32Array(shape.layerCount);
     const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
@@ -214,17 +218,20 @@ export class CompactCacheAttention implements LayerAttention {
     const cachedTokens = this.cache.tokenCount(layer);
     const policy = this.policy;
     let probabilities: Float32Array | null = null;
+    // The policy reads the last n query rows of a prefill chunk (its window), so only those are kept.
+    const probabilityRows = Math.min(tokenCount, this.#probabilityRows);
     if (policy !== null) {
-      const length = tokenCount * keyValueHeadCount * cachedTokens;
+      const length = probabilityRows * keyValueHeadCount * cachedTokens;
       if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
       probabilities = this.#probabilities.subarray(0, length);
     }
+    const options = { queryHeads: queryHeadCount, scoreScale, probabilityRows };
     const attended = this.#kernel.attendMulti(
       this.cache,
       layer,
       query,
       tokenCount,
-      window === null ? { queryHeads: queryHeadCount, scoreScale } : { queryHeads: queryHeadCount, scoreScale, slidingWindow: window },
+      window === null ? options : { ...options, slidingWindow: window },
       output,
       probabilities,
     );
@@ -245,7 +252,7 @@ export class CompactCacheAttention implements LayerAttention {
     if (policy !== null && probabilities !== null) {
       this.onlineQueryNorms?.observe(layer, query);
       if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
-      else policy.observePrefill(layer, probabilities, tokenCount, cachedTokens);
+      else policy.observePrefill(layer, probabilities, Math.min(tokenCount, this.#probabilityRows), cachedTokens);
       const steps = (this.#stepsSincePlan[layer] as number) + 1;
       if (tokenCount > 1 || steps >= this.#planInterval) {
         policy.decide(layer, this.cache.view(layer), this.#plan);

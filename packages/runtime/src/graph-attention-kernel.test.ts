@@ -147,6 +147,26 @@ describe('GraphAttentionKernel (onnxruntime-node CPU EP) against referenceAttent
     expect(() => new GraphAttentionKernel({ backend, halfPrecisionInputs: 'bfloat16' as never })).toThrow(/halfPrecisionInputs/);
   });
 
+  it('with probabilityRows writes exactly the last rows of the full call', async () => {
+    const kernel = new GraphAttentionKernel({ backend });
+    const testCase = cases[0] as Case;
+    const cache = randomCompactCache(testCase.config, testCase.tokens, 5150, ALL_WIDTHS, (config) => kernel.createCache(config));
+    const queryCount = 20;
+    const rowLength = testCase.queryHeads * cache.headDim;
+    const probabilityRow = cache.kvHeads * testCase.tokens;
+    const queries = normalValues(queryCount * rowLength, uniformGenerator(5151), 0.7);
+    const options = { queryHeads: testCase.queryHeads, scoreScale: 1 / Math.sqrt(cache.headDim) };
+    const fullOutput = new Float32Array(queryCount * rowLength);
+    const full = new Float32Array(queryCount * probabilityRow);
+    await kernel.attendMulti(cache, 0, queries, queryCount, options, fullOutput, full);
+    const output = new Float32Array(queryCount * rowLength);
+    const lastRows = new Float32Array(5 * probabilityRow).fill(Number.NaN);
+    await kernel.attendMulti(cache, 0, queries, queryCount, { ...options, probabilityRows: 5 }, output, lastRows);
+    expect(output).toEqual(fullOutput);
+    expect(lastRows).toEqual(full.subarray(15 * probabilityRow));
+    await kernel.dispose();
+  });
+
   it('exercised every pool width (1..8 and the fp16 window) for keys and values', () => {
     expect([...exercised.keys].sort((a, b) => a - b)).toEqual(ALL_WIDTHS);
     expect([...exercised.values].sort((a, b) => a - b)).toEqual(ALL_WIDTHS);

@@ -1,6 +1,6 @@
 import type { Backend, BackendSession, BackendTensor, SessionOptions } from '@qaq/backend-spec';
 import { QaqError } from '@qaq/errors';
-import { KvCache, validateAttentionCall, type AttentionOptions, type GroupStore, type KvCacheConfig, type KvKind } from '@qaq/kv-cache';
+import { KvCache, probabilityRowCount, validateAttentionCall, type AttentionOptions, type GroupStore, type KvCacheConfig, type KvKind } from '@qaq/kv-cache';
 import {
   buildCompactAttentionGraph,
   compactAttentionInput,
@@ -78,6 +78,8 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
   readonly #widthsSeen = { keys: new Set<number>(), values: new Set<number>() };
   /** Zero-filled one-slot arrays standing in for a pool a layer does not have, by element count. */
   readonly #placeholders = new Map<number, Uint8Array>();
+  /** Every query's probabilities when the caller keeps only the last rows (grown, reused). */
+  #probabilityScratch = new Float32Array(0);
   /** Bytes of every tensor fed to the last run (what a GPU provider uploads per call). */
   lastFedBytes = 0;
 
@@ -156,14 +158,23 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
     const outputs: Record<string, BackendTensor> = {
       [compactAttentionOutput.attention]: backend.createTensor('float32', output.subarray(0, queryCount * rowLength), [queryCount, rowLength]),
     };
+    // The graph writes every query's row; with probabilityRows < queryCount they land in a reused buffer first.
+    const keptRows = probabilityRowCount(queryCount, options);
+    const probabilityLength = queryCount * kvHeads * tokenCount;
+    let allProbabilities: Float32Array | null = null;
     if (maxProbabilities !== null) {
-      outputs[compactAttentionOutput.maxProbabilities] = backend.createTensor(
-        'float32',
-        maxProbabilities.subarray(0, queryCount * kvHeads * tokenCount),
-        [queryCount, kvHeads, tokenCount],
-      );
+      if (keptRows === queryCount) {
+        allProbabilities = maxProbabilities.subarray(0, probabilityLength);
+      } else {
+        if (this.#probabilityScratch.length < probabilityLength) this.#probabilityScratch = new Float32Array(probabilityLength);
+        allProbabilities = this.#probabilityScratch.subarray(0, probabilityLength);
+      }
+      outputs[compactAttentionOutput.maxProbabilities] = backend.createTensor('float32', allProbabilities, [queryCount, kvHeads, tokenCount]);
     }
     await session.run(feeds, { outputs, fetches: Object.keys(outputs) });
+    if (maxProbabilities !== null && allProbabilities !== null && keptRows < queryCount) {
+      maxProbabilities.set(allProbabilities.subarray((queryCount - keptRows) * kvHeads * tokenCount));
+    }
   }
 
   async dispose(): Promise<void> {
