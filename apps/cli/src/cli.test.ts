@@ -63,6 +63,7 @@ describe('qaq command line', () => {
       'decode_tokens_per_s',
       'provider',
       'kv_method',
+      'attention_threads',
       'kv_bytes',
       'kv_bytes_fp16',
       'bits_per_element',
@@ -83,10 +84,11 @@ describe('qaq command line', () => {
   });
 
   it.runIf(defaultModelPresent)('uses QAQ by default: fewer than 16 bits per element and plausible text', () => {
-    const run = qaq('generate', '--json', '--temperature', '0', '--max-tokens', '24', 'What is the capital of France?');
+    const run = qaq('generate', '--json', '--temperature', '0', '--max-tokens', '24', '--attention-threads', '2', 'What is the capital of France?');
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout.trim()) as Record<string, unknown>;
     expect(report['kv_method']).toBe('qaq:quality');
+    expect(report['attention_threads']).toBe(2);
     expect(report['text']).toContain('Paris');
     const fed = (report['prompt_tokens'] as number) + (report['generated_tokens'] as number) - (report['finish_reason'] === 'eos' ? 0 : 1);
     // Bytes from the cache's exact accounting; the fp16 reference is 30 layers × 3 KV heads × 64 dims × 2 × 2 bytes.

@@ -11,6 +11,8 @@ export interface GenerateReport {
   readonly decode_tokens_per_s: number;
   readonly provider: string;
   readonly kv_method: string;
+  /** Threads of the compact-cache attention kernel (methods that attend in it; `--attention-threads`). */
+  readonly attention_threads: number;
   readonly kv_bytes: number;
   readonly kv_bytes_fp16: number;
   readonly bits_per_element: number;
@@ -26,7 +28,7 @@ export function peakResidentBytes(): number {
 export function generateReport(
   result: GenerationResult,
   memory: KeyValueMemory,
-  context: { provider: string; kvMethod: string; model: string },
+  context: { provider: string; kvMethod: string; model: string; attentionThreads: number },
 ): GenerateReport {
   return {
     text: result.text,
@@ -37,6 +39,7 @@ export function generateReport(
     decode_tokens_per_s: round(result.timings.decodeTokensPerSecond),
     provider: context.provider,
     kv_method: context.kvMethod,
+    attention_threads: context.attentionThreads,
     kv_bytes: memory.bytes,
     kv_bytes_fp16: memory.fp16Bytes,
     bits_per_element: round(memory.bitsPerElement),

@@ -43,7 +43,8 @@ export async function runGenerate(argv: readonly string[]): Promise<void> {
   const sampling = samplingFromFlags(values);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-  const loaded = await loadTextModel(values.model, method, values.json ? () => {} : log, { ...matMulAccuracyOption(values['matmul-accuracy']), ...attentionThreadsOption(values['attention-threads']) });
+  const { attentionThreads } = attentionThreadsOption(values['attention-threads']);
+  const loaded = await loadTextModel(values.model, method, values.json ? () => {} : log, { ...matMulAccuracyOption(values['matmul-accuracy']), attentionThreads });
   const ids = promptTokens(loaded.tokenizer, prompt, values.raw);
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new Error('interrupted'));
@@ -62,7 +63,7 @@ export async function runGenerate(argv: readonly string[]): Promise<void> {
     }
     const result: GenerationResult = step.value;
     const memory = loaded.model.memory();
-    const context = { provider: loaded.model.provider, kvMethod, model: values.model ?? 'smollm2-135m' };
+    const context = { provider: loaded.model.provider, kvMethod, model: values.model ?? 'smollm2-135m', attentionThreads };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(generateReport(result, memory, context))}\n`);
     } else {
