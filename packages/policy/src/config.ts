@@ -23,6 +23,11 @@ export interface PolicyConfig {
   readonly minBits: number;
   /** B_max, 1..8 or 16, ≥ B_min. */
   readonly maxBits: number;
+  /**
+   * The keys' own floor, B_min ≤ it ≤ B_max (default B_min): keys are the fragile side (a 2-bit key breaks
+   * scores that no error budget foresees), so a size-first setting can keep values at B_min and keys above it.
+   */
+  readonly keyMinBits?: number;
   /** n: attention is predicted as the maximum over the last n steps. Default 5. */
   readonly window?: number;
   /** Group layout of the cache the plans are for. Default 'token-layer-head'. */
@@ -46,6 +51,7 @@ export interface ResolvedPolicyConfig {
   readonly sigmaOutputMax: number;
   readonly minBits: number;
   readonly maxBits: number;
+  readonly keyMinBits: number;
   readonly window: number;
   readonly groupLayout: GroupLayout;
   readonly initialCapacityTokens: number;
@@ -88,6 +94,12 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
       details: { minBits: config.minBits, maxBits: config.maxBits },
     });
   }
+  const keyMinBits = config.keyMinBits ?? config.minBits;
+  if (!isAllowedBitWidth(keyMinBits) || keyMinBits < config.minBits || keyMinBits > config.maxBits) {
+    throw new QaqError('invalid-policy-config', 'keyMinBits must be a bit width in minBits..maxBits', {
+      details: { keyMinBits, minBits: config.minBits, maxBits: config.maxBits },
+    });
+  }
   const window = config.window ?? 5;
   requirePositiveInteger('window', window, 255);
   const groupLayout = config.groupLayout ?? 'token-layer-head';
@@ -108,6 +120,7 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     sigmaOutputMax: config.sigmaOutputMax,
     minBits: config.minBits,
     maxBits: config.maxBits,
+    keyMinBits,
     window,
     groupLayout,
     initialCapacityTokens,

@@ -87,7 +87,26 @@ describe('AttentionAwarePolicy', () => {
     expectCode(() => new AttentionAwarePolicy({ ...baseConfig, maxBits: 17 }, source), 'invalid-bit-width');
     expectCode(() => new AttentionAwarePolicy({ ...baseConfig, window: 0 }, source), 'invalid-policy-config');
     expectCode(() => new AttentionAwarePolicy({ ...baseConfig, layers: 1.5 }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, minBits: 3, keyMinBits: 2 }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, maxBits: 4, keyMinBits: 5 }, source), 'invalid-policy-config');
     expect(new AttentionAwarePolicy({ ...baseConfig, maxBits: 16 }, source).config.window).toBe(3);
+    expect(new AttentionAwarePolicy(baseConfig, source).config.keyMinBits).toBe(baseConfig.minBits);
+  });
+
+  it('keyMinBits floors the keys only: values still reach B_min', () => {
+    const kvHeads = 2;
+    const config = { ...baseConfig, sigmaScoreMax: 10, sigmaOutputMax: 10, minBits: 2, keyMinBits: 4 };
+    const policy = new AttentionAwarePolicy(config, norms(1, kvHeads, 2));
+    const flat = new Float32Array(kvHeads * 6).fill(0.01);
+    for (let step = 0; step < 3; step += 1) policy.observe(0, flat, 6);
+    // Tiny ranges under loose budgets: the formulas alone would give B_min everywhere.
+    const ranges = new Float64Array(6 * kvHeads).fill(0.01);
+    const plan = new LayerPlan(2);
+    policy.decide(0, new ArrayView(6, kvHeads, ranges, ranges, 8), plan);
+    for (let group = 0; group < 6 * kvHeads; group += 1) {
+      expect(plan.keys.targetBits[group]).toBe(4);
+      expect(plan.values.targetBits[group]).toBe(2);
+    }
   });
 
   it('keeps tokens without a full window at B_max and decides the rest from the formulas', () => {

@@ -121,7 +121,7 @@ export class AttentionAwarePolicy {
         details: { cacheGroupsPerToken: view.groupsPerToken, policyGroupsPerToken: groupsPerToken },
       });
     }
-    const { minBits, maxBits, sigmaOutputMax, kvHeads } = this.config;
+    const { minBits, maxBits, keyMinBits, sigmaOutputMax, kvHeads } = this.config;
     const sigmaScoreMax = effectiveSigmaScoreMax(this.config.sigmaScoreMax, tokenCount, this.config.scoreBudgetReferenceTokens);
     for (let head = 0; head < kvHeads; head += 1) {
       const norm = this.queryNorms.squaredScaledNorm(layer, head);
@@ -166,7 +166,7 @@ export class AttentionAwarePolicy {
         let valueTarget = maxBits;
         if (full) {
           const attention = this.predictedAttention(layer, token, head);
-          keyTarget = fastBitsForRange(keyRanges[group] as number, this.keyStdScratch[head] as number, minBits, maxBits);
+          keyTarget = fastBitsForRange(keyRanges[group] as number, this.keyStdScratch[head] as number, keyMinBits, maxBits);
           // valueAllowedStd of @qaq/quantization, inlined: σ_X,max / (√T · S_t), +Infinity when S_t = 0.
           const valueStd = attention > 0 ? sigmaOutputMax / (valueScale * attention) : Number.POSITIVE_INFINITY;
           valueTarget = fastBitsForRange(valueRanges[group] as number, valueStd, minBits, maxBits);

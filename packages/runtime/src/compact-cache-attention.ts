@@ -143,6 +143,7 @@ export class CompactCacheAttention implements LayerAttention {
           sigmaOutputMax: settings.sigmaOutputMax,
           minBits: settings.minBits,
           maxBits: settings.maxBits,
+          ...(settings.keyMinBits === undefined ? {} : { keyMinBits: settings.keyMinBits }),
           window: settings.window,
           groupLayout: settings.groupLayout,
           initialCapacityTokens,

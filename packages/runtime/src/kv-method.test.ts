@@ -31,6 +31,8 @@ describe('parseKvMethod', () => {
   it('reads rotation and centering settings of qaq methods', () => {
     const centered = parseKvMethod('qaq:compact:center=both');
     expect(centered.kind === 'qaq' && centered.settings).toEqual({ ...qaqPresetSettings('compact'), centering: 'both' });
+    const floored = parseKvMethod('qaq:compact:kbmin=3');
+    expect(floored.kind === 'qaq' && floored.settings).toEqual({ ...qaqPresetSettings('compact'), keyMinBits: 3 });
     const plain = parseKvMethod('qaq:quality:rotate=keys');
     expect(plain.kind === 'qaq' && [plain.settings.rotation, plain.settings.centering]).toEqual(['keys', 'none']);
   });
@@ -66,7 +68,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -85,6 +87,8 @@ describe('parseKvMethod', () => {
       ['uniform:4,part=keys,part=values', 'given twice'],
       ['uniform:4,center=channels', 'center must be none, keys, values or both'],
       ['qaq:center=yes', 'center must be none, keys, values or both'],
+      ['qaq:bmin=3,kbmin=2', 'kbmin must be a bit width in bmin..bmax'],
+      ['qaq:bmax=4,kbmin=5', 'kbmin must be a bit width in bmin..bmax'],
       ['qaq:fast', 'unknown qaq preset'],
       ['qaq:sk=0', 'sk and sv must be > 0'],
       ['qaq:sk=abc', 'sk must be a number'],

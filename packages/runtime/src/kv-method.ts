@@ -10,6 +10,8 @@ export interface QaqSettings {
   readonly sigmaOutputMax: number;
   readonly minBits: number;
   readonly maxBits: number;
+  /** The keys' own floor (`kbmin=`), B_min..B_max; absent: B_min (PolicyConfig.keyMinBits). */
+  readonly keyMinBits?: number;
   /** α: outlier fraction per group (both sides together). */
   readonly outlierFraction: number;
   /** n: attention is predicted as the maximum over the last n steps. */
@@ -78,7 +80,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>';
 
 function parseCentering(text: string, method: string): KeyValueCentering {
   if (!(keyValueCenterings as readonly string[]).includes(text)) invalid('center must be none, keys, values or both', { method, center: text });
@@ -131,6 +133,9 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'bmax':
         settings.maxBits = parseNumber(key, text, method);
         break;
+      case 'kbmin':
+        settings.keyMinBits = parseNumber(key, text, method);
+        break;
       case 'alpha':
         settings.outlierFraction = parseNumber(key, text, method);
         break;
@@ -161,7 +166,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         settings.scoreBudgetReferenceTokens = parseNumber(key, text, method);
         break;
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref'] });
     }
   }
   validateQaqSettings(settings, method);
@@ -175,6 +180,10 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   const allowedBits = (bits: number): boolean => Number.isInteger(bits) && ((bits >= 1 && bits <= 8) || bits === 16);
   if (!allowedBits(minBits) || !allowedBits(maxBits) || minBits > maxBits) {
     invalid('bmin and bmax must be 1..8 or 16 with bmin ≤ bmax', { method, minBits, maxBits });
+  }
+  const { keyMinBits } = settings;
+  if (keyMinBits !== undefined && (!allowedBits(keyMinBits) || keyMinBits < minBits || keyMinBits > maxBits)) {
+    invalid('kbmin must be a bit width in bmin..bmax', { method, keyMinBits, minBits, maxBits });
   }
   if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
   if (!Number.isInteger(window) || window < 1 || window > 255) invalid('window must be an integer in 1..255', { method, window });
@@ -304,7 +313,8 @@ export function formatKvMethod(method: KvMethod): string {
       if (method.preset !== 'custom') return `qaq:${method.preset}`;
       const s = method.settings;
       return (
-        `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},alpha=${s.outlierFraction},` +
+        `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
+        `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
         `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens}`
       );
