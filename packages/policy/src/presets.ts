@@ -8,6 +8,8 @@ export interface PolicyPreset {
   readonly sigmaOutputMax: number;
   readonly minBits: number;
   readonly maxBits: number;
+  /** The keys' own floor (PolicyConfig.keyMinBits), B_min..B_max. */
+  readonly keyMinBits: number;
   /** Outlier fraction α (both sides together) for the cache. */
   readonly outlierFraction: number;
   readonly window: number;
@@ -46,6 +48,10 @@ export interface PolicyPreset {
 // one window (same evaluate-text command): with α 0.02 and no rotation 3.65 bits/element, KL 0.119; rotated, α 0:
 // 3.11, KL 0.083; Gemma at 8k tokens: 3.43 → 2.80 bits/element (4.67× → 5.72× vs fp16, bench/kv-memory.ts).
 // SmolLM2, Moby-Dick, context 512: 3.45 / 0.045 → 3.01 / 0.070 (same Pareto front, lower end).
+// Compact floors keys at 3 bits (keyMinBits; values keep B_min 2): 2-bit key groups are what the error budget does
+// not foresee. SmolLM2, Moby-Dick, 2048 tokens in one window of 2048 (evaluate-text, 2026-11-28 ~09:55 UTC): compact
+// with keys at B_min 2: 2.58 bits/element, KL 0.185; kbmin=3: 2.84 / 0.108; kbmin=4 with sk 0.01: 3.34 / 0.065;
+// bmin=3 (both sides): 3.32 / 0.076 — each about 0.3 bits/element below the σ-only curve above at the same KL.
 const presets = {
   quality: {
     name: 'quality',
@@ -53,6 +59,7 @@ const presets = {
     sigmaOutputMax: 0.02,
     minBits: 2,
     maxBits: 8,
+    keyMinBits: 2,
     outlierFraction: 0.02,
     window: 5,
     groupLayout: 'token-layer',
@@ -65,6 +72,7 @@ const presets = {
     sigmaOutputMax: 0.05,
     minBits: 2,
     maxBits: 8,
+    keyMinBits: 3,
     outlierFraction: 0,
     window: 5,
     groupLayout: 'token-layer',

@@ -31,8 +31,14 @@ describe('parseKvMethod', () => {
   it('reads rotation and centering settings of qaq methods', () => {
     const centered = parseKvMethod('qaq:compact:center=both');
     expect(centered.kind === 'qaq' && centered.settings).toEqual({ ...qaqPresetSettings('compact'), centering: 'both' });
-    const floored = parseKvMethod('qaq:compact:kbmin=3');
-    expect(floored.kind === 'qaq' && floored.settings).toEqual({ ...qaqPresetSettings('compact'), keyMinBits: 3 });
+    const floored = parseKvMethod('qaq:quality:kbmin=3');
+    expect(floored.kind === 'qaq' && floored.settings).toEqual({ ...qaqPresetSettings('quality'), keyMinBits: 3 });
+    // compact floors keys at 3; its floor follows overridden bounds unless kbmin is given.
+    expect(qaqPresetSettings('compact').keyMinBits).toBe(3);
+    const raised = parseKvMethod('qaq:compact:bmin=4');
+    expect(raised.kind === 'qaq' && [raised.settings.minBits, raised.settings.keyMinBits]).toEqual([4, undefined]);
+    const capped = parseKvMethod('qaq:compact:bmax=2');
+    expect(capped.kind === 'qaq' && [capped.settings.maxBits, capped.settings.keyMinBits]).toEqual([2, undefined]);
     const plain = parseKvMethod('qaq:quality:rotate=keys');
     expect(plain.kind === 'qaq' && [plain.settings.rotation, plain.settings.centering]).toEqual(['keys', 'none']);
   });

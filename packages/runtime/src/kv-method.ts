@@ -169,6 +169,12 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref'] });
     }
   }
+  // A preset's key floor follows overridden bounds (an explicit kbmin is checked as given).
+  if (!seen.has('kbmin') && settings.keyMinBits !== undefined) {
+    const floor = Math.min(Math.max(settings.keyMinBits, settings.minBits), settings.maxBits);
+    if (floor === settings.minBits) delete settings.keyMinBits;
+    else settings.keyMinBits = floor;
+  }
   validateQaqSettings(settings, method);
   return settings;
 }
@@ -216,6 +222,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     recentWindow: 0,
     promotionTier: false,
     planInterval: preset.planInterval,
+    ...(preset.keyMinBits === preset.minBits ? {} : { keyMinBits: preset.keyMinBits }),
     rotation: presetRotation[name],
     centering: 'none',
     scoreBudgetReferenceTokens: preset.scoreBudgetReferenceTokens,
