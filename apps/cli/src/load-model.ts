@@ -17,7 +17,7 @@ export interface LoadedTextModel extends LoadedLanguageModel {
 export interface TextModelOptions {
   /** MatMulNBits `accuracy_level` of the 4-bit weights (`--matmul-accuracy`; default 0). */
   readonly matMulNBitsAccuracyLevel?: LoadLanguageModelOptions['matMulNBitsAccuracyLevel'];
-  /** Threads of the compact-cache attention kernel (`--attention-threads`; default 1, the single-thread kernel). */
+  /** Threads of the compact-cache attention kernel (the CLI passes `--attention-threads`, default auto; absent here: 1). */
   readonly attentionThreads?: number;
 }
 
