@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createNodeBackend, type NodeSessionOptions } from '@qaq/backend-node';
 import { createNodeAttention } from '@qaq/attention-kernel/node-threads';
-import { loadLanguageModel, parseKvMethod, type RuntimeLanguageModel } from '@qaq/runtime';
+import { loadLanguageModel, parseKvMethod, usesAttentionKernel, type RuntimeLanguageModel } from '@qaq/runtime';
 import { argmax, type BenchEngine } from './bench-engine.js';
 
 export interface QaqEngineOptions {
@@ -34,10 +34,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
     ...(options.cpuMemArena === undefined ? {} : { enableCpuMemArena: options.cpuMemArena }),
   };
   const attentionThreads = options.attentionThreads ?? 1;
-  const kind = parseKvMethod(options.kv).kind;
-  // Only these methods attend in the compact-cache kernel (and dispose it with the model).
-  const usesKernel = kind === 'qaq' || kind === 'uniform' || kind === 'fp16';
-  const kernel = usesKernel && attentionThreads > 1 ? { kernel: await createNodeAttention({ threads: attentionThreads }) } : {};
+  const kernel = usesAttentionKernel(parseKvMethod(options.kv)) && attentionThreads > 1 ? { kernel: await createNodeAttention({ threads: attentionThreads }) } : {};
   const { model, methodName } = await loadLanguageModel({
     backend: createNodeBackend(),
     gguf,

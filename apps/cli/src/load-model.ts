@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createNodeAttention } from '@qaq/attention-kernel/node-threads';
 import { createNodeBackend } from '@qaq/backend-node';
 import { createStderrProgressReporter, defaultModelId, resolveModel } from '@qaq/models';
-import { loadLanguageModel, type KvMethod, type LoadedLanguageModel, type LoadLanguageModelOptions } from '@qaq/runtime';
+import { loadLanguageModel, usesAttentionKernel, type KvMethod, type LoadedLanguageModel, type LoadLanguageModelOptions } from '@qaq/runtime';
 import { createTokenizer, tokenizerSourceFromGgufMetadata, type Tokenizer } from '@qaq/tokenizer';
 
 export interface LoadedTextModel extends LoadedLanguageModel {
@@ -21,11 +21,6 @@ export interface TextModelOptions {
   readonly attentionThreads?: number;
 }
 
-/** Methods whose attention runs in the compact-cache kernel (the others never dispose one). */
-function usesAttentionKernel(kv: KvMethod): boolean {
-  return kv.kind === 'qaq' || kv.kind === 'uniform' || kv.kind === 'fp16';
-}
-
 /**
  * The threaded attention kernel for `kv` when it attends in the kernel and `threads` > 1; undefined otherwise
  * (the runtime's single-thread kernel, or a method without one). The model that gets it disposes it.
@@ -34,7 +29,8 @@ export async function attentionKernelFor(kv: KvMethod, threads: number): Promise
   return usesAttentionKernel(kv) && threads > 1 ? await createNodeAttention({ threads }) : undefined;
 }
 
-async function kernelOption(kv: KvMethod, threads: number): Promise<Pick<LoadLanguageModelOptions, 'kernel'>> {
+/** attentionKernelFor as a loadLanguageModel option: `{ kernel }`, or nothing. */
+export async function kernelOption(kv: KvMethod, threads: number): Promise<Pick<LoadLanguageModelOptions, 'kernel'>> {
   const kernel = await attentionKernelFor(kv, threads);
   return kernel === undefined ? {} : { kernel };
 }

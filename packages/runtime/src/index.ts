@@ -20,6 +20,7 @@ export {
   kvMethodSyntax,
   parseKvMethod,
   qaqPresetSettings,
+  usesAttentionKernel,
   validateQaqSettings,
   keyValueRotations,
   type KeyValueRotation,

@@ -1,7 +1,7 @@
 import { QaqError } from '@qaq/errors';
 import { policyPreset } from '@qaq/policy';
 import { describe, expect, it } from 'vitest';
-import { formatKvMethod, parseKvMethod, qaqPresetSettings } from './kv-method.js';
+import { formatKvMethod, parseKvMethod, qaqPresetSettings, usesAttentionKernel } from './kv-method.js';
 
 function errorOf(text: string): QaqError {
   try {
@@ -71,6 +71,13 @@ describe('parseKvMethod', () => {
     });
     const fromCompact = parseKvMethod('qaq:compact:sv=0.2');
     expect(fromCompact.kind === 'qaq' && fromCompact.settings).toEqual({ ...qaqPresetSettings('compact'), sigmaOutputMax: 0.2 });
+  });
+
+  it('says which methods attend through a compact-cache kernel', () => {
+    const attending = ['fp16', 'uniform:4', 'qaq', 'qaq:compact:kbmin=4'].map((text) => usesAttentionKernel(parseKvMethod(text)));
+    const notAttending = ['fp32', 'kivi:2', 'ort-int4', 'ort-int8'].map((text) => usesAttentionKernel(parseKvMethod(text)));
+    expect(attending).toEqual([true, true, true, true]);
+    expect(notAttending).toEqual([false, false, false, false]);
   });
 
   it('round-trips through formatKvMethod', () => {

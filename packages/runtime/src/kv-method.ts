@@ -75,6 +75,15 @@ export type KvMethod =
   | { readonly kind: 'ort'; readonly bits: 4 | 8 }
   | { readonly kind: 'qaq'; readonly preset: PolicyPresetName | 'custom'; readonly settings: QaqSettings };
 
+/**
+ * Whether a method attends over the compact cache through an attention kernel (CompactCacheAttention: fp16,
+ * uniform, qaq), so a kernel passed to loadLanguageModel is used — and disposed with the model. fp32 and the ort
+ * methods attend in their ONNX graph; kivi in the float64 reference.
+ */
+export function usesAttentionKernel(method: KvMethod): boolean {
+  return method.kind === 'qaq' || method.kind === 'uniform' || method.kind === 'fp16';
+}
+
 /** The preset `qaq` means without a name. */
 export const defaultQaqPreset: PolicyPresetName = 'quality';
 

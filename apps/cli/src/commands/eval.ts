@@ -17,7 +17,7 @@ import { kvMethodSyntax, loadLanguageModel } from '@qaq/runtime';
 import { createTokenizer, tokenizerSourceFromGgufMetadata, type Tokenizer } from '@qaq/tokenizer';
 import { usageError } from '../cli-error.js';
 import { parseKvMethod } from '../kv-method.js';
-import { attentionKernelFor } from '../load-model.js';
+import { attentionKernelFor, kernelOption } from '../load-model.js';
 import { attentionThreadsHelp, attentionThreadsOption, numberOption } from '../options.js';
 import { peakResidentBytes } from '../run-report.js';
 import { evalSweepHelp, runEvaluationSweepCommand } from './eval-sweep.js';
@@ -154,8 +154,7 @@ export async function runEval(argv: readonly string[]): Promise<void> {
     const fillerTokens = tokenizeText(tokenizer, text, 2 * longest).slice(tokenizer.bosTokenId === undefined ? 0 : 1);
     const results: { method: string; evaluation: PasskeyEvaluation }[] = [];
     for (const method of methods) {
-      const kernel = await attentionKernelFor(method, attentionThreads);
-      const loaded = await loadLanguageModel({ backend, gguf, kv: method, session, ...(kernel === undefined ? {} : { kernel }) });
+      const loaded = await loadLanguageModel({ backend, gguf, kv: method, session, ...(await kernelOption(method, attentionThreads)) });
       try {
         if (!quiet) log(`passkey: ${loaded.methodName}, lengths ${lengths.join(',')}, depths ${depths.join(',')}, ${trials} trial(s) each`);
         const evaluation = await evaluatePasskey({
