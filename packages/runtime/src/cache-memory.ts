@@ -8,11 +8,12 @@ import type { KeyValueMemory } from './key-value-store.js';
  * state held beside the cache that its tokens need (e.g. the centering means), counted as live bytes.
  */
 export function memoryFromAccounting(accounting: CacheAccounting, extraBytes = 0): KeyValueMemory {
-  const bytes = accounting.totalBytes - accounting.slackBytes - accounting.bookkeepingBytes - accounting.scratchBytes + extraBytes;
+  const cacheLiveBytes = accounting.totalBytes - accounting.slackBytes - accounting.bookkeepingBytes - accounting.scratchBytes;
+  const bytes = cacheLiveBytes + extraBytes;
   const elements = accounting.liveElements;
   return {
     bytes,
-    slackBytes: accounting.totalBytes + extraBytes - bytes,
+    slackBytes: accounting.totalBytes - cacheLiveBytes,
     fp16Bytes: elements * 2,
     elements,
     bitsPerElement: elements === 0 ? 0 : (8 * bytes) / elements,

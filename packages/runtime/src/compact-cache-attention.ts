@@ -239,21 +239,28 @@ export class CompactCacheAttention implements LayerAttention {
     if (attended instanceof Promise) {
       return attended.then(() => {
         centering.restoreOutput(layer, output, tokenCount, queryHeadCount);
-        this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities);
+        this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities, probabilityRows);
       });
     }
     centering.restoreOutput(layer, output, tokenCount, queryHeadCount);
-    this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities);
+    this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities, probabilityRows);
   }
 
   /** Policy observe / decide / apply and sliding-window eviction, once the attention of a call is done. */
-  #afterAttention(layer: number, query: Float32Array, tokenCount: number, cachedTokens: number, probabilities: Float32Array | null): void {
+  #afterAttention(
+    layer: number,
+    query: Float32Array,
+    tokenCount: number,
+    cachedTokens: number,
+    probabilities: Float32Array | null,
+    probabilityRows: number,
+  ): void {
     const window = this.#shape.slidingWindows[layer] ?? null;
     const policy = this.policy;
     if (policy !== null && probabilities !== null) {
       this.onlineQueryNorms?.observe(layer, query);
       if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
-      else policy.observePrefill(layer, probabilities, Math.min(tokenCount, this.#probabilityRows), cachedTokens);
+      else policy.observePrefill(layer, probabilities, probabilityRows, cachedTokens);
       const steps = (this.#stepsSincePlan[layer] as number) + 1;
       if (tokenCount > 1 || steps >= this.#planInterval) {
         policy.decide(layer, this.cache.view(layer), this.#plan);

@@ -91,15 +91,14 @@ export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
   'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>';
 
-function parseCentering(text: string, method: string): KeyValueCentering {
-  if (!(keyValueCenterings as readonly string[]).includes(text)) invalid('center must be none, keys, values or both', { method, center: text });
-  return text as KeyValueCentering;
+/** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
+function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
+  if (!(sides as readonly string[]).includes(text)) invalid(`${flag} must be none, keys, values or both`, { method, [flag]: text });
+  return text as Side;
 }
 
-function parseRotation(text: string, method: string): KeyValueRotation {
-  if (!(keyValueRotations as readonly string[]).includes(text)) invalid('rotate must be none, keys, values or both', { method, rotate: text });
-  return text as KeyValueRotation;
-}
+const parseRotation = (text: string, method: string): KeyValueRotation => parseSide('rotate', keyValueRotations, text, method);
+const parseCentering = (text: string, method: string): KeyValueCentering => parseSide('center', keyValueCenterings, text, method);
 
 function invalid(message: string, details: Record<string, unknown>): never {
   throw new QaqError('invalid-kv-method', message, { details: { ...details, syntax: kvMethodSyntax } });
