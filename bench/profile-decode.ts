@@ -3,6 +3,8 @@
  * (so every session option can be tried), prefills `--context` tokens, times `--steps` greedy decode steps and,
  * with --profile, aggregates ORT's profiler by operator type.
  *   node --conditions=source --import tsx bench/profile-decode.ts --model smollm2-135m --context 512 --profile
+ * With `--kv <method>` and `--cpu-profile <file>`, V8's CPU profile of the decode steps alone (not the prefill) is
+ * written to <file> (open it in Chrome DevTools, or summarise it with bench/summarize-cpu-profile.ts).
  * With `--kv <method>` (qaq, fp16, uniform:4 …) it profiles the segmented decoder of @qaq/runtime instead: wall
  * milliseconds per decode step split into the attention kernel (what attend spends beyond the parts timed), the policy (observe, ‖q̃‖² estimator, decide),
  * applying plans, appending to the cache, and the rest (the ONNX segments and glue):
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     load: { type: 'string' },
     kv: { type: 'string' },
     chunk: { type: 'string', default: '512' },
+    'cpu-profile': { type: 'string' },
   },
 });
 if (values.kv !== undefined && values.kv !== 'fp32') {
@@ -177,6 +180,7 @@ async function profileSegmented(kv: string): Promise<void> {
   for (let start = 0; start < contextTokens; start += chunk) logits = await model.forward(tokens.subarray(start, Math.min(start + chunk, contextTokens)));
   const prefillSeconds = (performance.now() - prefillStarted) / 1000;
   for (const phase of totals.keys()) totals.set(phase, 0);
+  const profiler = values['cpu-profile'] === undefined ? null : await startCpuProfile();
   const steps = Number(values.steps);
   const stepTimes: number[] = [];
   const generated: number[] = [];
@@ -188,6 +192,7 @@ async function profileSegmented(kv: string): Promise<void> {
     logits = await model.forward(Int32Array.of(best));
     stepTimes.push(performance.now() - started);
   }
+  if (profiler !== null) writeFileSync(values['cpu-profile'] as string, JSON.stringify(await profiler.stop()));
   const total = stepTimes.reduce((sum, time) => sum + time, 0);
   const median = [...stepTimes].sort((a, b) => a - b)[Math.floor(steps / 2)]!;
   const memory = model.memory();
@@ -212,4 +217,21 @@ async function profileSegmented(kv: string): Promise<void> {
     console.log(`${phase.padEnd(26)} ${(time / steps).toFixed(2).padStart(8)} ms/step ${((100 * time) / total).toFixed(1).padStart(5)} %`);
   }
   await model.dispose();
+}
+
+/** Starts V8's sampling profiler in this thread; `stop()` returns the profile (the .cpuprofile JSON). */
+async function startCpuProfile(): Promise<{ stop(): Promise<object> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      return profile;
+    },
+  };
 }

@@ -49,6 +49,7 @@ describe('AttentionWindow', () => {
           });
           expect(subject.windowMaxOverHeads(0, token)).toBe(overHeads);
           expect(subject.hasFullWindow(0, token)).toBe((heads[0]?.length ?? 0) >= window);
+          expect(subject.observationCount(0, token)).toBe(Math.min(window, heads[0]?.length ?? 0));
         });
       }),
     );

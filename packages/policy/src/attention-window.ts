@@ -2,17 +2,21 @@ import { QaqError } from '@qaq/errors';
 
 /**
  * Per layer, per KV head and token: the maximum of the token's attention probability over the last
- * `window` observed steps. Storage is one ring of `window` slots per (token, head), indexed by a
- * per-layer step counter, so an observation writes one slot and never moves the others.
- * Buffers are allocated once per layer and grown by doubling; eviction shifts with copyWithin.
+ * `window` observed steps. Storage is slot-major: per layer `window` rings of [kvHeads, capacity], one slot per
+ * step (a per-layer step counter picks it), so an observation is one contiguous copy per head — at 7k tokens of
+ * SmolLM2 that is 30 × 86 KB per decode step, where a token-major ring touched a cache line per token and head.
+ * A token's observation count is derived from the step it was first observed at (no per-step pass over tokens).
+ * Buffers are allocated once per layer and grown by doubling; eviction shifts each row with copyWithin.
  */
 export class AttentionWindow {
   readonly layers: number;
   readonly kvHeads: number;
   readonly window: number;
+  /** Per layer: window · kvHeads rows of `capacities[layer]` floats, row (slot · kvHeads + head). */
   private readonly values: Float32Array[] = [];
-  /** Observations per token, saturating at `window`. */
-  private readonly observations: Uint8Array[] = [];
+  /** Per layer and token: the layer's step count when the token was first observed. */
+  private readonly firstSteps: Float64Array[] = [];
+  private readonly capacities: Int32Array;
   private readonly tokenCounts: Int32Array;
   private readonly steps: Float64Array;
 
@@ -22,10 +26,12 @@ export class AttentionWindow {
     this.window = window;
     this.tokenCounts = new Int32Array(layers);
     this.steps = new Float64Array(layers);
+    this.capacities = new Int32Array(layers);
     const capacity = Math.max(1, initialCapacityTokens);
     for (let layer = 0; layer < layers; layer += 1) {
       this.values.push(new Float32Array(capacity * kvHeads * window));
-      this.observations.push(new Uint8Array(capacity));
+      this.firstSteps.push(new Float64Array(capacity));
+      this.capacities[layer] = capacity;
     }
   }
 
@@ -36,11 +42,13 @@ export class AttentionWindow {
 
   /** Tokens with at least `window` observations have a full window. */
   hasFullWindow(layer: number, token: number): boolean {
-    return (this.observations[layer]?.[token] ?? 0) >= this.window;
+    return this.observationCount(layer, token) >= this.window;
   }
 
   observationCount(layer: number, token: number): number {
-    return this.observations[layer]?.[token] ?? 0;
+    const first = this.firstSteps[layer]?.[token];
+    if (first === undefined || token >= (this.tokenCounts[layer] ?? 0)) return 0;
+    return Math.min(this.window, (this.steps[layer] ?? 0) - first);
   }
 
   /**
@@ -71,8 +79,8 @@ export class AttentionWindow {
       });
     }
     for (let head = 0; head < this.kvHeads; head += 1) {
-      for (let token = 0; token < tokenCount; token += 1) {
-        const index = offset + head * headStride + token;
+      const end = offset + head * headStride + tokenCount;
+      for (let index = offset + head * headStride; index < end; index += 1) {
         const probability = probabilities[index] as number;
         // Small tolerance above 1 for float rounding of softmax sums.
         if (!(probability >= 0 && probability <= 1.0001)) {
@@ -84,33 +92,30 @@ export class AttentionWindow {
     }
     this.ensureCapacity(layer, tokenCount);
     const values = this.values[layer] as Float32Array;
-    const observations = this.observations[layer] as Uint8Array;
-    const stride = this.kvHeads * this.window;
-    // New tokens start with an empty (all-zero) ring: zero is below every real probability.
-    values.fill(0, previous * stride, tokenCount * stride);
-    observations.fill(0, previous, tokenCount);
-    const slot = (this.steps[layer] ?? 0) % this.window;
+    const capacity = this.capacities[layer] as number;
+    const step = this.steps[layer] ?? 0;
+    const slot = step % this.window;
+    // New tokens start with empty (all-zero) rings: zero is below every real probability.
+    if (tokenCount > previous) {
+      for (let row = 0; row < this.window * this.kvHeads; row += 1) values.fill(0, row * capacity + previous, row * capacity + tokenCount);
+      (this.firstSteps[layer] as Float64Array).fill(step, previous, tokenCount);
+    }
     for (let head = 0; head < this.kvHeads; head += 1) {
       const rowOffset = offset + head * headStride;
-      for (let token = 0; token < tokenCount; token += 1) {
-        values[token * stride + head * this.window + slot] = probabilities[rowOffset + token] as number;
-      }
-    }
-    for (let token = 0; token < tokenCount; token += 1) {
-      const count = observations[token] as number;
-      if (count < this.window) observations[token] = count + 1;
+      values.set(probabilities.subarray(rowOffset, rowOffset + tokenCount), (slot * this.kvHeads + head) * capacity);
     }
     this.tokenCounts[layer] = tokenCount;
-    this.steps[layer] = (this.steps[layer] ?? 0) + 1;
+    this.steps[layer] = step + 1;
   }
 
   /** Window maximum of (layer, head, token); 0 for a token never observed. */
   windowMax(layer: number, head: number, token: number): number {
     const values = this.values[layer] as Float32Array;
-    const base = token * this.kvHeads * this.window + head * this.window;
+    const capacity = this.capacities[layer] as number;
+    const slotStride = this.kvHeads * capacity;
     let maximum = 0;
-    for (let slot = 0; slot < this.window; slot += 1) {
-      const value = values[base + slot] as number;
+    for (let index = head * capacity + token; index < values.length; index += slotStride) {
+      const value = values[index] as number;
       if (value > maximum) maximum = value;
     }
     return maximum;
@@ -118,12 +123,11 @@ export class AttentionWindow {
 
   /** Maximum of windowMax over all KV heads (for groups that span every head of a layer). */
   windowMaxOverHeads(layer: number, token: number): number {
-    // A token's rings of every head are contiguous: one pass over kvHeads · window slots.
+    // Rows are (slot, head) in turn, each `capacity` long: every row's entry for the token.
     const values = this.values[layer] as Float32Array;
-    const stride = this.kvHeads * this.window;
-    const end = (token + 1) * stride;
+    const capacity = this.capacities[layer] as number;
     let maximum = 0;
-    for (let index = token * stride; index < end; index += 1) {
+    for (let index = token; index < values.length; index += capacity) {
       const value = values[index] as number;
       if (value > maximum) maximum = value;
     }
@@ -139,31 +143,38 @@ export class AttentionWindow {
         details: { layer, count, tokenCount },
       });
     }
-    const stride = this.kvHeads * this.window;
-    (this.values[layer] as Float32Array).copyWithin(0, count * stride, tokenCount * stride);
-    (this.observations[layer] as Uint8Array).copyWithin(0, count, tokenCount);
+    const values = this.values[layer] as Float32Array;
+    const capacity = this.capacities[layer] as number;
+    for (let row = 0; row < this.window * this.kvHeads; row += 1) {
+      values.copyWithin(row * capacity, row * capacity + count, row * capacity + tokenCount);
+    }
+    (this.firstSteps[layer] as Float64Array).copyWithin(0, count, tokenCount);
     this.tokenCounts[layer] = tokenCount - count;
   }
 
   /** Bytes held by the ring buffers (for memory reporting). */
   byteLength(): number {
-    let total = this.tokenCounts.byteLength + this.steps.byteLength;
+    let total = this.tokenCounts.byteLength + this.steps.byteLength + this.capacities.byteLength;
     for (const array of this.values) total += array.byteLength;
-    for (const array of this.observations) total += array.byteLength;
+    for (const array of this.firstSteps) total += array.byteLength;
     return total;
   }
 
   private ensureCapacity(layer: number, tokenCount: number): void {
-    const observations = this.observations[layer] as Uint8Array;
-    if (tokenCount <= observations.length) return;
-    let capacity = observations.length;
+    const oldCapacity = this.capacities[layer] as number;
+    if (tokenCount <= oldCapacity) return;
+    let capacity = oldCapacity;
     while (capacity < tokenCount) capacity *= 2;
-    const values = new Float32Array(capacity * this.kvHeads * this.window);
-    values.set(this.values[layer] as Float32Array);
-    const grownObservations = new Uint8Array(capacity);
-    grownObservations.set(observations);
+    const rows = this.window * this.kvHeads;
+    const oldValues = this.values[layer] as Float32Array;
+    const values = new Float32Array(capacity * rows);
+    const live = this.tokenCounts[layer] ?? 0;
+    for (let row = 0; row < rows; row += 1) values.set(oldValues.subarray(row * oldCapacity, row * oldCapacity + live), row * capacity);
+    const firstSteps = new Float64Array(capacity);
+    firstSteps.set((this.firstSteps[layer] as Float64Array).subarray(0, live));
     this.values[layer] = values;
-    this.observations[layer] = grownObservations;
+    this.firstSteps[layer] = firstSteps;
+    this.capacities[layer] = capacity;
   }
 
   private checkLayer(layer: number): void {
