@@ -41,6 +41,13 @@ export interface PolicyConfig {
    * probabilities they decide shrink. 0 (default): the paper's absolute budget.
    */
   readonly scoreBudgetReferenceTokens?: number;
+  /**
+   * Attention sinks: the first `sinkTokens` positions of a sequence are never demoted (the cache stores them at
+   * fp16). They draw a large share of every query's attention, so their key error moves every score, which the
+   * attention-blind key budget does not see. Positions count from the start of the sequence, through
+   * sliding-window eviction; an eviction that empties a layer starts a new sequence. Default 0.
+   */
+  readonly sinkTokens?: number;
 }
 
 export interface ResolvedPolicyConfig {
@@ -56,6 +63,7 @@ export interface ResolvedPolicyConfig {
   readonly groupLayout: GroupLayout;
   readonly initialCapacityTokens: number;
   readonly scoreBudgetReferenceTokens: number;
+  readonly sinkTokens: number;
 }
 
 function requirePositiveInteger(name: string, value: number, maximum = Number.MAX_SAFE_INTEGER): void {
@@ -112,6 +120,8 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
   requirePositiveInteger('initialCapacityTokens', initialCapacityTokens, 1 << 24);
   const scoreBudgetReferenceTokens = config.scoreBudgetReferenceTokens ?? 0;
   if (scoreBudgetReferenceTokens !== 0) requirePositiveInteger('scoreBudgetReferenceTokens', scoreBudgetReferenceTokens, 1 << 24);
+  const sinkTokens = config.sinkTokens ?? 0;
+  if (sinkTokens !== 0) requirePositiveInteger('sinkTokens', sinkTokens, 1 << 20);
   return {
     layers: config.layers,
     kvHeads: config.kvHeads,
@@ -125,6 +135,7 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     groupLayout,
     initialCapacityTokens,
     scoreBudgetReferenceTokens,
+    sinkTokens,
   };
 }
 

@@ -66,6 +66,16 @@ const baseConfig: PolicyConfig = {
   window: 3,
 };
 
+/** Observes `tokenCount` tokens (flat attention) for a full window, decides with tiny ranges, returns max(key, value) bits per token. */
+function decideAllFor(policy: AttentionAwarePolicy, tokenCount: number): number[] {
+  const heads = policy.config.kvHeads;
+  for (let step = 0; step < policy.config.window; step += 1) policy.observe(0, new Float32Array(heads * tokenCount).fill(0.01), tokenCount);
+  const ranges = new Float64Array(tokenCount).fill(0.01);
+  const plan = new LayerPlan(2);
+  policy.decide(0, new ArrayView(tokenCount, 1, ranges, ranges, 16), plan);
+  return Array.from(plan.keys.targetBits.subarray(0, tokenCount), (bits, token) => Math.max(bits, plan.values.targetBits[token] as number));
+}
+
 function expectCode(call: () => unknown, code: string): void {
   try {
     call();
@@ -107,6 +117,25 @@ describe('AttentionAwarePolicy', () => {
       expect(plan.keys.targetBits[group]).toBe(4);
       expect(plan.values.targetBits[group]).toBe(2);
     }
+  });
+
+  it('never demotes attention sinks, counting positions through eviction until the layer empties', () => {
+    const kvHeads = 2;
+    const source = norms(1, kvHeads, 2);
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, sinkTokens: -1 }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, sinkTokens: 1.5 }, source), 'invalid-policy-config');
+    expect(new AttentionAwarePolicy(baseConfig, source).sinkTokenCount(0)).toBe(0);
+    // Loose budgets send every other token to B_min; the first three positions stay as stored (fp16).
+    const config = { ...baseConfig, sigmaScoreMax: 10, sigmaOutputMax: 10, minBits: 2, sinkTokens: 3, groupLayout: 'token-layer' as const };
+    expect(decideAllFor(new AttentionAwarePolicy(config, source), 6)).toEqual([16, 16, 16, 2, 2, 2]);
+    const evicting = new AttentionAwarePolicy(config, source);
+    decideAllFor(evicting, 6);
+    evicting.evictOldest(0, 2);
+    expect(evicting.sinkTokenCount(0)).toBe(1);
+    expect(decideAllFor(evicting, 5)).toEqual([16, 2, 2, 2, 2]);
+    // Emptying the layer starts a new sequence.
+    evicting.evictOldest(0, 5);
+    expect(evicting.sinkTokenCount(0)).toBe(3);
   });
 
   it('keeps tokens without a full window at B_max and decides the rest from the formulas', () => {

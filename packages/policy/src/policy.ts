@@ -25,6 +25,8 @@ export class AttentionAwarePolicy {
   private valueBitsScratch = new Uint8Array(0);
   private keyRangeScratch = new Float64Array(0);
   private valueRangeScratch = new Float64Array(0);
+  /** Per layer: tokens evicted since the sequence began (token i is position i + evicted), for the sinks. */
+  private readonly evictedTokens: Float64Array;
 
   constructor(config: PolicyConfig, queryNorms: QueryNormSource) {
     this.config = resolvePolicyConfig(config);
@@ -36,6 +38,7 @@ export class AttentionAwarePolicy {
       this.config.initialCapacityTokens,
     );
     this.keyStdScratch = new Float64Array(this.config.kvHeads);
+    this.evictedTokens = new Float64Array(this.config.layers);
   }
 
   get groupsPerToken(): number {
@@ -90,6 +93,13 @@ export class AttentionAwarePolicy {
   /** Mirrors the cache's sliding-window eviction. */
   evictOldest(layer: number, count: number): void {
     this.attention.evictOldest(layer, count);
+    // An eviction that empties the layer ends the sequence: the next token is position 0 again.
+    this.evictedTokens[layer] = this.attention.tokenCount(layer) === 0 ? 0 : (this.evictedTokens[layer] as number) + count;
+  }
+
+  /** Tokens at the start of a layer that are attention sinks (never demoted): sinkTokens minus those evicted. */
+  sinkTokenCount(layer: number): number {
+    return Math.max(0, this.config.sinkTokens - (this.evictedTokens[layer] ?? 0));
   }
 
   tokenCount(layer: number): number {
@@ -150,6 +160,7 @@ export class AttentionAwarePolicy {
     plan.groupsPerToken = groupsPerToken;
     const canPromote = view.canPromote;
     const recentStart = Math.max(0, tokenCount - Math.max(0, view.recentTokens));
+    const sinkEnd = this.sinkTokenCount(layer);
     const valueScale = Math.sqrt(tokenCount);
     for (let token = 0; token < tokenCount; token += 1) {
       const full = this.attention.hasFullWindow(layer, token);
@@ -157,7 +168,7 @@ export class AttentionAwarePolicy {
         const group = token * groupsPerToken + head;
         const currentKey = keyBits[group] as number;
         const currentValue = valueBits[group] as number;
-        if (token >= recentStart) {
+        if (token >= recentStart || token < sinkEnd) {
           record(plan.keys, group, currentKey, currentKey, canPromote);
           record(plan.values, group, currentValue, currentValue, canPromote);
           continue;

@@ -187,6 +187,35 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     qaq.dispose();
   });
 
+  it('keeps attention sinks at fp16 (sink=N), a chunk split at the boundary, until sliding eviction drops them', async () => {
+    const kernel = await makeKernel();
+    const settings = { ...coarseSettings, window: 1, sinkTokens: 3 };
+    const qaq = new CompactCacheAttention({ shape, kernel, name: 'qaq:sink=3', mode: { kind: 'qaq', settings } });
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    let seed = 23;
+    for (const chunk of [2, 3, 1, 1, 1, 1]) {
+      for (let layer = 0; layer < shape.layerCount; layer++) {
+        const output = new Float32Array(chunk * queryHeadCount * headDim);
+        qaq.attend(layer, fp16Exact(chunk * queryHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), chunk, output);
+        expect(output.every(Number.isFinite)).toBe(true);
+      }
+    }
+    // The full layer holds 9 tokens: the first 3 stay at 16 bits on both sides, later ones were demoted below B_max.
+    const bitsOf = (kind: 'keys' | 'values', layer: number, tokens: number): number[] =>
+      Array.from({ length: tokens * keyValueHeadCount }, (_, group) => qaq.cache.store(kind, layer).bits[group] as number);
+    for (const kind of ['keys', 'values'] as const) {
+      const bits = bitsOf(kind, 1, 9);
+      expect(bits.slice(0, 3 * keyValueHeadCount).every((width) => width === 16)).toBe(true);
+      expect(Math.min(...bits.slice(3 * keyValueHeadCount))).toBeLessThan(4);
+    }
+    // The sliding layer (window 5) keeps 4 tokens: positions 5..8, none of them a sink.
+    expect(qaq.policy?.sinkTokenCount(0)).toBe(0);
+    expect(bitsOf('keys', 0, 4).includes(16)).toBe(false);
+    qaq.reset();
+    expect(qaq.policy?.sinkTokenCount(0)).toBe(3);
+    qaq.dispose();
+  });
+
   it('plans only every k-th decode step with planInterval k (prefill chunks always plan)', async () => {
     const kernel = await makeKernel();
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;

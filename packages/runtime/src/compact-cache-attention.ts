@@ -148,6 +148,7 @@ export class CompactCacheAttention implements LayerAttention {
           groupLayout: settings.groupLayout,
           initialCapacityTokens,
           scoreBudgetReferenceTokens: settings.scoreBudgetReferenceTokens,
+          ...((settings.sinkTokens ?? 0) > 0 ? { sinkTokens: settings.sinkTokens } : {}),
         },
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );
@@ -215,7 +216,7 @@ export class CompactCacheAttention implements LayerAttention {
     const window = slidingWindows[layer] ?? null;
     const centering = this.#centering;
     if (centering.active) ({ key, value } = centering.center(layer, key, value, tokenCount, this.cache, this.#appendBits, this.#appendValueBits));
-    this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendValueBits);
+    this.#append(layer, key, value, tokenCount);
     const cachedTokens = this.cache.tokenCount(layer);
     const policy = this.policy;
     let probabilities: Float32Array | null = null;
@@ -244,6 +245,18 @@ export class CompactCacheAttention implements LayerAttention {
     }
     centering.restoreOutput(layer, output, tokenCount, queryHeadCount);
     this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities, probabilityRows);
+  }
+
+  /** Appends a call's tokens: those at sink positions (still to come in this layer) at fp16, the rest at the append width. */
+  #append(layer: number, key: Float32Array, value: Float32Array, tokenCount: number): void {
+    const sinks = this.policy === null ? 0 : Math.min(tokenCount, Math.max(0, this.policy.sinkTokenCount(layer) - this.cache.tokenCount(layer)));
+    if (sinks === 0) {
+      this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendValueBits);
+      return;
+    }
+    const length = sinks * this.#shape.keyValueHeadCount * this.#shape.headDim;
+    this.cache.append(layer, key.subarray(0, length), value.subarray(0, length), sinks, 16, 16);
+    if (sinks < tokenCount) this.cache.append(layer, key.subarray(length), value.subarray(length), tokenCount - sinks, this.#appendBits, this.#appendValueBits);
   }
 
   /** Policy observe / decide / apply and sliding-window eviction, once the attention of a call is done. */

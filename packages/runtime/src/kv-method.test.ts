@@ -81,7 +81,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -113,6 +113,9 @@ describe('parseKvMethod', () => {
       ['qaq:layout=channel', 'layout'],
       ['qaq:tier=yes', 'tier'],
       ['qaq:plan=0', 'plan must be a positive integer'],
+      ['qaq:sink=-1', 'sink must be a non-negative integer'],
+      ['qaq:sink=2.5', 'sink must be a non-negative integer'],
+      ['qaq:compact:sink=4,center=keys', 'sink and center cannot be combined'],
       ['qaq:plan=1.5', 'plan must be a positive integer'],
       ['qaq:zz=1', 'unknown qaq setting'],
       ['qaq:sk=1,sk=2', 'given twice'],

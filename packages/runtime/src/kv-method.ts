@@ -43,6 +43,11 @@ export interface QaqSettings {
    * keys keep the precision they had at T_ref as the context grows (PolicyConfig.scoreBudgetReferenceTokens).
    */
   readonly scoreBudgetReferenceTokens: number;
+  /**
+   * Attention sinks (`sink=`): the first N positions of each layer stay at fp16 and are never demoted
+   * (PolicyConfig.sinkTokens). Absent or 0: none.
+   */
+  readonly sinkTokens?: number;
 }
 
 /** Which side the compact cache stores Hadamard-rotated (see QaqSettings.rotation). */
@@ -173,8 +178,11 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'skref':
         settings.scoreBudgetReferenceTokens = parseNumber(key, text, method);
         break;
+      case 'sink':
+        settings.sinkTokens = parseNumber(key, text, method);
+        break;
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink'] });
     }
   }
   // A preset's key floor follows overridden bounds (an explicit kbmin is checked as given).
@@ -210,6 +218,13 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   const { scoreBudgetReferenceTokens } = settings;
   if (!Number.isInteger(scoreBudgetReferenceTokens) || scoreBudgetReferenceTokens < 0 || scoreBudgetReferenceTokens > 1 << 24) {
     invalid('skref must be a non-negative integer (0: off)', { method, scoreBudgetReferenceTokens });
+  }
+  const sinkTokens = settings.sinkTokens ?? 0;
+  if (!Number.isInteger(sinkTokens) || sinkTokens < 0 || sinkTokens > 1 << 20) {
+    invalid('sink must be a non-negative integer (0: off)', { method, sinkTokens });
+  }
+  if (sinkTokens > 0 && settings.centering !== 'none') {
+    invalid('sink and center cannot be combined (centering re-stores the first tokens at the append width)', { method, sinkTokens, centering: settings.centering });
   }
 }
 
@@ -331,7 +346,8 @@ export function formatKvMethod(method: KvMethod): string {
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
         `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
-        `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens}`
+        `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens}` +
+        `${(s.sinkTokens ?? 0) > 0 ? `,sink=${s.sinkTokens}` : ''}`
       );
     }
   }
