@@ -22,6 +22,8 @@ export interface PolicyPreset {
   readonly planInterval: number;
   /** T_ref of PolicyConfig.scoreBudgetReferenceTokens (0: the paper's absolute σ_S,max). */
   readonly scoreBudgetReferenceTokens: number;
+  /** Attention sinks kept at fp16 (PolicyConfig.sinkTokens). */
+  readonly sinkTokens: number;
 }
 
 // Set from a first measurement, not yet validated on held-out text (the evaluation suite will): SmolLM2-135M, 128
@@ -52,6 +54,12 @@ export interface PolicyPreset {
 // not foresee. SmolLM2, Moby-Dick, 2048 tokens in one window of 2048 (evaluate-text, 2026-11-28 ~09:55 UTC): compact
 // with keys at B_min 2: 2.58 bits/element, KL 0.185; kbmin=3: 2.84 / 0.108; kbmin=4 with sk 0.01: 3.34 / 0.065;
 // bmin=3 (both sides): 3.32 / 0.076 — each about 0.3 bits/element below the σ-only curve above at the same KL.
+// Attention sinks (sinkTokens): the first positions draw a large share of every query's attention, so their key
+// error moves every score; the key budget is attention-blind. SmolLM2, Moby-Dick, 2048 tokens in one window of 2048
+// (evaluate-text as above, 2026-12-06): quality 3.79 bits/element, KL 0.0426, top-1 87.3% → sink=1 3.80 / 0.0313 /
+// 89.4%, sink=4 3.82 / 0.0309 / 89.4%, sink=16 3.89 / 0.0302; compact 2.84 / 0.1078 / 79.6% → sink=4 2.86 / 0.1006 /
+// 81.6%, sink=16 2.94 / 0.0970. The first token carries most of it (it is the sink); both presets keep 4, as
+// StreamingLLM does, for models whose sink is not position 0 alone.
 const presets = {
   quality: {
     name: 'quality',
@@ -65,6 +73,7 @@ const presets = {
     groupLayout: 'token-layer',
     planInterval: 8,
     scoreBudgetReferenceTokens: 384,
+    sinkTokens: 4,
   },
   compact: {
     name: 'compact',
@@ -78,6 +87,7 @@ const presets = {
     groupLayout: 'token-layer',
     planInterval: 8,
     scoreBudgetReferenceTokens: 0,
+    sinkTokens: 4,
   },
 } as const satisfies Record<string, PolicyPreset>;
 

@@ -214,6 +214,17 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     qaq.reset();
     expect(qaq.policy?.sinkTokenCount(0)).toBe(3);
     qaq.dispose();
+    // Centering re-stores the tokens held when it sets its means (here at 20): the sinks stay at fp16.
+    const centered = new CompactCacheAttention({ shape, kernel: await makeKernel(), name: 'qaq:sink=3,center=both', mode: { kind: 'qaq', settings: { ...settings, centering: 'both' } } });
+    for (const chunk of [10, 10]) {
+      centered.attend(1, fp16Exact(chunk * queryHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), chunk, new Float32Array(chunk * queryHeadCount * headDim));
+    }
+    for (const kind of ['keys', 'values'] as const) {
+      const bits = Array.from({ length: 20 * keyValueHeadCount }, (_, group) => centered.cache.store(kind, 1).bits[group] as number);
+      expect(bits.slice(0, 3 * keyValueHeadCount).every((width) => width === 16)).toBe(true);
+      expect(bits.slice(3 * keyValueHeadCount).includes(16)).toBe(false);
+    }
+    centered.dispose();
   });
 
   it('plans only every k-th decode step with planInterval k (prefill chunks always plan)', async () => {

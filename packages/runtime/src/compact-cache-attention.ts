@@ -215,7 +215,10 @@ export class CompactCacheAttention implements LayerAttention {
     const { queryHeadCount, keyValueHeadCount, scoreScale, slidingWindows } = this.#shape;
     const window = slidingWindows[layer] ?? null;
     const centering = this.#centering;
-    if (centering.active) ({ key, value } = centering.center(layer, key, value, tokenCount, this.cache, this.#appendBits, this.#appendValueBits));
+    if (centering.active) {
+      const sinks = this.policy?.sinkTokenCount(layer) ?? 0;
+      ({ key, value } = centering.center(layer, key, value, tokenCount, this.cache, this.#appendBits, this.#appendValueBits, sinks));
+    }
     this.#append(layer, key, value, tokenCount);
     const cachedTokens = this.cache.tokenCount(layer);
     const policy = this.policy;

@@ -70,7 +70,8 @@ export class KeyValueCenteringState {
   /**
    * The keys and values to store for `tokenCount` new tokens ([tokenCount, kvHeads, headDim] each), centered as
    * configured. When this call sets the layer's means, the tokens `cache` already holds are re-stored centered
-   * (at `keyBits` / `valueBits`) before it returns.
+   * (the first `sinkTokens` of them at fp16, the attention sinks; the rest at `keyBits` / `valueBits`) before it
+   * returns.
    */
   center(
     layer: number,
@@ -80,6 +81,7 @@ export class KeyValueCenteringState {
     cache: CenteringCache,
     keyBits: number,
     valueBits: number,
+    sinkTokens = 0,
   ): { key: Float32Array; value: Float32Array } {
     if (!this.active) return { key, value };
     const cachedBefore = cache.tokenCount(layer);
@@ -101,7 +103,10 @@ export class KeyValueCenteringState {
         const before = cachedBefore * tokenLength;
         const stored = this.#centered(layer, allKeys.subarray(0, before), allValues.subarray(0, before), cachedBefore);
         cache.evictOldest(layer, cachedBefore);
-        cache.append(layer, stored.key, stored.value, cachedBefore, keyBits, valueBits);
+        const sinks = Math.min(cachedBefore, sinkTokens);
+        const sinkLength = sinks * tokenLength;
+        if (sinks > 0) cache.append(layer, stored.key.subarray(0, sinkLength), stored.value.subarray(0, sinkLength), sinks, 16, 16);
+        if (sinks < cachedBefore) cache.append(layer, stored.key.subarray(sinkLength, before), stored.value.subarray(sinkLength, before), cachedBefore - sinks, keyBits, valueBits);
       }
     }
     return this.#centered(layer, key, value, tokenCount);

@@ -67,8 +67,12 @@ describe('parseKvMethod', () => {
         rotation: 'none',
         centering: 'none',
         scoreBudgetReferenceTokens: quality.scoreBudgetReferenceTokens,
+        sinkTokens: quality.sinkTokens,
       },
     });
+    expect(quality.sinkTokens).toBe(4);
+    const noSinks = parseKvMethod('qaq:compact:sink=0');
+    expect(noSinks.kind === 'qaq' && noSinks.settings.sinkTokens).toBe(0);
     const fromCompact = parseKvMethod('qaq:compact:sv=0.2');
     expect(fromCompact.kind === 'qaq' && fromCompact.settings).toEqual({ ...qaqPresetSettings('compact'), sigmaOutputMax: 0.2 });
   });
@@ -115,7 +119,6 @@ describe('parseKvMethod', () => {
       ['qaq:plan=0', 'plan must be a positive integer'],
       ['qaq:sink=-1', 'sink must be a non-negative integer'],
       ['qaq:sink=2.5', 'sink must be a non-negative integer'],
-      ['qaq:compact:sink=4,center=keys', 'sink and center cannot be combined'],
       ['qaq:plan=1.5', 'plan must be a positive integer'],
       ['qaq:zz=1', 'unknown qaq setting'],
       ['qaq:sk=1,sk=2', 'given twice'],

@@ -45,7 +45,7 @@ export interface QaqSettings {
   readonly scoreBudgetReferenceTokens: number;
   /**
    * Attention sinks (`sink=`): the first N positions of each layer stay at fp16 and are never demoted
-   * (PolicyConfig.sinkTokens). Absent or 0: none.
+   * (PolicyConfig.sinkTokens). Absent or 0: none. Both presets keep 4.
    */
   readonly sinkTokens?: number;
 }
@@ -223,15 +223,13 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!Number.isInteger(sinkTokens) || sinkTokens < 0 || sinkTokens > 1 << 20) {
     invalid('sink must be a non-negative integer (0: off)', { method, sinkTokens });
   }
-  if (sinkTokens > 0 && settings.centering !== 'none') {
-    invalid('sink and center cannot be combined (centering re-stores the first tokens at the append width)', { method, sinkTokens, centering: settings.centering });
-  }
+
 }
 
 /** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
 const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'both' };
 
-/** The settings of a named policy preset (recent window 0, no promotion tier). */
+/** The settings of a named policy preset (recent window 0, no promotion tier, the preset's attention sinks). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
   const preset = policyPreset(name);
   return {
@@ -249,6 +247,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     rotation: presetRotation[name],
     centering: 'none',
     scoreBudgetReferenceTokens: preset.scoreBudgetReferenceTokens,
+    sinkTokens: preset.sinkTokens,
   };
 }
 
@@ -346,8 +345,7 @@ export function formatKvMethod(method: KvMethod): string {
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
         `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
-        `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens}` +
-        `${(s.sinkTokens ?? 0) > 0 ? `,sink=${s.sinkTokens}` : ''}`
+        `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}`
       );
     }
   }
