@@ -12,11 +12,10 @@ export class AttentionWindow {
   readonly layers: number;
   readonly kvHeads: number;
   readonly window: number;
-  /** Per layer: window · kvHeads rows of `capacities[layer]` floats, row (slot · kvHeads + head). */
+  /** Per layer: window · kvHeads rows of the layer's capacity (firstSteps[layer].length), row (slot · kvHeads + head). */
   private readonly values: Float32Array[] = [];
-  /** Per layer and token: the layer's step count when the token was first observed. */
+  /** Per layer and token: the layer's step count when the token was first observed; its length is the capacity. */
   private readonly firstSteps: Float64Array[] = [];
-  private readonly capacities: Int32Array;
   private readonly tokenCounts: Int32Array;
   private readonly steps: Float64Array;
 
@@ -26,12 +25,10 @@ export class AttentionWindow {
     this.window = window;
     this.tokenCounts = new Int32Array(layers);
     this.steps = new Float64Array(layers);
-    this.capacities = new Int32Array(layers);
     const capacity = Math.max(1, initialCapacityTokens);
     for (let layer = 0; layer < layers; layer += 1) {
       this.values.push(new Float32Array(capacity * kvHeads * window));
       this.firstSteps.push(new Float64Array(capacity));
-      this.capacities[layer] = capacity;
     }
   }
 
@@ -92,7 +89,7 @@ export class AttentionWindow {
     }
     this.ensureCapacity(layer, tokenCount);
     const values = this.values[layer] as Float32Array;
-    const capacity = this.capacities[layer] as number;
+    const capacity = this.capacity(layer);
     const step = this.steps[layer] ?? 0;
     const slot = step % this.window;
     // New tokens start with empty (all-zero) rings: zero is below every real probability.
@@ -111,7 +108,7 @@ export class AttentionWindow {
   /** Window maximum of (layer, head, token); 0 for a token never observed. */
   windowMax(layer: number, head: number, token: number): number {
     const values = this.values[layer] as Float32Array;
-    const capacity = this.capacities[layer] as number;
+    const capacity = this.capacity(layer);
     const slotStride = this.kvHeads * capacity;
     let maximum = 0;
     for (let index = head * capacity + token; index < values.length; index += slotStride) {
@@ -125,7 +122,7 @@ export class AttentionWindow {
   windowMaxOverHeads(layer: number, token: number): number {
     // Rows are (slot, head) in turn, each `capacity` long: every row's entry for the token.
     const values = this.values[layer] as Float32Array;
-    const capacity = this.capacities[layer] as number;
+    const capacity = this.capacity(layer);
     let maximum = 0;
     for (let index = token; index < values.length; index += capacity) {
       const value = values[index] as number;
@@ -144,7 +141,7 @@ export class AttentionWindow {
       });
     }
     const values = this.values[layer] as Float32Array;
-    const capacity = this.capacities[layer] as number;
+    const capacity = this.capacity(layer);
     for (let row = 0; row < this.window * this.kvHeads; row += 1) {
       values.copyWithin(row * capacity, row * capacity + count, row * capacity + tokenCount);
     }
@@ -154,14 +151,14 @@ export class AttentionWindow {
 
   /** Bytes held by the ring buffers (for memory reporting). */
   byteLength(): number {
-    let total = this.tokenCounts.byteLength + this.steps.byteLength + this.capacities.byteLength;
+    let total = this.tokenCounts.byteLength + this.steps.byteLength;
     for (const array of this.values) total += array.byteLength;
     for (const array of this.firstSteps) total += array.byteLength;
     return total;
   }
 
   private ensureCapacity(layer: number, tokenCount: number): void {
-    const oldCapacity = this.capacities[layer] as number;
+    const oldCapacity = this.capacity(layer);
     if (tokenCount <= oldCapacity) return;
     let capacity = oldCapacity;
     while (capacity < tokenCount) capacity *= 2;
@@ -174,7 +171,11 @@ export class AttentionWindow {
     firstSteps.set((this.firstSteps[layer] as Float64Array).subarray(0, live));
     this.values[layer] = values;
     this.firstSteps[layer] = firstSteps;
-    this.capacities[layer] = capacity;
+  }
+
+  /** Tokens the layer's buffers hold room for. */
+  private capacity(layer: number): number {
+    return (this.firstSteps[layer] as Float64Array).length;
   }
 
   private checkLayer(layer: number): void {

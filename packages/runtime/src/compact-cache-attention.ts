@@ -2,6 +2,7 @@ import { QaqError } from '@qaq/errors';
 import type { AttentionOptions, KvCache, KvCacheConfig } from '@qaq/kv-cache';
 import { AttentionAwarePolicy, LayerPlan, OnlineQueryNormQuantile, type QueryNormSource } from '@qaq/policy';
 import { HadamardRotation } from '@qaq/quantization';
+import { appendWithSinks } from './append-with-sinks.js';
 import { memoryFromAccounting } from './cache-memory.js';
 import type { KeyValueMemory } from './key-value-store.js';
 import { KeyValueCenteringState, type KeyValueCentering } from './key-value-centering.js';
@@ -148,7 +149,7 @@ export class CompactCacheAttention implements LayerAttention {
           groupLayout: settings.groupLayout,
           initialCapacityTokens,
           scoreBudgetReferenceTokens: settings.scoreBudgetReferenceTokens,
-          ...((settings.sinkTokens ?? 0) > 0 ? { sinkTokens: settings.sinkTokens } : {}),
+          sinkTokens: settings.sinkTokens ?? 0,
         },
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );
@@ -250,16 +251,10 @@ export class CompactCacheAttention implements LayerAttention {
     this.#afterAttention(layer, query, tokenCount, cachedTokens, probabilities, probabilityRows);
   }
 
-  /** Appends a call's tokens: those at sink positions (still to come in this layer) at fp16, the rest at the append width. */
+  /** Appends a call's tokens: those at sink positions still to come in this layer at fp16, the rest at the append width. */
   #append(layer: number, key: Float32Array, value: Float32Array, tokenCount: number): void {
-    const sinks = this.policy === null ? 0 : Math.min(tokenCount, Math.max(0, this.policy.sinkTokenCount(layer) - this.cache.tokenCount(layer)));
-    if (sinks === 0) {
-      this.cache.append(layer, key, value, tokenCount, this.#appendBits, this.#appendValueBits);
-      return;
-    }
-    const length = sinks * this.#shape.keyValueHeadCount * this.#shape.headDim;
-    this.cache.append(layer, key.subarray(0, length), value.subarray(0, length), sinks, 16, 16);
-    if (sinks < tokenCount) this.cache.append(layer, key.subarray(length), value.subarray(length), tokenCount - sinks, this.#appendBits, this.#appendValueBits);
+    const sinks = this.policy === null ? 0 : this.policy.sinkTokenCount(layer) - this.cache.tokenCount(layer);
+    appendWithSinks(this.cache, layer, key, value, tokenCount, sinks, this.#appendBits, this.#appendValueBits);
   }
 
   /** Policy observe / decide / apply and sliding-window eviction, once the attention of a call is done. */

@@ -1,14 +1,15 @@
+import { appendWithSinks, type AppendTarget } from './append-with-sinks.js';
+
 /** Which side the compact cache stores centered per layer and KV head (see KeyValueCentering). */
 export type KeyValueCentering = 'none' | 'keys' | 'values' | 'both';
 
 export const keyValueCenterings: readonly KeyValueCentering[] = Object.freeze(['none', 'keys', 'values', 'both']);
 
 /** What centering needs of the cache: its stored tokens, and a way to store them again. */
-export interface CenteringCache {
+export interface CenteringCache extends AppendTarget {
   tokenCount(layer: number): number;
   readLayer(layer: number, keysOut: Float32Array, valuesOut: Float32Array): void;
   evictOldest(layer: number, count: number): void;
-  append(layer: number, keys: Float32Array, values: Float32Array, tokenCount: number, keyBits: number, valueBits: number): number;
 }
 
 /** Tokens a layer must hold before its means are taken (fewer make a noisy mean). */
@@ -103,10 +104,7 @@ export class KeyValueCenteringState {
         const before = cachedBefore * tokenLength;
         const stored = this.#centered(layer, allKeys.subarray(0, before), allValues.subarray(0, before), cachedBefore);
         cache.evictOldest(layer, cachedBefore);
-        const sinks = Math.min(cachedBefore, sinkTokens);
-        const sinkLength = sinks * tokenLength;
-        if (sinks > 0) cache.append(layer, stored.key.subarray(0, sinkLength), stored.value.subarray(0, sinkLength), sinks, 16, 16);
-        if (sinks < cachedBefore) cache.append(layer, stored.key.subarray(sinkLength, before), stored.value.subarray(sinkLength, before), cachedBefore - sinks, keyBits, valueBits);
+        appendWithSinks(cache, layer, stored.key, stored.value, cachedBefore, sinkTokens, keyBits, valueBits);
       }
     }
     return this.#centered(layer, key, value, tokenCount);

@@ -223,7 +223,6 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!Number.isInteger(sinkTokens) || sinkTokens < 0 || sinkTokens > 1 << 20) {
     invalid('sink must be a non-negative integer (0: off)', { method, sinkTokens });
   }
-
 }
 
 /** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
