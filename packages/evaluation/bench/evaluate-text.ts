@@ -1,6 +1,7 @@
 // Streaming perplexity/KL of several KV methods against the fp32 reference on one text, in one process (one
 // reference pass shared by the methods). Prints one JSON record per method (the `qaq eval --json` contract).
 //   node --conditions=source --import tsx packages/evaluation/bench/evaluate-text.ts <model.gguf> <text.txt> <tokens> <context> <method…>
+// STRIDE=<n> sets the windows' stride (default ⌊context / 2⌋); HEATMAP=<file.json> writes the bit-width maps.
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createNodeBackend } from '@qaq/backend-node';
@@ -24,6 +25,7 @@ const { records, bitWidthMaps } = await evaluateMethods({
   methods,
   tokens,
   context: Number(contextText),
+  ...(process.env['STRIDE'] === undefined ? {} : { stride: Number(process.env['STRIDE']) }),
   modelName: basename(modelPath),
   textName: basename(textPath),
   session: { executionProviders: ['cpu'], intraOpThreads: 1 },

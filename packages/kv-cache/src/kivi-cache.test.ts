@@ -70,6 +70,61 @@ describe('KiviCache', () => {
     );
   });
 
+  it('drops the oldest quantized blocks: the rest reads back unchanged, the bytes shrink, the residual stays', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.nat(),
+        (blockTokens, residualTokens, total, dropSeed) => {
+          const kvHeads = 2;
+          const headDim = 8;
+          const tokenLength = kvHeads * headDim;
+          const cache = new KiviCache({ layers: 2, kvHeads, headDim, keyBits: 3, valueBits: 2, blockTokens, residualTokens, initialCapacityTokens: 1 });
+          const keys = fp16Values(total * tokenLength, total);
+          const values = fp16Values(total * tokenLength, total + 7);
+          cache.append(1, keys, values, total);
+          const before = { keys: new Float32Array(total * tokenLength), values: new Float32Array(total * tokenLength) };
+          cache.readLayer(1, before.keys, before.values);
+          const bytesBefore = cache.accounting();
+          const drop = dropSeed % (cache.blockCount(1) + 1);
+          cache.dropOldestBlocks(1, drop);
+          const remaining = total - drop * blockTokens;
+          expect(cache.tokenCount(1)).toBe(remaining);
+          const after = { keys: new Float32Array(remaining * tokenLength), values: new Float32Array(remaining * tokenLength) };
+          cache.readLayer(1, after.keys, after.values);
+          expect(after.keys).toEqual(before.keys.subarray(drop * blockTokens * tokenLength));
+          expect(after.values).toEqual(before.values.subarray(drop * blockTokens * tokenLength));
+          const accounting = cache.accounting();
+          expect(accounting.totalBytes).toBe(cache.heldBytes());
+          expect(accounting.recentWindowBytes).toBe(bytesBefore.recentWindowBytes);
+          if (drop > 0) expect(accounting.codeBytes).toBeLessThan(bytesBefore.codeBytes);
+          expect(accounting.liveElements).toBe(2 * remaining * tokenLength);
+          // Appending after a drop quantizes the next block in place as usual.
+          cache.append(1, fp16Values(blockTokens * tokenLength, 3), fp16Values(blockTokens * tokenLength, 4), blockTokens);
+          expect(cache.tokenCount(1)).toBe(remaining + blockTokens);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('refuses to drop more blocks than it holds, losing nothing', () => {
+    const cache = new KiviCache({ layers: 1, kvHeads: 1, headDim: 8, keyBits: 2, valueBits: 2, blockTokens: 4, residualTokens: 4 });
+    cache.append(0, fp16Values(12 * 8, 1), fp16Values(12 * 8, 2), 12);
+    expect(cache.blockCount(0)).toBe(2);
+    for (const blocks of [3, -1, 0.5]) {
+      try {
+        cache.dropOldestBlocks(0, blocks);
+        expect.unreachable();
+      } catch (error) {
+        expect(isQaqError(error, 'invalid-argument')).toBe(true);
+      }
+    }
+    expect(cache.tokenCount(0)).toBe(12);
+  });
+
   it('serves reference attention; with everything in the residual it is exact', () => {
     const cache = new KiviCache({ layers: 1, kvHeads: 1, headDim: 8, keyBits: 2, valueBits: 2, blockTokens: 4, residualTokens: 16 });
     const keys = fp16Values(10 * 8, 5);

@@ -33,7 +33,9 @@ export interface KiviCacheConfig {
 /**
  * A small KIVI-style baseline (Liu et al. 2024) with the same accounting and attention interface as KvCache:
  * an fp16 residual of the newest tokens; whenever it holds R + G tokens, its oldest G are quantized — keys per
- * channel (one group per (KV head, dim) over G tokens), values per (token, KV head). No outliers, no eviction.
+ * channel (one group per (KV head, dim) over G tokens), values per (token, KV head). No outliers. Eviction drops
+ * whole quantized blocks from the front (`dropOldestBlocks`), as a sliding-window layer needs: a block's keys share
+ * their per-channel parameters, so a block leaves only when all of its G tokens are out of the window.
  */
 export class KiviCache implements AttentionSource {
   readonly layers: number;
@@ -124,6 +126,34 @@ export class KiviCache implements AttentionSource {
       state.residualCount += 1;
       if (state.residualCount === flushAt) this.flushBlock(layer);
     }
+  }
+
+  /**
+   * Drops the oldest `blocks` quantized blocks of `layer` (their G tokens each); the fp16 residual is never dropped.
+   * Token indices shift down by blocks·G: readLayer returns the remaining tokens from index 0.
+   */
+  dropOldestBlocks(layer: number, blocks: number): void {
+    const state = this.layerState(layer);
+    if (!Number.isInteger(blocks) || blocks < 0 || blocks > state.blocks) {
+      throw new QaqError('invalid-argument', `blocks must be an integer in 0..${state.blocks} (the quantized blocks held)`, {
+        details: { layer, blocks, held: state.blocks },
+      });
+    }
+    if (blocks === 0) return;
+    const remaining = state.blocks - blocks;
+    const shift = <T extends Uint8Array | Uint16Array>(array: T, perBlock: number): void => {
+      array.copyWithin(0, blocks * perBlock, state.blocks * perBlock);
+    };
+    shift(state.keyCodes, this.blockCodeBytes);
+    shift(state.keyParameters, 2 * this.tokenLength);
+    shift(state.valueCodes, this.blockTokens * this.kvHeads * this.valueGroupBytes);
+    shift(state.valueParameters, this.blockTokens * this.kvHeads * 2);
+    state.blocks = remaining;
+  }
+
+  /** Quantized blocks held for `layer` (each G tokens, the oldest first). */
+  blockCount(layer: number): number {
+    return this.layerState(layer).blocks;
   }
 
   readLayer(layer: number, keysOut: Float32Array, valuesOut: Float32Array): void {

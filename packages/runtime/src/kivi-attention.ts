@@ -16,7 +16,9 @@ export interface KiviAttentionOptions {
  * The KIVI baseline (keys per channel over blocks of G tokens, values per token, fp16 residual). The fused kernel
  * does not read KiviCache's layout, so attention is @qaq/kv-cache's float64 reference: it dequantizes one layer
  * into a reused workspace per call (transient fp32 bounded by one layer) and is slow — a quality baseline, not a
- * speed one. KiviCache cannot evict, so sliding layers mask old tokens instead of dropping them.
+ * speed one. Sliding layers drop each quantized block once all its tokens are out of the window (what a KIVI cache
+ * for such a layer holds: the window, at most one partly visible block, and the fp16 residual), so the bytes and
+ * bits/element it reports are those of tokens it can still attend to.
  */
 export class KiviAttention implements LayerAttention {
   readonly name: string;
@@ -67,6 +69,14 @@ export class KiviAttention implements LayerAttention {
       null,
       this.#workspace,
     );
+    if (window !== null) this.#evictOutsideWindow(layer, window);
+  }
+
+  /** Drops the blocks no later query can see: the next query (index T) sees tokens after T − window. */
+  #evictOutsideWindow(layer: number, window: number): void {
+    const firstVisible = this.#cache.tokenCount(layer) - window + 1;
+    const blocks = Math.min(this.#cache.blockCount(layer), Math.floor(firstVisible / this.#cache.blockTokens));
+    if (blocks > 0) this.#cache.dropOldestBlocks(layer, blocks);
   }
 
   reset(): void {
