@@ -23,6 +23,7 @@ export const defaultSweepMethods: readonly string[] = [
   'ort-int4',
   'ort-int8',
   'qaq',
+  'qaq:balanced',
   'qaq:compact',
   'qaq:sk=0.001,sv=0.01',
   'qaq:sk=0.005,sv=0.1',

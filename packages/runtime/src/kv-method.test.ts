@@ -49,6 +49,10 @@ describe('parseKvMethod', () => {
     expect(plain).toEqual({ kind: 'qaq', preset: 'quality', settings: qaqPresetSettings('quality') });
     expect(plain.kind === 'qaq' && plain.settings.sigmaScoreMax).toBe(quality.sigmaScoreMax);
     expect(parseKvMethod('qaq:compact')).toEqual({ kind: 'qaq', preset: 'compact', settings: qaqPresetSettings('compact') });
+    // balanced is compact with the keys floored at 4 bits (rotated, no outliers, values to B_min 2).
+    const balanced = parseKvMethod('qaq:balanced');
+    expect(balanced).toEqual({ kind: 'qaq', preset: 'balanced', settings: { ...qaqPresetSettings('compact'), keyMinBits: 4 } });
+    expect(formatKvMethod(balanced)).toBe('qaq:balanced');
     const custom = parseKvMethod('qaq:sk=0.003,sv=0.01,bmin=1,bmax=6,alpha=0.05,window=3,recent=16,layout=token-layer,tier=1,plan=4');
     expect(custom).toEqual({
       kind: 'qaq',
