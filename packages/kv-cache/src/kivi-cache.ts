@@ -140,15 +140,15 @@ export class KiviCache implements AttentionSource {
       });
     }
     if (blocks === 0) return;
-    const remaining = state.blocks - blocks;
-    const shift = <T extends Uint8Array | Uint16Array>(array: T, perBlock: number): void => {
+    // Capacity stays as it is: the freed tail is slack that the next blocks reuse.
+    const shift = (array: Uint8Array | Uint16Array, perBlock: number): void => {
       array.copyWithin(0, blocks * perBlock, state.blocks * perBlock);
     };
     shift(state.keyCodes, this.blockCodeBytes);
     shift(state.keyParameters, 2 * this.tokenLength);
     shift(state.valueCodes, this.blockTokens * this.kvHeads * this.valueGroupBytes);
     shift(state.valueParameters, this.blockTokens * this.kvHeads * 2);
-    state.blocks = remaining;
+    state.blocks -= blocks;
   }
 
   /** Quantized blocks held for `layer` (each G tokens, the oldest first). */
