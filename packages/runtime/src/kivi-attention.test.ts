@@ -1,16 +1,11 @@
 import { AttentionWorkspace, KiviCache, referenceAttentionMulti } from '@qaq/kv-cache';
+import { normalValues, uniformGenerator } from '@qaq/kv-cache/testing';
 import { describe, expect, it } from 'vitest';
 import { memoryFromAccounting } from './cache-memory.js';
 import { KiviAttention } from './kivi-attention.js';
 import type { LayerAttentionShape } from './layer-attention.js';
 
-function values(count: number, seed: number): Float32Array {
-  let state = seed >>> 0 || 1;
-  return Float32Array.from({ length: count }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return Math.fround((state / 2 ** 32 - 0.5) * 4);
-  });
-}
+const values = (count: number, seed: number): Float32Array => normalValues(count, uniformGenerator(seed), 1);
 
 describe('KiviAttention', () => {
   const shape: LayerAttentionShape = { layerCount: 2, queryHeadCount: 4, keyValueHeadCount: 2, headDim: 8, scoreScale: 0.3, slidingWindows: [20, null] };
