@@ -23,6 +23,7 @@ export const defaultSweepMethods: readonly string[] = [
   'ort-int4',
   'ort-int8',
   'qaq',
+  'qaq:attentive',
   'qaq:balanced',
   'qaq:compact',
   'qaq:sk=0.001,sv=0.01',

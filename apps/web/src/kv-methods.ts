@@ -6,6 +6,7 @@ export interface KvMethodChoice {
 
 export const kvMethodChoices: readonly KvMethodChoice[] = [
   { value: 'qaq', label: 'QAQ (quality preset)' },
+  { value: 'qaq:attentive', label: 'QAQ (attentive preset)' },
   { value: 'qaq:balanced', label: 'QAQ (balanced preset)' },
   { value: 'qaq:compact', label: 'QAQ (compact preset)' },
   { value: 'fp16', label: 'fp16 cache (reference)' },

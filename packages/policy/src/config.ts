@@ -8,6 +8,15 @@ export function isAllowedBitWidth(bits: number): boolean {
   return Number.isInteger(bits) && ((bits >= 1 && bits <= 8) || bits === 16);
 }
 
+/**
+ * Which attention the key bound assumes for a token: 'uniform' — the paper's 1/T for every token, so all keys of a
+ * layer and head share one allowed error; 'attention' — the token's predicted attention S_t, as the value bound does
+ * (keyAllowedStdForAttention), so keys that draw little attention get fewer bits and those that draw much get more.
+ */
+export type KeyBound = 'uniform' | 'attention';
+
+export const keyBounds: readonly KeyBound[] = Object.freeze(['uniform', 'attention']);
+
 export interface PolicyConfig {
   /** Number of decoder layers. */
   readonly layers: number;
@@ -28,6 +37,14 @@ export interface PolicyConfig {
    * scores that no error budget foresees), so a size-first setting can keep values at B_min and keys above it.
    */
   readonly keyMinBits?: number;
+  /**
+   * The values' own floor, B_min ≤ it ≤ B_max (default B_min): a value whose token draws attention only after it
+   * was demoted (the window did not foresee it) is read at this width, so a floor of 3 bounds that error while keys
+   * that draw no attention still go to B_min.
+   */
+  readonly valueMinBits?: number;
+  /** The keys' bound (KeyBound). Default 'uniform' (the paper's). */
+  readonly keyBound?: KeyBound;
   /** n: attention is predicted as the maximum over the last n steps. Default 5. */
   readonly window?: number;
   /** Group layout of the cache the plans are for. Default 'token-layer-head'. */
@@ -59,6 +76,8 @@ export interface ResolvedPolicyConfig {
   readonly minBits: number;
   readonly maxBits: number;
   readonly keyMinBits: number;
+  readonly valueMinBits: number;
+  readonly keyBound: KeyBound;
   readonly window: number;
   readonly groupLayout: GroupLayout;
   readonly initialCapacityTokens: number;
@@ -108,6 +127,16 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
       details: { keyMinBits, minBits: config.minBits, maxBits: config.maxBits },
     });
   }
+  const valueMinBits = config.valueMinBits ?? config.minBits;
+  if (!isAllowedBitWidth(valueMinBits) || valueMinBits < config.minBits || valueMinBits > config.maxBits) {
+    throw new QaqError('invalid-policy-config', 'valueMinBits must be a bit width in minBits..maxBits', {
+      details: { valueMinBits, minBits: config.minBits, maxBits: config.maxBits },
+    });
+  }
+  const keyBound = config.keyBound ?? 'uniform';
+  if (!keyBounds.includes(keyBound)) {
+    throw new QaqError('invalid-policy-config', 'keyBound must be uniform or attention', { details: { keyBound, known: keyBounds } });
+  }
   const window = config.window ?? 5;
   requirePositiveInteger('window', window, 255);
   const groupLayout = config.groupLayout ?? 'token-layer-head';
@@ -131,6 +160,8 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     minBits: config.minBits,
     maxBits: config.maxBits,
     keyMinBits,
+    valueMinBits,
+    keyBound,
     window,
     groupLayout,
     initialCapacityTokens,

@@ -1,8 +1,8 @@
 export { AttentionAwarePolicy } from './policy.js';
 export { AttentionWindow } from './attention-window.js';
 export type { CacheLayerView } from './cache-view.js';
-export { effectiveSigmaScoreMax, isAllowedBitWidth, resolvePolicyConfig } from './config.js';
-export type { GroupLayout, PolicyConfig, ResolvedPolicyConfig } from './config.js';
+export { effectiveSigmaScoreMax, isAllowedBitWidth, keyBounds, resolvePolicyConfig } from './config.js';
+export type { GroupLayout, KeyBound, PolicyConfig, ResolvedPolicyConfig } from './config.js';
 export { KindPlan, LayerPlan } from './layer-plan.js';
 export { OnlineQueryNormQuantile } from './online-query-norms.js';
 export type { OnlineQueryNormOptions } from './online-query-norms.js';

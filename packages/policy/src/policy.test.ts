@@ -1,7 +1,7 @@
 import { isQaqError } from '@qaq/errors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bitsForRange, keyAllowedStd, valueAllowedStd } from '@qaq/quantization';
+import { bitsForRange, keyAllowedStd, keyAllowedStdForAttention, valueAllowedStd } from '@qaq/quantization';
 import type { CacheLayerView } from './cache-view.js';
 import { type PolicyConfig } from './config.js';
 import { LayerPlan } from './layer-plan.js';
@@ -119,6 +119,24 @@ describe('AttentionAwarePolicy', () => {
     }
   });
 
+  it('valueMinBits floors the values only: keys still reach B_min', () => {
+    const kvHeads = 2;
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, minBits: 3, valueMinBits: 2 }, norms(1, kvHeads, 2)), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, maxBits: 4, valueMinBits: 5 }, norms(1, kvHeads, 2)), 'invalid-policy-config');
+    const config = { ...baseConfig, sigmaScoreMax: 10, sigmaOutputMax: 10, minBits: 2, valueMinBits: 3 };
+    const policy = new AttentionAwarePolicy(config, norms(1, kvHeads, 2));
+    expect(new AttentionAwarePolicy(baseConfig, norms(1, kvHeads, 2)).config.valueMinBits).toBe(baseConfig.minBits);
+    const flat = new Float32Array(kvHeads * 6).fill(0.01);
+    for (let step = 0; step < 3; step += 1) policy.observe(0, flat, 6);
+    const ranges = new Float64Array(6 * kvHeads).fill(0.01);
+    const plan = new LayerPlan(2);
+    policy.decide(0, new ArrayView(6, kvHeads, ranges, ranges, 8), plan);
+    for (let group = 0; group < 6 * kvHeads; group += 1) {
+      expect(plan.keys.targetBits[group]).toBe(2);
+      expect(plan.values.targetBits[group]).toBe(3);
+    }
+  });
+
   it('never demotes attention sinks, counting positions through eviction until the layer empties', () => {
     const kvHeads = 2;
     const source = norms(1, kvHeads, 2);
@@ -177,6 +195,35 @@ describe('AttentionAwarePolicy', () => {
       }
     }
     expect(plan.values.demoteCount).toBeGreaterThan(0);
+  });
+
+  it("keyBound 'attention' sizes each key from its token's predicted attention; more attention never fewer bits", () => {
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, keyBound: 'both' as never }, norms(1, 2, 2)), 'invalid-policy-config');
+    expect(new AttentionAwarePolicy(baseConfig, norms(1, 2, 2)).config.keyBound).toBe('uniform');
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1e-5, max: 0.1, noNaN: true }),
+        fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 12 }),
+        fc.double({ min: 0.01, max: 50, noNaN: true }),
+        (sigma, attention, range) => {
+          const tokenCount = attention.length;
+          const policy = new AttentionAwarePolicy({ ...baseConfig, kvHeads: 1, window: 1, sigmaScoreMax: sigma, keyBound: 'attention' }, norms(1, 1, 3));
+          policy.observe(0, Float32Array.from(attention), tokenCount);
+          const ranges = new Float64Array(tokenCount).fill(range);
+          const plan = new LayerPlan(4);
+          policy.decide(0, new ArrayView(tokenCount, 1, ranges, ranges, 8), plan);
+          for (let token = 0; token < tokenCount; token += 1) {
+            const predicted = Math.fround(attention[token] as number);
+            expect(plan.keys.targetBits[token]).toBe(bitsForRange(range, keyAllowedStdForAttention(sigma, predicted, 3), 1, 8));
+            for (let other = 0; other < tokenCount; other += 1) {
+              if ((attention[other] as number) > (attention[token] as number)) {
+                expect(plan.keys.targetBits[other]).toBeGreaterThanOrEqual(plan.keys.targetBits[token] as number);
+              }
+            }
+          }
+        },
+      ),
+    );
   });
 
   it('promotes only when the cache can, and leaves the recent window alone', () => {

@@ -13,13 +13,16 @@ import type { QueryNormSource } from './query-norms.js';
  *
  * For a group spanning several KV heads (groupLayout 'token-layer'), the attention statistic is the
  * maximum over those heads and ‖q̃‖² the maximum over those heads: both are the conservative choice.
+ * Keys follow the paper's uniform bound, or with keyBound 'attention' the same bound at the token's predicted
+ * attention S_t instead of 1/T (keyAllowedStdForAttention of @qaq/quantization, inlined below).
  */
 export class AttentionAwarePolicy {
   readonly config: ResolvedPolicyConfig;
   private readonly attention: AttentionWindow;
   private readonly queryNorms: QueryNormSource;
-  /** Per-head allowed key std for the layer being decided; allocated once. */
+  /** Per-head allowed key std (uniform bound) and ‖q̃‖² for the layer being decided; allocated once. */
   private readonly keyStdScratch: Float64Array;
+  private readonly queryNormScratch: Float64Array;
   /** Per-group state read from the cache each decide; grown by doubling. */
   private keyBitsScratch = new Uint8Array(0);
   private valueBitsScratch = new Uint8Array(0);
@@ -38,6 +41,7 @@ export class AttentionAwarePolicy {
       this.config.initialCapacityTokens,
     );
     this.keyStdScratch = new Float64Array(this.config.kvHeads);
+    this.queryNormScratch = new Float64Array(this.config.kvHeads);
     this.evictedTokens = new Float64Array(this.config.layers);
   }
 
@@ -131,7 +135,7 @@ export class AttentionAwarePolicy {
         details: { cacheGroupsPerToken: view.groupsPerToken, policyGroupsPerToken: groupsPerToken },
       });
     }
-    const { minBits, maxBits, keyMinBits, sigmaOutputMax, kvHeads } = this.config;
+    const { maxBits, keyMinBits, valueMinBits, keyBound, sigmaOutputMax, kvHeads } = this.config;
     const sigmaScoreMax = effectiveSigmaScoreMax(this.config.sigmaScoreMax, tokenCount, this.config.scoreBudgetReferenceTokens);
     for (let head = 0; head < kvHeads; head += 1) {
       const norm = this.queryNorms.squaredScaledNorm(layer, head);
@@ -139,13 +143,21 @@ export class AttentionAwarePolicy {
         throw new QaqError('invalid-query-norms', '‖q̃‖² must be finite and > 0', { details: { layer, head, norm } });
       }
       this.keyStdScratch[head] = keyAllowedStd(sigmaScoreMax, tokenCount, norm);
+      this.queryNormScratch[head] = norm;
     }
     if (groupsPerToken === 1) {
-      // One group spans every head: the tightest (smallest) allowed std of them.
+      // One group spans every head: the tightest (smallest) allowed std of them, the largest ‖q̃‖².
       let smallest = Number.POSITIVE_INFINITY;
-      for (let head = 0; head < kvHeads; head += 1) smallest = Math.min(smallest, this.keyStdScratch[head] as number);
+      let largestNorm = 0;
+      for (let head = 0; head < kvHeads; head += 1) {
+        smallest = Math.min(smallest, this.keyStdScratch[head] as number);
+        largestNorm = Math.max(largestNorm, this.queryNormScratch[head] as number);
+      }
       this.keyStdScratch[0] = smallest;
+      this.queryNormScratch[0] = largestNorm;
     }
+    const attentionBound = keyBound === 'attention';
+    const sigmaScoreSquared = sigmaScoreMax * sigmaScoreMax;
     const groupCount = tokenCount * groupsPerToken;
     this.reserveScratch(groupCount);
     const keyBits = this.keyBitsScratch;
@@ -177,10 +189,17 @@ export class AttentionAwarePolicy {
         let valueTarget = maxBits;
         if (full) {
           const attention = this.predictedAttention(layer, token, head);
-          keyTarget = fastBitsForRange(keyRanges[group] as number, this.keyStdScratch[head] as number, keyMinBits, maxBits);
+          let keyStd = this.keyStdScratch[head] as number;
+          if (attentionBound) {
+            // sqrt(ln(σ_S,max²/S_t² + 1) / ‖q̃‖²), +Infinity when S_t = 0.
+            keyStd = attention > 0
+              ? Math.sqrt(Math.log1p(sigmaScoreSquared / (attention * attention)) / (this.queryNormScratch[head] as number))
+              : Number.POSITIVE_INFINITY;
+          }
+          keyTarget = fastBitsForRange(keyRanges[group] as number, keyStd, keyMinBits, maxBits);
           // valueAllowedStd of @qaq/quantization, inlined: σ_X,max / (√T · S_t), +Infinity when S_t = 0.
           const valueStd = attention > 0 ? sigmaOutputMax / (valueScale * attention) : Number.POSITIVE_INFINITY;
-          valueTarget = fastBitsForRange(valueRanges[group] as number, valueStd, minBits, maxBits);
+          valueTarget = fastBitsForRange(valueRanges[group] as number, valueStd, valueMinBits, maxBits);
         }
         record(plan.keys, group, currentKey, keyTarget, canPromote);
         record(plan.values, group, currentValue, valueTarget, canPromote);

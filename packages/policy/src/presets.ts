@@ -1,5 +1,5 @@
 import { QaqError } from '@qaq/errors';
-import type { GroupLayout } from './config.js';
+import type { GroupLayout, KeyBound } from './config.js';
 
 /** A named starting point for the policy's knobs (plain data). */
 export interface PolicyPreset {
@@ -10,6 +10,10 @@ export interface PolicyPreset {
   readonly maxBits: number;
   /** The keys' own floor (PolicyConfig.keyMinBits), B_min..B_max. */
   readonly keyMinBits: number;
+  /** The values' own floor (PolicyConfig.valueMinBits), B_min..B_max. */
+  readonly valueMinBits: number;
+  /** The keys' bound (PolicyConfig.keyBound). */
+  readonly keyBound: KeyBound;
   /** Outlier fraction α (both sides together) for the cache. */
   readonly outlierFraction: number;
   readonly window: number;
@@ -66,6 +70,17 @@ export interface PolicyPreset {
 // bits) KL 0.009; its keys alone (values at 8 bits) 0.107; values floored at 3 (bmin=3) 3.56 / 0.113; keys floored at
 // 4 (kbmin=4, this preset) 3.37 / 0.058 — half the KL for 0.26 bits/element. Over both windows (4095 scored tokens):
 // keys alone 5.10 / 0.133, bmin=3 3.57 / 0.130, kbmin=4 3.41 / 0.077 (top-1 84.7%).
+// Attentive sizes keys by their token's predicted attention too (keyBound 'attention': the key bound at S_t instead
+// of the paper's 1/T for every token), with σ_S,max 0.0003, keys down to 2 bits and values floored at 3 (a value
+// demoted before its token drew attention is read at 3 bits, not 2). SmolLM2-135M, Moby-Dick from Chapter 1, first
+// window of 2048 tokens (evaluate-text with STRIDE=2047, 2026-12-06 ~21:40–22:20 UTC): compact 2.87 bits/element,
+// KL 0.089, top-1 82.0%; compact with keys at 8 bits (its values' error alone) 5.36 / 0.035; keys by attention
+// (kbound=attention, kbmin=2) at σ_S,max 0.003 2.45 / 0.084, 0.001 2.56 / 0.065, 0.0003 2.81 / 0.048, 0.0001
+// 3.20 / 0.041 — the values' error is then what is left: sv 0.02 2.85 / 0.043, sv 0.01 2.89 / 0.039 (tighter value
+// budgets barely move it), window 20 3.29 / 0.029, both floors at 3 (bmin=3) 3.56 / 0.017, values alone floored at 3
+// (vbmin=3, this preset) 3.28 / 0.022 / 92.7%, and with σ_S,max 0.0001 3.66 / 0.014 / 94.0%. Gemma 3 270M, same
+// text and window: kbound=attention, kbmin=2, σ_S,max 0.0003 (values at 2) 3.34 / 0.021 / 92.0% against compact's
+// 3.11 / 0.113 and balanced's 3.37 / 0.058; with B_max 6 3.25 / 0.025.
 const compact = {
   name: 'compact',
   sigmaScoreMax: 0.003,
@@ -73,6 +88,8 @@ const compact = {
   minBits: 2,
   maxBits: 8,
   keyMinBits: 3,
+  valueMinBits: 2,
+  keyBound: 'uniform',
   outlierFraction: 0,
   window: 5,
   groupLayout: 'token-layer',
@@ -89,6 +106,8 @@ const presets = {
     minBits: 2,
     maxBits: 8,
     keyMinBits: 2,
+    valueMinBits: 2,
+    keyBound: 'uniform',
     outlierFraction: 0.02,
     window: 5,
     groupLayout: 'token-layer',
@@ -98,6 +117,7 @@ const presets = {
   },
   compact,
   balanced: { ...compact, name: 'balanced', keyMinBits: 4 },
+  attentive: { ...compact, name: 'attentive', sigmaScoreMax: 0.0003, keyMinBits: 2, valueMinBits: 3, keyBound: 'attention' },
 } as const satisfies Record<string, PolicyPreset>;
 
 export type PolicyPresetName = keyof typeof presets;

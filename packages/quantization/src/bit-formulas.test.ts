@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bitsForRange, keyAllowedStd, valueAllowedStd } from './bit-formulas.js';
+import { bitsForRange, keyAllowedStd, keyAllowedStdForAttention, valueAllowedStd } from './bit-formulas.js';
 import { BIT_WIDTHS } from './bit-width.js';
 
 const SQRT_12 = Math.sqrt(12);
@@ -119,5 +119,41 @@ describe('keyAllowedStd', () => {
     expect(() => keyAllowedStd(Number.NaN, 4, 1)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
     expect(() => keyAllowedStd(1, 0, 1)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
     expect(() => keyAllowedStd(1, 4, -1)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+  });
+});
+
+describe('keyAllowedStdForAttention', () => {
+  it('is sqrt(ln(σ²/S_t² + 1) / ‖q̃‖²), +Infinity where nobody attends or scores ignore the keys', () => {
+    expect(keyAllowedStdForAttention(0.01, 0.002, 4)).toBeCloseTo(Math.sqrt(Math.log(26) / 4), 14);
+    expect(keyAllowedStdForAttention(0.01, 0, 4)).toBe(Infinity);
+    expect(keyAllowedStdForAttention(0.01, 0.5, 0)).toBe(Infinity);
+    expect(keyAllowedStdForAttention(0, 0.5, 4)).toBe(0);
+  });
+
+  it('with uniform attention S_t = 1/T it is the paper bound, within its factor T/(T−1)', () => {
+    fc.assert(
+      fc.property(positive, fc.integer({ min: 2, max: 100000 }), positive, (sigma, tokens, norm) => {
+        const uniform = keyAllowedStd(sigma, tokens, norm);
+        const predicted = keyAllowedStdForAttention(sigma, 1 / tokens, norm);
+        expect(predicted).toBeLessThanOrEqual(uniform * (1 + 1e-12));
+        expect(predicted).toBeGreaterThanOrEqual(uniform * Math.sqrt((tokens - 1) / tokens) * (1 - 1e-12));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives tokens with more predicted attention a smaller allowed error', () => {
+    fc.assert(
+      fc.property(positive, positive, positive, positive, (sigma, a, b, norm) => {
+        expect(keyAllowedStdForAttention(sigma, Math.min(a, b), norm)).toBeGreaterThanOrEqual(keyAllowedStdForAttention(sigma, Math.max(a, b), norm));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('rejects invalid arguments', () => {
+    expect(() => keyAllowedStdForAttention(Number.NaN, 0.1, 1)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() => keyAllowedStdForAttention(1, -0.1, 1)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+    expect(() => keyAllowedStdForAttention(1, 0.1, Number.POSITIVE_INFINITY)).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
   });
 });

@@ -110,3 +110,22 @@ export function keyAllowedStd(sigmaScoreMax: number, tokenCount: number, scaledQ
   const growth = ((tokens * tokens * tokens) / (tokens - 1)) * sigmaScoreMax * sigmaScoreMax;
   return Math.sqrt(Math.log1p(growth) / scaledQueryNormSquared);
 }
+
+/**
+ * The allowed error std of one token's key elements when the token's predicted attention S_t is known:
+ * sqrt( ln(σ_S,max² / S_t² + 1) / ‖q̃‖² ). The key bound above asks that the error of a probability p_t, which a
+ * score error δ ~ N(0, σ²) scales by e^δ, stay within σ_S,max: p_t²·(e^σ² − 1) ≤ σ_S,max², and it puts p_t = 1/T
+ * for every token (it then equals this with S_t = 1/T, up to its factor T/(T−1)). With S_t in its place, keys get
+ * what values get: tokens nobody attends to can be coarse, tokens that draw attention get more bits.
+ * S_t = 0 or ‖q̃‖² = 0 → +Infinity.
+ */
+export function keyAllowedStdForAttention(sigmaScoreMax: number, predictedAttention: number, scaledQueryNormSquared: number): number {
+  assertNonNegativeFinite('sigmaScoreMax', sigmaScoreMax);
+  assertNonNegativeFinite('predictedAttention', predictedAttention);
+  assertNonNegativeFinite('scaledQueryNormSquared', scaledQueryNormSquared);
+  if (predictedAttention === 0 || scaledQueryNormSquared === 0) {
+    return Infinity;
+  }
+  const ratio = sigmaScoreMax / predictedAttention;
+  return Math.sqrt(Math.log1p(ratio * ratio) / scaledQueryNormSquared);
+}

@@ -44,7 +44,7 @@ export { computeGroupParameters, dequantizeGroup, quantizeGroup } from './quanti
 export { quantizeAndPackGroup } from './quantize-and-pack.js';
 export { unpackAndDequantizeGroup } from './unpack-and-dequantize.js';
 export { unpackAndDequantizeGroups } from './unpack-and-dequantize-groups.js';
-export { bitsForRange, keyAllowedStd, valueAllowedStd } from './bit-formulas.js';
+export { bitsForRange, keyAllowedStd, keyAllowedStdForAttention, valueAllowedStd } from './bit-formulas.js';
 export {
   dequantizeKeyChannelBlock,
   dequantizeTokensUniform,

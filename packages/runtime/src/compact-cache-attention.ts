@@ -145,6 +145,8 @@ export class CompactCacheAttention implements LayerAttention {
           minBits: settings.minBits,
           maxBits: settings.maxBits,
           ...(settings.keyMinBits === undefined ? {} : { keyMinBits: settings.keyMinBits }),
+          ...(settings.valueMinBits === undefined ? {} : { valueMinBits: settings.valueMinBits }),
+          ...(settings.keyBound === undefined ? {} : { keyBound: settings.keyBound }),
           window: settings.window,
           groupLayout: settings.groupLayout,
           initialCapacityTokens,

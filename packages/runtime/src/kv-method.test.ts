@@ -39,6 +39,12 @@ describe('parseKvMethod', () => {
     expect(raised.kind === 'qaq' && [raised.settings.minBits, raised.settings.keyMinBits]).toEqual([4, undefined]);
     const capped = parseKvMethod('qaq:compact:bmax=2');
     expect(capped.kind === 'qaq' && [capped.settings.maxBits, capped.settings.keyMinBits]).toEqual([2, undefined]);
+    const attention = parseKvMethod('qaq:compact:kbound=attention');
+    expect(attention.kind === 'qaq' && attention.settings).toEqual({ ...qaqPresetSettings('compact'), keyBound: 'attention' });
+    const valueFloor = parseKvMethod('qaq:compact:vbmin=3');
+    expect(valueFloor.kind === 'qaq' && valueFloor.settings).toEqual({ ...qaqPresetSettings('compact'), valueMinBits: 3 });
+    const uniform = parseKvMethod('qaq:compact:kbound=uniform');
+    expect(uniform.kind === 'qaq' && uniform.settings.keyBound).toBeUndefined();
     const plain = parseKvMethod('qaq:quality:rotate=keys');
     expect(plain.kind === 'qaq' && [plain.settings.rotation, plain.settings.centering]).toEqual(['keys', 'none']);
   });
@@ -53,6 +59,14 @@ describe('parseKvMethod', () => {
     const balanced = parseKvMethod('qaq:balanced');
     expect(balanced).toEqual({ kind: 'qaq', preset: 'balanced', settings: { ...qaqPresetSettings('compact'), keyMinBits: 4 } });
     expect(formatKvMethod(balanced)).toBe('qaq:balanced');
+    // attentive: keys by their predicted attention down to 2 bits, values floored at 3.
+    const attentive = parseKvMethod('qaq:attentive');
+    expect(attentive).toEqual({
+      kind: 'qaq',
+      preset: 'attentive',
+      settings: { ...qaqPresetSettings('compact'), sigmaScoreMax: 0.0003, keyMinBits: undefined, valueMinBits: 3, keyBound: 'attention' },
+    });
+    expect(formatKvMethod(attentive)).toBe('qaq:attentive');
     const custom = parseKvMethod('qaq:sk=0.003,sv=0.01,bmin=1,bmax=6,alpha=0.05,window=3,recent=16,layout=token-layer,tier=1,plan=4');
     expect(custom).toEqual({
       kind: 'qaq',
@@ -89,7 +103,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -110,6 +124,8 @@ describe('parseKvMethod', () => {
       ['qaq:center=yes', 'center must be none, keys, values or both'],
       ['qaq:bmin=3,kbmin=2', 'kbmin must be a bit width in bmin..bmax'],
       ['qaq:bmax=4,kbmin=5', 'kbmin must be a bit width in bmin..bmax'],
+      ['qaq:bmin=3,vbmin=2', 'vbmin must be a bit width in bmin..bmax'],
+      ['qaq:kbound=blind', 'kbound must be uniform or attention'],
       ['qaq:fast', 'unknown qaq preset'],
       ['qaq:sk=0', 'sk and sv must be > 0'],
       ['qaq:sk=abc', 'sk must be a number'],

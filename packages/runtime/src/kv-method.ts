@@ -1,5 +1,5 @@
 import { QaqError } from '@qaq/errors';
-import { policyPreset, policyPresetNames, type GroupLayout, type PolicyPresetName } from '@qaq/policy';
+import { keyBounds, policyPreset, policyPresetNames, type GroupLayout, type KeyBound, type PolicyPresetName } from '@qaq/policy';
 import { keyValueCenterings, type KeyValueCentering } from './key-value-centering.js';
 
 /** The QAQ knobs of one run (qaq-method.md §2–§5). */
@@ -12,6 +12,13 @@ export interface QaqSettings {
   readonly maxBits: number;
   /** The keys' own floor (`kbmin=`), B_min..B_max; absent: B_min (PolicyConfig.keyMinBits). */
   readonly keyMinBits?: number;
+  /** The values' own floor (`vbmin=`), B_min..B_max; absent: B_min (PolicyConfig.valueMinBits). */
+  readonly valueMinBits?: number;
+  /**
+   * The keys' bound (`kbound=`, PolicyConfig.keyBound): 'uniform' (the paper's, every token at attention 1/T) or
+   * 'attention' (each token at its predicted attention S_t). Absent: 'uniform'.
+   */
+  readonly keyBound?: KeyBound;
   /** α: outlier fraction per group (both sides together). */
   readonly outlierFraction: number;
   /** n: attention is predicted as the maximum over the last n steps. */
@@ -94,7 +101,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -149,6 +156,14 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'kbmin':
         settings.keyMinBits = parseNumber(key, text, method);
         break;
+      case 'vbmin':
+        settings.valueMinBits = parseNumber(key, text, method);
+        break;
+      case 'kbound':
+        if (!(keyBounds as readonly string[]).includes(text)) invalid('kbound must be uniform or attention', { method, kbound: text });
+        if (text === 'uniform') delete settings.keyBound;
+        else settings.keyBound = text as KeyBound;
+        break;
       case 'alpha':
         settings.outlierFraction = parseNumber(key, text, method);
         break;
@@ -182,7 +197,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         settings.sinkTokens = parseNumber(key, text, method);
         break;
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbound', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink'] });
     }
   }
   // A preset's key floor follows overridden bounds (an explicit kbmin is checked as given).
@@ -190,6 +205,11 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
     const floor = Math.min(Math.max(settings.keyMinBits, settings.minBits), settings.maxBits);
     if (floor === settings.minBits) delete settings.keyMinBits;
     else settings.keyMinBits = floor;
+  }
+  if (!seen.has('vbmin') && settings.valueMinBits !== undefined) {
+    const floor = Math.min(Math.max(settings.valueMinBits, settings.minBits), settings.maxBits);
+    if (floor === settings.minBits) delete settings.valueMinBits;
+    else settings.valueMinBits = floor;
   }
   validateQaqSettings(settings, method);
   return settings;
@@ -203,9 +223,12 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!allowedBits(minBits) || !allowedBits(maxBits) || minBits > maxBits) {
     invalid('bmin and bmax must be 1..8 or 16 with bmin ≤ bmax', { method, minBits, maxBits });
   }
-  const { keyMinBits } = settings;
+  const { keyMinBits, valueMinBits } = settings;
   if (keyMinBits !== undefined && (!allowedBits(keyMinBits) || keyMinBits < minBits || keyMinBits > maxBits)) {
     invalid('kbmin must be a bit width in bmin..bmax', { method, keyMinBits, minBits, maxBits });
+  }
+  if (valueMinBits !== undefined && (!allowedBits(valueMinBits) || valueMinBits < minBits || valueMinBits > maxBits)) {
+    invalid('vbmin must be a bit width in bmin..bmax', { method, valueMinBits, minBits, maxBits });
   }
   if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
   if (!Number.isInteger(window) || window < 1 || window > 255) invalid('window must be an integer in 1..255', { method, window });
@@ -226,7 +249,7 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
 }
 
 /** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
-const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'both', balanced: 'both' };
+const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'both', balanced: 'both', attentive: 'both' };
 
 /** The settings of a named policy preset (recent window 0, no promotion tier, the preset's attention sinks). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
@@ -243,6 +266,8 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     promotionTier: false,
     planInterval: preset.planInterval,
     ...(preset.keyMinBits === preset.minBits ? {} : { keyMinBits: preset.keyMinBits }),
+    ...(preset.valueMinBits === preset.minBits ? {} : { valueMinBits: preset.valueMinBits }),
+    ...(preset.keyBound === 'uniform' ? {} : { keyBound: preset.keyBound }),
     rotation: presetRotation[name],
     centering: 'none',
     scoreBudgetReferenceTokens: preset.scoreBudgetReferenceTokens,
@@ -342,7 +367,8 @@ export function formatKvMethod(method: KvMethod): string {
       const s = method.settings;
       return (
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
-        `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}alpha=${s.outlierFraction},` +
+        `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}${s.valueMinBits === undefined ? '' : `vbmin=${s.valueMinBits},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
+        `alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
         `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}`
       );
