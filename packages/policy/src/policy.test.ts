@@ -103,9 +103,19 @@ describe('AttentionAwarePolicy', () => {
     expect(new AttentionAwarePolicy(baseConfig, source).config.keyMinBits).toBe(baseConfig.minBits);
   });
 
-  it('keyMinBits floors the keys only: values still reach B_min', () => {
+  it('rejects a values\' floor outside B_min..B_max and defaults it to B_min', () => {
+    const source = norms(1, 2, 2);
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, minBits: 3, valueMinBits: 2 }, source), 'invalid-policy-config');
+    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, maxBits: 4, valueMinBits: 5 }, source), 'invalid-policy-config');
+    expect(new AttentionAwarePolicy(baseConfig, source).config.valueMinBits).toBe(baseConfig.minBits);
+  });
+
+  it.each([
+    { side: 'keyMinBits floors the keys only', floors: { keyMinBits: 4 }, keys: 4, values: 2 },
+    { side: 'valueMinBits floors the values only', floors: { valueMinBits: 3 }, keys: 2, values: 3 },
+  ])('$side: the other side still reaches B_min', ({ floors, keys, values }) => {
     const kvHeads = 2;
-    const config = { ...baseConfig, sigmaScoreMax: 10, sigmaOutputMax: 10, minBits: 2, keyMinBits: 4 };
+    const config = { ...baseConfig, sigmaScoreMax: 10, sigmaOutputMax: 10, minBits: 2, ...floors };
     const policy = new AttentionAwarePolicy(config, norms(1, kvHeads, 2));
     const flat = new Float32Array(kvHeads * 6).fill(0.01);
     for (let step = 0; step < 3; step += 1) policy.observe(0, flat, 6);
@@ -114,26 +124,8 @@ describe('AttentionAwarePolicy', () => {
     const plan = new LayerPlan(2);
     policy.decide(0, new ArrayView(6, kvHeads, ranges, ranges, 8), plan);
     for (let group = 0; group < 6 * kvHeads; group += 1) {
-      expect(plan.keys.targetBits[group]).toBe(4);
-      expect(plan.values.targetBits[group]).toBe(2);
-    }
-  });
-
-  it('valueMinBits floors the values only: keys still reach B_min', () => {
-    const kvHeads = 2;
-    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, minBits: 3, valueMinBits: 2 }, norms(1, kvHeads, 2)), 'invalid-policy-config');
-    expectCode(() => new AttentionAwarePolicy({ ...baseConfig, maxBits: 4, valueMinBits: 5 }, norms(1, kvHeads, 2)), 'invalid-policy-config');
-    const config = { ...baseConfig, sigmaScoreMax: 10, sigmaOutputMax: 10, minBits: 2, valueMinBits: 3 };
-    const policy = new AttentionAwarePolicy(config, norms(1, kvHeads, 2));
-    expect(new AttentionAwarePolicy(baseConfig, norms(1, kvHeads, 2)).config.valueMinBits).toBe(baseConfig.minBits);
-    const flat = new Float32Array(kvHeads * 6).fill(0.01);
-    for (let step = 0; step < 3; step += 1) policy.observe(0, flat, 6);
-    const ranges = new Float64Array(6 * kvHeads).fill(0.01);
-    const plan = new LayerPlan(2);
-    policy.decide(0, new ArrayView(6, kvHeads, ranges, ranges, 8), plan);
-    for (let group = 0; group < 6 * kvHeads; group += 1) {
-      expect(plan.keys.targetBits[group]).toBe(2);
-      expect(plan.values.targetBits[group]).toBe(3);
+      expect(plan.keys.targetBits[group]).toBe(keys);
+      expect(plan.values.targetBits[group]).toBe(values);
     }
   });
 
