@@ -10,7 +10,7 @@ export const peerMethods: readonly string[] = ['llama-f16', 'llama-q8_0', 'llama
 
 /**
  * What `qaq eval --sweep` runs without `--methods`: the fp16 and uniform/KIVI baselines, onnxruntime's int4/int8
- * cache, QAQ's two presets, and QAQ points around them for the Pareto front (tighter and looser error budgets).
+ * cache, QAQ's presets, and QAQ points around them for the Pareto front (tighter and looser error budgets).
  */
 export const defaultSweepMethods: readonly string[] = [
   'fp16',

@@ -40,10 +40,13 @@ export interface PolicyConfig {
   /**
    * The values' own floor, B_min ≤ it ≤ B_max (default B_min): a value whose token draws attention only after it
    * was demoted (the window did not foresee it) is read at this width, so a floor of 3 bounds that error while keys
-   * that draw no attention still go to B_min.
+   * that draw no attention still go to their own floor (keyMinBits).
    */
   readonly valueMinBits?: number;
-  /** The keys' bound (KeyBound). Default 'uniform' (the paper's). */
+  /**
+   * The keys' bound (KeyBound). Default 'uniform' (the paper's). With scoreBudgetReferenceTokens > 0 the σ_S,max it
+   * uses is the context-scaled one for either bound.
+   */
   readonly keyBound?: KeyBound;
   /** n: attention is predicted as the maximum over the last n steps. Default 5. */
   readonly window?: number;

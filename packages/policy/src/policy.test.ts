@@ -218,6 +218,33 @@ describe('AttentionAwarePolicy', () => {
     );
   });
 
+  it("keyBound 'attention' uses each head's attention and ‖q̃‖², or their maxima for groups spanning the heads", () => {
+    const heads = 2;
+    const headNorms = new CalibratedQueryNorms({ format: 'qaq-query-norms', version: 1, quantile: 0.9, scoreScale: 0.125, layers: 1, kvHeads: heads, values: [[1, 9]] });
+    // [kvHeads, tokenCount]: head 0 attends token 0, head 1 token 2.
+    const attention = Float32Array.from([0.5, 0.01, 0.001, 0.02, 0.003, 0.4]);
+    const tokenCount = 3;
+    const sigma = 0.001;
+    const range = 2;
+    for (const groupLayout of ['token-layer-head', 'token-layer'] as const) {
+      const policy = new AttentionAwarePolicy({ ...baseConfig, kvHeads: heads, window: 1, sigmaScoreMax: sigma, groupLayout, keyBound: 'attention' }, headNorms);
+      policy.observe(0, attention, tokenCount);
+      const groupsPerToken = groupLayout === 'token-layer' ? 1 : heads;
+      const ranges = new Float64Array(tokenCount * groupsPerToken).fill(range);
+      const plan = new LayerPlan(4);
+      policy.decide(0, new ArrayView(tokenCount, groupsPerToken, ranges, ranges, 8), plan);
+      for (let token = 0; token < tokenCount; token += 1) {
+        for (let group = 0; group < groupsPerToken; group += 1) {
+          const predicted = groupLayout === 'token-layer'
+            ? Math.max(attention[token] as number, attention[tokenCount + token] as number)
+            : (attention[group * tokenCount + token] as number);
+          const norm = groupLayout === 'token-layer' ? 9 : group === 0 ? 1 : 9;
+          expect(plan.keys.targetBits[token * groupsPerToken + group]).toBe(bitsForRange(range, keyAllowedStdForAttention(sigma, predicted, norm), 1, 8));
+        }
+      }
+    }
+  });
+
   it('promotes only when the cache can, and leaves the recent window alone', () => {
     const policy = new AttentionAwarePolicy({ ...baseConfig, kvHeads: 1, window: 1 }, norms(1, 1, 2));
     policy.observe(0, new Float32Array([0.5, 0.3, 0.2]), 3);

@@ -20,8 +20,9 @@ export class AttentionAwarePolicy {
   readonly config: ResolvedPolicyConfig;
   private readonly attention: AttentionWindow;
   private readonly queryNorms: QueryNormSource;
-  /** Per-head allowed key std (uniform bound) and ‖q̃‖² for the layer being decided; allocated once. */
+  /** Per-head allowed key std (the uniform bound) for the layer being decided; allocated once. */
   private readonly keyStdScratch: Float64Array;
+  /** Per-head ‖q̃‖² for the layer being decided (the attention bound's denominator); allocated once. */
   private readonly queryNormScratch: Float64Array;
   /** Per-group state read from the cache each decide; grown by doubling. */
   private keyBitsScratch = new Uint8Array(0);
@@ -157,7 +158,6 @@ export class AttentionAwarePolicy {
       this.queryNormScratch[0] = largestNorm;
     }
     const attentionBound = keyBound === 'attention';
-    const sigmaScoreSquared = sigmaScoreMax * sigmaScoreMax;
     const groupCount = tokenCount * groupsPerToken;
     this.reserveScratch(groupCount);
     const keyBits = this.keyBitsScratch;
@@ -192,9 +192,8 @@ export class AttentionAwarePolicy {
           let keyStd = this.keyStdScratch[head] as number;
           if (attentionBound) {
             // sqrt(ln(σ_S,max²/S_t² + 1) / ‖q̃‖²), +Infinity when S_t = 0.
-            keyStd = attention > 0
-              ? Math.sqrt(Math.log1p(sigmaScoreSquared / (attention * attention)) / (this.queryNormScratch[head] as number))
-              : Number.POSITIVE_INFINITY;
+            const ratio = sigmaScoreMax / attention;
+            keyStd = attention > 0 ? Math.sqrt(Math.log1p(ratio * ratio) / (this.queryNormScratch[head] as number)) : Number.POSITIVE_INFINITY;
           }
           keyTarget = fastBitsForRange(keyRanges[group] as number, keyStd, keyMinBits, maxBits);
           // valueAllowedStd of @qaq/quantization, inlined: σ_X,max / (√T · S_t), +Infinity when S_t = 0.

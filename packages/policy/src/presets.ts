@@ -39,7 +39,7 @@ export interface PolicyPreset {
 // Plan interval, same sweep at 200 teacher-forced steps (2026-11-28, `… quality-sweep.ts smollm2 200 qaq:quality
 // qaq:quality:plan=4 …`): plan=1 KL 0.0224 top-1 97.0% 4.07 bits/element; plan=4 KL 0.0136, 96.5%, 4.10; plan=8 KL
 // 0.0110, 96.5%, 4.14; plan=16 KL 0.0078, 98.5%, 4.33 (the extra bits are the ≤ k newest tokens still at B_max, a
-// fixed cost that vanishes at long context). Both presets plan every 8 steps.
+// fixed cost that vanishes at long context). Every preset plans every 8 steps.
 // Keys are the sensitive side (tight σ_S,max); per-(token, layer) groups keep one outlier per side at α 0.02 and
 // spread the fp16 parameters over 3 heads.
 // Context-relative key budget (scoreBudgetReferenceTokens), Moby-Dick, SmolLM2-135M, 2048 tokens in one window of
@@ -62,7 +62,7 @@ export interface PolicyPreset {
 // error moves every score; the key budget is attention-blind. SmolLM2, Moby-Dick, 2048 tokens in one window of 2048
 // (evaluate-text as above, 2026-12-06): quality 3.79 bits/element, KL 0.0426, top-1 87.3% → sink=1 3.80 / 0.0313 /
 // 89.4%, sink=4 3.82 / 0.0309 / 89.4%, sink=16 3.89 / 0.0302; compact 2.84 / 0.1078 / 79.6% → sink=4 2.86 / 0.1006 /
-// 81.6%, sink=16 2.94 / 0.0970. The first token carries most of it (it is the sink); both presets keep 4, as
+// 81.6%, sink=16 2.94 / 0.0970. The first token carries most of it (it is the sink); every preset keeps 4, as
 // StreamingLLM does, for models whose sink is not position 0 alone.
 // Balanced is compact with keys floored at 4 bits (values still to 2): on Gemma 3 the keys carry nearly all of
 // compact's error. Gemma 3 270M, Moby-Dick from Chapter 1 on, first window of 2048 tokens (evaluate-text with

@@ -1,7 +1,7 @@
 import { QaqError } from '@qaq/errors';
 import { policyPreset } from '@qaq/policy';
 import { describe, expect, it } from 'vitest';
-import { formatKvMethod, parseKvMethod, qaqPresetSettings, usesAttentionKernel } from './kv-method.js';
+import { formatKvMethod, parseKvMethod, qaqPresetSettings, usesAttentionKernel, validateQaqSettings } from './kv-method.js';
 
 function errorOf(text: string): QaqError {
   try {
@@ -43,6 +43,8 @@ describe('parseKvMethod', () => {
     expect(attention.kind === 'qaq' && attention.settings).toEqual({ ...qaqPresetSettings('compact'), keyBound: 'attention' });
     const valueFloor = parseKvMethod('qaq:compact:vbmin=3');
     expect(valueFloor.kind === 'qaq' && valueFloor.settings).toEqual({ ...qaqPresetSettings('compact'), valueMinBits: 3 });
+    // Settings built in code are checked with the same message.
+    expect(() => validateQaqSettings({ ...qaqPresetSettings('compact'), keyBound: 'blind' as never })).toThrow(/kbound must be uniform or attention/);
     const uniform = parseKvMethod('qaq:compact:kbound=uniform');
     expect(uniform.kind === 'qaq' && uniform.settings.keyBound).toBeUndefined();
     const plain = parseKvMethod('qaq:quality:rotate=keys');

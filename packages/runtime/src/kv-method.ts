@@ -52,7 +52,7 @@ export interface QaqSettings {
   readonly scoreBudgetReferenceTokens: number;
   /**
    * Attention sinks (`sink=`): the first N positions of each layer stay at fp16 and are never demoted
-   * (PolicyConfig.sinkTokens). Absent or 0: none. Both presets keep 4.
+   * (PolicyConfig.sinkTokens). Absent or 0: none. Every preset keeps 4.
    */
   readonly sinkTokens?: number;
 }
@@ -200,7 +200,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbound', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink'] });
     }
   }
-  // A preset's key floor follows overridden bounds (an explicit kbmin is checked as given).
+  // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
   if (!seen.has('kbmin') && settings.keyMinBits !== undefined) {
     const floor = Math.min(Math.max(settings.keyMinBits, settings.minBits), settings.maxBits);
     if (floor === settings.minBits) delete settings.keyMinBits;
@@ -242,6 +242,8 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!Number.isInteger(scoreBudgetReferenceTokens) || scoreBudgetReferenceTokens < 0 || scoreBudgetReferenceTokens > 1 << 24) {
     invalid('skref must be a non-negative integer (0: off)', { method, scoreBudgetReferenceTokens });
   }
+  const { keyBound } = settings;
+  if (keyBound !== undefined && !(keyBounds as readonly string[]).includes(keyBound)) invalid('kbound must be uniform or attention', { method, keyBound });
   const sinkTokens = settings.sinkTokens ?? 0;
   if (!Number.isInteger(sinkTokens) || sinkTokens < 0 || sinkTokens > 1 << 20) {
     invalid('sink must be a non-negative integer (0: off)', { method, sinkTokens });
