@@ -78,7 +78,8 @@ export interface PolicyPreset {
 // (kbound=attention, kbmin=2) at σ_S,max 0.003 2.45 / 0.084, 0.001 2.56 / 0.065, 0.0003 2.81 / 0.048, 0.0001
 // 3.20 / 0.041 — the values' error is then what is left: sv 0.02 2.85 / 0.043, sv 0.01 2.89 / 0.039 (tighter value
 // budgets barely move it), window 20 3.29 / 0.029, both floors at 3 (bmin=3) 3.56 / 0.017, values alone floored at 3
-// (vbmin=3, this preset) 3.28 / 0.022 / 92.7%, and with σ_S,max 0.0001 3.66 / 0.014 / 94.0%. Gemma 3 270M, same
+// (vbmin=3, this preset) 3.28 / 0.022 / 92.7%, and with σ_S,max 0.0001 3.66 / 0.014 / 94.0%, 0.0005 3.16 / 0.028 /
+// 91.6%; sv 0.1 3.27 / 0.021 / 92.8%. Gemma 3 270M, same
 // text and window: kbound=attention, kbmin=2, σ_S,max 0.0003 (values at 2) 3.34 / 0.021 / 92.0% against compact's
 // 3.11 / 0.113 and balanced's 3.37 / 0.058; with B_max 6 3.25 / 0.025.
 const compact = {
