@@ -104,6 +104,17 @@ function requirePositiveFinite(name: string, value: number): void {
   }
 }
 
+/** One side's own floor (keyMinBits / valueMinBits): a bit width in B_min..B_max, default B_min. */
+function resolveSideFloor(name: 'keyMinBits' | 'valueMinBits', floor: number | undefined, config: PolicyConfig): number {
+  const bits = floor ?? config.minBits;
+  if (!isAllowedBitWidth(bits) || bits < config.minBits || bits > config.maxBits) {
+    throw new QaqError('invalid-policy-config', `${name} must be a bit width in minBits..maxBits`, {
+      details: { [name]: bits, minBits: config.minBits, maxBits: config.maxBits },
+    });
+  }
+  return bits;
+}
+
 /** Validates a policy config and fills defaults; throws QaqError('invalid-policy-config'). */
 export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig {
   requirePositiveInteger('layers', config.layers, 4096);
@@ -124,18 +135,8 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
       details: { minBits: config.minBits, maxBits: config.maxBits },
     });
   }
-  const keyMinBits = config.keyMinBits ?? config.minBits;
-  if (!isAllowedBitWidth(keyMinBits) || keyMinBits < config.minBits || keyMinBits > config.maxBits) {
-    throw new QaqError('invalid-policy-config', 'keyMinBits must be a bit width in minBits..maxBits', {
-      details: { keyMinBits, minBits: config.minBits, maxBits: config.maxBits },
-    });
-  }
-  const valueMinBits = config.valueMinBits ?? config.minBits;
-  if (!isAllowedBitWidth(valueMinBits) || valueMinBits < config.minBits || valueMinBits > config.maxBits) {
-    throw new QaqError('invalid-policy-config', 'valueMinBits must be a bit width in minBits..maxBits', {
-      details: { valueMinBits, minBits: config.minBits, maxBits: config.maxBits },
-    });
-  }
+  const keyMinBits = resolveSideFloor('keyMinBits', config.keyMinBits, config);
+  const valueMinBits = resolveSideFloor('valueMinBits', config.valueMinBits, config);
   const keyBound = config.keyBound ?? 'uniform';
   if (!keyBounds.includes(keyBound)) {
     throw new QaqError('invalid-policy-config', 'keyBound must be uniform or attention', { details: { keyBound, known: keyBounds } });

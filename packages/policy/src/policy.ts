@@ -14,7 +14,7 @@ import type { QueryNormSource } from './query-norms.js';
  * For a group spanning several KV heads (groupLayout 'token-layer'), the attention statistic is the
  * maximum over those heads and ‖q̃‖² the maximum over those heads: both are the conservative choice.
  * Keys follow the paper's uniform bound, or with keyBound 'attention' the same bound at the token's predicted
- * attention S_t instead of 1/T (keyAllowedStdForAttention of @qaq/quantization, inlined below).
+ * attention S_t instead of 1/T (keyAllowedStdForAttention of @qaq/quantization, as attentionKeyStd below).
  */
 export class AttentionAwarePolicy {
   readonly config: ResolvedPolicyConfig;
@@ -189,12 +189,9 @@ export class AttentionAwarePolicy {
         let valueTarget = maxBits;
         if (full) {
           const attention = this.predictedAttention(layer, token, head);
-          let keyStd = this.keyStdScratch[head] as number;
-          if (attentionBound) {
-            // sqrt(ln(σ_S,max²/S_t² + 1) / ‖q̃‖²), +Infinity when S_t = 0.
-            const ratio = sigmaScoreMax / attention;
-            keyStd = attention > 0 ? Math.sqrt(Math.log1p(ratio * ratio) / (this.queryNormScratch[head] as number)) : Number.POSITIVE_INFINITY;
-          }
+          const keyStd = attentionBound
+            ? attentionKeyStd(sigmaScoreMax, attention, this.queryNormScratch[head] as number)
+            : (this.keyStdScratch[head] as number);
           keyTarget = fastBitsForRange(keyRanges[group] as number, keyStd, keyMinBits, maxBits);
           // valueAllowedStd of @qaq/quantization, inlined: σ_X,max / (√T · S_t), +Infinity when S_t = 0.
           const valueStd = attention > 0 ? sigmaOutputMax / (valueScale * attention) : Number.POSITIVE_INFINITY;
@@ -214,6 +211,13 @@ export class AttentionAwarePolicy {
     this.keyRangeScratch = new Float64Array(capacity);
     this.valueRangeScratch = new Float64Array(capacity);
   }
+}
+
+/** keyAllowedStdForAttention of @qaq/quantization without its argument checks (decide's inputs are checked). */
+function attentionKeyStd(sigmaScoreMax: number, attention: number, scaledQueryNormSquared: number): number {
+  if (!(attention > 0)) return Number.POSITIVE_INFINITY;
+  const ratio = sigmaScoreMax / attention;
+  return Math.sqrt(Math.log1p(ratio * ratio) / scaledQueryNormSquared);
 }
 
 function record(plan: KindPlan, group: number, current: number, target: number, canPromote: boolean): void {

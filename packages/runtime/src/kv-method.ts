@@ -160,7 +160,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         settings.valueMinBits = parseNumber(key, text, method);
         break;
       case 'kbound':
-        if (!(keyBounds as readonly string[]).includes(text)) invalid('kbound must be uniform or attention', { method, kbound: text });
+        // 'uniform' is the default, kept absent; anything else is checked by validateQaqSettings.
         if (text === 'uniform') delete settings.keyBound;
         else settings.keyBound = text as KeyBound;
         break;
@@ -201,15 +201,12 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
-  if (!seen.has('kbmin') && settings.keyMinBits !== undefined) {
-    const floor = Math.min(Math.max(settings.keyMinBits, settings.minBits), settings.maxBits);
-    if (floor === settings.minBits) delete settings.keyMinBits;
-    else settings.keyMinBits = floor;
-  }
-  if (!seen.has('vbmin') && settings.valueMinBits !== undefined) {
-    const floor = Math.min(Math.max(settings.valueMinBits, settings.minBits), settings.maxBits);
-    if (floor === settings.minBits) delete settings.valueMinBits;
-    else settings.valueMinBits = floor;
+  for (const [flag, field] of [['kbmin', 'keyMinBits'], ['vbmin', 'valueMinBits']] as const) {
+    const preset = settings[field];
+    if (seen.has(flag) || preset === undefined) continue;
+    const floor = Math.min(Math.max(preset, settings.minBits), settings.maxBits);
+    if (floor === settings.minBits) delete settings[field];
+    else settings[field] = floor;
   }
   validateQaqSettings(settings, method);
   return settings;
@@ -223,12 +220,11 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!allowedBits(minBits) || !allowedBits(maxBits) || minBits > maxBits) {
     invalid('bmin and bmax must be 1..8 or 16 with bmin ≤ bmax', { method, minBits, maxBits });
   }
-  const { keyMinBits, valueMinBits } = settings;
-  if (keyMinBits !== undefined && (!allowedBits(keyMinBits) || keyMinBits < minBits || keyMinBits > maxBits)) {
-    invalid('kbmin must be a bit width in bmin..bmax', { method, keyMinBits, minBits, maxBits });
-  }
-  if (valueMinBits !== undefined && (!allowedBits(valueMinBits) || valueMinBits < minBits || valueMinBits > maxBits)) {
-    invalid('vbmin must be a bit width in bmin..bmax', { method, valueMinBits, minBits, maxBits });
+  for (const [flag, field] of [['kbmin', 'keyMinBits'], ['vbmin', 'valueMinBits']] as const) {
+    const floor = settings[field];
+    if (floor !== undefined && (!allowedBits(floor) || floor < minBits || floor > maxBits)) {
+      invalid(`${flag} must be a bit width in bmin..bmax`, { method, [field]: floor, minBits, maxBits });
+    }
   }
   if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
   if (!Number.isInteger(window) || window < 1 || window > 255) invalid('window must be an integer in 1..255', { method, window });
