@@ -74,7 +74,7 @@ export interface PolicyPreset {
 // of the paper's 1/T for every token), with σ_S,max 0.0003, keys down to 2 bits and values floored at 3 (a value
 // demoted before its token drew attention is read at 3 bits, not 2). SmolLM2-135M, Moby-Dick from Chapter 1, first
 // window of 2048 tokens (evaluate-text with STRIDE=2047, 2026-12-06 ~21:40–22:20 UTC): compact 2.87 bits/element,
-// KL 0.089, top-1 82.0%; compact with keys at 8 bits (its values' error alone) 5.36 / 0.035; keys by attention
+// KL 0.089, top-1 82.0%; compact with keys at 8 bits (kbmin=8: its values' error alone) 5.36 / 0.035; keys by attention
 // (kbound=attention, kbmin=2) at σ_S,max 0.003 2.45 / 0.084, 0.001 2.56 / 0.065, 0.0003 2.81 / 0.048, 0.0001
 // 3.20 / 0.041 — the values' error is then what is left: sv 0.02 2.85 / 0.043, sv 0.01 2.89 / 0.039 (tighter value
 // budgets barely move it), window 20 3.29 / 0.029, both floors at 3 (bmin=3) 3.56 / 0.017, values alone floored at 3
