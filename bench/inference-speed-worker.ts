@@ -20,7 +20,8 @@ const engine: BenchEngine =
         threads: job.threads,
         prefillChunk: job.prefillChunk,
         kv: job.kv,
-        allowSpinning: job.spinning === 'default' ? undefined : job.spinning === 'on',
+        allowSpinning: job.spinning === 'default' ? undefined : job.spinning !== 'off',
+        stopSpinningAfterRun: job.spinning === 'run' ? true : undefined,
         attentionThreads: job.attentionThreads,
       })
     : await createLlamaEngine({

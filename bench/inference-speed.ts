@@ -5,7 +5,7 @@
  *
  *   pnpm --filter @qaq/bench inference-speed -- [--models smollm2-135m,gemma3-270m] [--contexts 512,2048,8192]
  *     [--engines qaq,llama.cpp] [--decode 32] [--threads 2] [--chunk 512] [--book austen-emma]
- *     [--kv fp32[,qaq,…]] [--attention-threads 1] [--spinning default|on|off] [--repeat 1] [--write-doc]
+ *     [--kv fp32[,qaq,…]] [--attention-threads 1] [--spinning default|on|off|run] [--repeat 1] [--write-doc]
  *
  * `--kv` takes a list: our engine runs once per KV method (rows labelled `qaq (<method>)` when more than one).
  * `--attention-threads` sets the compact-cache attention kernel's threads (1: the single-thread kernel).

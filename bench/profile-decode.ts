@@ -20,7 +20,7 @@ import { readGguf } from '@qaq/gguf';
 import { buildDecoderModel } from '@qaq/onnx-graph';
 import ort from 'onnxruntime-node';
 import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
-import { createNodeBackend } from '@qaq/backend-node';
+import { createNodeBackend, type NodeSessionOptions } from '@qaq/backend-node';
 import { loadLanguageModel, type CompactCacheAttention, type SegmentedLanguageModel } from '@qaq/runtime';
 
 const { values } = parseArgs({
@@ -41,6 +41,12 @@ const { values } = parseArgs({
     'cpu-profile': { type: 'string' },
   },
 });
+// --config key=value: onnxruntime session config entries, for either path.
+const extra: Record<string, string> = {};
+for (const entry of values.config) {
+  const [key, value] = entry.split('=');
+  extra[key!] = value!;
+}
 if (values.kv !== undefined && values.kv !== 'fp32') {
   await profileSegmented(values.kv);
   process.exit(0);
@@ -53,11 +59,6 @@ const built = buildDecoderModel(file, bytes, { lastLogitsOnly: true });
 if (values.dump !== undefined) writeFileSync(values.dump, built.model);
 const modelBytes = values.load === undefined ? built.model : new Uint8Array(readFileSync(values.load));
 const config = built.config;
-const extra: Record<string, string> = {};
-for (const entry of values.config) {
-  const [key, value] = entry.split('=');
-  extra[key!] = value!;
-}
 const profilePrefix = join(tmpdir(), `qaq-profile-${process.pid}`);
 const session = await ort.InferenceSession.create(modelBytes, {
   executionProviders: ['cpu'],
@@ -154,12 +155,13 @@ async function profileSegmented(kv: string): Promise<void> {
   const modelPath = cachedModelPath(resolveCacheDirectory(), registered.id, registered.fileName);
   const gguf = new Uint8Array(readFileSync(modelPath));
   const chunk = Number(values.chunk);
+  const session: NodeSessionOptions = { executionProviders: ['cpu'], intraOpThreads: Number(values.threads), configEntries: extra };
   const loaded = await loadLanguageModel({
     backend: createNodeBackend(),
     gguf,
     kv,
     prefillChunkSize: chunk,
-    session: { executionProviders: ['cpu'], intraOpThreads: Number(values.threads) },
+    session,
   });
   const model = loaded.model as SegmentedLanguageModel;
   const attention = model.attention as CompactCacheAttention;
@@ -167,6 +169,13 @@ async function profileSegmented(kv: string): Promise<void> {
   timeMethod(attention, 'attend', totals, 'attention (all)');
   timeMethod(attention.cache, 'append', totals, 'cache append');
   timeMethod(attention.cache, 'applyPlan', totals, 'apply plan');
+  // Groups re-quantized by plans (keys and values), counted during the decode steps only.
+  const requantized = { count: 0 };
+  const applyPlan = attention.cache.applyPlan.bind(attention.cache);
+  attention.cache.applyPlan = (layer, plan): void => {
+    requantized.count += plan.keys.demoteCount + plan.keys.promoteCount + plan.values.demoteCount + plan.values.promoteCount;
+    applyPlan(layer, plan);
+  };
   timeMethod(attention.cache, 'evictOldest', totals, 'evict');
   if (attention.policy !== null) {
     timeMethod(attention.policy, 'observe', totals, 'policy observe');
@@ -180,6 +189,7 @@ async function profileSegmented(kv: string): Promise<void> {
   for (let start = 0; start < contextTokens; start += chunk) logits = await model.forward(tokens.subarray(start, Math.min(start + chunk, contextTokens)));
   const prefillSeconds = (performance.now() - prefillStarted) / 1000;
   for (const phase of totals.keys()) totals.set(phase, 0);
+  requantized.count = 0;
   const profiler = values['cpu-profile'] === undefined ? null : await startCpuProfile();
   const steps = Number(values.steps);
   const stepTimes: number[] = [];
@@ -206,6 +216,7 @@ async function profileSegmented(kv: string): Promise<void> {
       medianMsPerStep: median,
       kvLiveMiB: memory.bytes / 2 ** 20,
       kvSlackMiB: memory.slackBytes / 2 ** 20,
+      requantizedGroupsPerStep: requantized.count / steps,
       generated: generated.join(','),
     }),
   );

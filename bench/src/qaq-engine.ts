@@ -13,6 +13,8 @@ export interface QaqEngineOptions {
   readonly kv: string;
   /** onnxruntime's intra-op spinning; undefined: the backend's default. */
   readonly allowSpinning: boolean | undefined;
+  /** Stop spinning when a run returns (with allowSpinning); undefined: the backend's default. */
+  readonly stopSpinningAfterRun?: boolean | undefined;
   /** onnxruntime's CPU memory arena; undefined: the backend's default (on). */
   readonly cpuMemArena?: boolean | undefined;
   /** Threads of the compact-cache attention kernel; above 1, the shared-memory threaded kernel. Default 1. */
@@ -31,6 +33,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
     executionProviders: ['cpu'],
     intraOpThreads: options.threads,
     ...(options.allowSpinning === undefined ? {} : { allowSpinning: options.allowSpinning }),
+    ...(options.stopSpinningAfterRun === undefined ? {} : { stopSpinningAfterRun: options.stopSpinningAfterRun }),
     ...(options.cpuMemArena === undefined ? {} : { enableCpuMemArena: options.cpuMemArena }),
   };
   const attentionThreads = options.attentionThreads ?? 1;
@@ -51,6 +54,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
       prefillChunk: options.prefillChunk,
       provider: model.provider,
       allowSpinning: options.allowSpinning === undefined ? 'default' : options.allowSpinning,
+      ...(options.stopSpinningAfterRun === undefined ? {} : { stopSpinningAfterRun: options.stopSpinningAfterRun }),
       attentionThreads,
     },
     async prefill(tokens) {

@@ -3,15 +3,18 @@ import { parseJobRecord, parseTextRunJob, type TextRunJob } from './text-run-job
 
 export interface WorkerJob extends TextRunJob {
   readonly engine: EngineName;
-  /** onnxruntime intra-op spinning for our runtime: 'default' leaves the backend's choice. */
-  readonly spinning: 'default' | 'on' | 'off';
+  /**
+   * onnxruntime intra-op spinning for our runtime: 'default' leaves the backend's choice; 'run' spins only while a
+   * run is in flight (allowSpinning + stopSpinningAfterRun).
+   */
+  readonly spinning: 'default' | 'on' | 'off' | 'run';
   /** Threads of the compact-cache attention kernel (1: single-thread kernel). */
   readonly attentionThreads: number;
 }
 
 export function spinningChoice(value: unknown): WorkerJob['spinning'] {
-  if (value === 'default' || value === 'on' || value === 'off') return value;
-  throw new Error(`spinning must be default, on or off, got ${String(value)}`);
+  if (value === 'default' || value === 'on' || value === 'off' || value === 'run') return value;
+  throw new Error(`spinning must be default, on, off or run, got ${String(value)}`);
 }
 
 /** Parses and checks the JSON job a worker gets on its command line. */

@@ -20,6 +20,10 @@ describe('NodeSessionOptions', () => {
       extra: { 'session.intra_op.allow_spinning': '0', 'session.dynamic_block_base': '4' },
     });
     expect(toOrtSessionOptions({ allowSpinning: true }, ['cpu']).extra).toEqual({ 'session.intra_op.allow_spinning': '1' });
+    expect(toOrtSessionOptions({ allowSpinning: true, stopSpinningAfterRun: true }, ['cpu']).extra).toEqual({
+      'session.intra_op.allow_spinning': '1',
+      'session.force_spinning_stop': '1',
+    });
   });
 
   it("keeps onnxruntime's defaults except spinning, which is off unless asked for", () => {
@@ -43,6 +47,7 @@ describe('NodeSessionOptions', () => {
     const bad = [
       { enableCpuMemArena: 'no' },
       { allowSpinning: 1 },
+      { stopSpinningAfterRun: 'yes' },
       { profileFilePrefix: '' },
       { configEntries: { 'session.dynamic_block_base': 4 } },
     ] as unknown as NodeSessionOptions[];
@@ -54,10 +59,15 @@ describe('NodeSessionOptions', () => {
     await expect(
       backend.createSession(fixtureModel('add'), { configEntries: { 'session.dynamic_block_base': 'not-a-number' } }),
     ).rejects.toMatchObject({ code: 'invalid-model' });
-    const session = await backend.createSession(fixtureModel('add'), { allowSpinning: false, enableCpuMemArena: false, intraOpThreads: 2 });
-    const a = backend.createTensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]);
-    const outputs = await session.run({ a, b: a });
-    expect(Array.from((await outputs['sum']!.read()) as Float32Array)).toEqual([2, 4, 6, 8]);
-    await session.dispose();
+    for (const options of [
+      { allowSpinning: false, enableCpuMemArena: false, intraOpThreads: 2 },
+      { allowSpinning: true, stopSpinningAfterRun: true, intraOpThreads: 2 },
+    ]) {
+      const session = await backend.createSession(fixtureModel('add'), options);
+      const a = backend.createTensor('float32', new Float32Array([1, 2, 3, 4]), [1, 4]);
+      const outputs = await session.run({ a, b: a });
+      expect(Array.from((await outputs['sum']!.read()) as Float32Array)).toEqual([2, 4, 6, 8]);
+      await session.dispose();
+    }
   });
 });

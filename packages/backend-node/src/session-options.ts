@@ -23,6 +23,13 @@ export interface NodeSessionOptions extends SessionOptions {
    */
   readonly allowSpinning?: boolean;
   /**
+   * With `allowSpinning`, stop the intra-op threads spinning as soon as a run returns (onnxruntime's
+   * `session.force_spinning_stop`); they spin again on the next run. Spinning then only bridges the gaps between
+   * the operators of one run, and many sessions (one per layer in a segmented decoder) or the attention kernel's
+   * own threads between runs lose no core to it. Default false (onnxruntime's).
+   */
+  readonly stopSpinningAfterRun?: boolean;
+  /**
    * Turns onnxruntime's profiler on: a Chrome-trace JSON is written under this path prefix; `NodeSession.endProfiling()`
    * returns its path and `readOrtProfile` sums it per operator.
    */
@@ -32,7 +39,7 @@ export interface NodeSessionOptions extends SessionOptions {
 }
 /** Checks the options a caller gave before anything is loaded. */
 export function validateSessionOptions(options: NodeSessionOptions): void {
-  for (const name of ['enableCpuMemArena', 'cpuMemoryArena', 'enableMemoryPattern', 'allowSpinning'] as const) {
+  for (const name of ['enableCpuMemArena', 'cpuMemoryArena', 'enableMemoryPattern', 'allowSpinning', 'stopSpinningAfterRun'] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== 'boolean') throw invalidOption(name, value, 'must be a boolean');
   }
@@ -56,6 +63,7 @@ export function toOrtSessionOptions(options: NodeSessionOptions, providers: read
   }
   const entries: Record<string, string> = {};
   entries['session.intra_op.allow_spinning'] = options.allowSpinning === true ? '1' : '0';
+  if (options.stopSpinningAfterRun !== undefined) entries['session.force_spinning_stop'] = options.stopSpinningAfterRun ? '1' : '0';
   Object.assign(entries, options.configEntries);
   // onnxruntime-node joins nested keys with '.', so full keys at the top level reach AddConfigEntry as they are.
   ortOptions.extra = entries;

@@ -1,10 +1,13 @@
 import {
   float16BitsToFloat32,
   float32ToFloat16Bits,
+  FLOAT16_MAX,
+  packCodes,
   quantizeAndPackGroup,
   roundDownToFloat16,
   roundUpToFloat16,
   unpackAndDequantizeGroup,
+  unpackCodes,
 } from '@qaq/quantization';
 import { mergeOutliers, outlierCountPerSide, outlierPositionBytes, selectOutliers } from '@qaq/outliers';
 import { QaqError } from '@qaq/errors';
@@ -53,6 +56,7 @@ export class GroupStore {
   groupCount = 0;
   private readonly initialCapacityGroups: number;
   private readonly scratch: Float32Array;
+  private readonly codeScratch: Uint8Array;
   private readonly excluded: Uint8Array;
   private readonly positions: Uint16Array;
   private readonly outlierValues: Uint16Array;
@@ -75,6 +79,7 @@ export class GroupStore {
       ? new SlotPool({ codeBytes: options.groupLength * 2, parameterCount: 0, outlierCount: 0, positionBytes: 0 }, capacity)
       : null;
     this.scratch = new Float32Array(options.groupLength);
+    this.codeScratch = new Uint8Array(options.groupLength);
     this.excluded = new Uint8Array(options.groupLength);
     this.positions = new Uint16Array(Math.max(1, this.outlierCount));
     this.outlierValues = new Uint16Array(Math.max(1, this.outlierCount));
@@ -185,12 +190,16 @@ export class GroupStore {
   }
 
   /**
-   * Moves a group to `bits`. The source is the fp16 tier copy when there is one; otherwise the group is
-   * dequantized into scratch and quantized again, so errors compound (see README).
+   * Moves a group to `bits`. The source is the fp16 tier copy when there is one. Without it, a packed group
+   * demoted by k bits keeps its minimum and takes step·2^k with codes shifted right by k (nestedDemotion): the
+   * 2^B segments of the quantizer are nested, so this is exactly the quantization of the original values on that
+   * grid and errors do not compound. Otherwise (from fp16, or a step that would leave fp16) the group is
+   * dequantized into scratch and quantized again.
    */
   requantize(group: number, bits: number): void {
     const current = this.bits[group] as number;
     if (current === bits) return;
+    if (this.tier === null && bits < current && current <= 8 && this.nestedDemotion(group, current, bits)) return;
     if (this.tier !== null) {
       const tierSlot = this.tierSlots[group] as number;
       readFloat16(this.tier.codes, tierSlot * this.tier.layout.codeBytes, this.groupLength, this.scratch, 0);
@@ -205,6 +214,49 @@ export class GroupStore {
     this.bits[group] = bits;
     this.widenSlotsFor(slot);
     this.slots[group] = slot;
+  }
+
+  /**
+   * Demotes a packed group from `current` to `bits` in its own grid: code >> k, step·2^k, the same minimum and
+   * outliers. With x in segment c of width s (|x − x̂| ≤ s/2), x lies in segment c >> k of width 2^k·s, so the
+   * result is what quantizing the original values with (minimum, 2^k·s) gives — no error added by the old
+   * reconstruction. 2^k·s stays fp16-exact and a multiple of the float32 alignment unit (same magnitude bound,
+   * group-parameters.ts). Returns false, changing nothing, when 2^k·s would exceed the fp16 range.
+   */
+  private nestedDemotion(group: number, current: number, bits: number): boolean {
+    const oldPool = this.pool(current);
+    const oldSlot = this.slots[group] as number;
+    const shift = current - bits;
+    const step = float16BitsToFloat32(oldPool.parameters[oldSlot * 2 + 1] as number) * 2 ** shift;
+    if (!(step <= FLOAT16_MAX)) return false;
+    const length = this.groupLength;
+    const codes = this.codeScratch;
+    unpackCodes(oldPool.codes, oldSlot * oldPool.layout.codeBytes, length, current, codes, 0);
+    for (let index = 0; index < length; index += 1) codes[index] = (codes[index] as number) >>> shift;
+    const newPool = this.pool(bits);
+    const slot = newPool.allocate();
+    // Views after the allocation: it may grow the arena.
+    const source = this.pool(current);
+    packCodes(codes, 0, length, bits, newPool.codes, slot * newPool.layout.codeBytes);
+    const newParameters = newPool.parameters;
+    newParameters[slot * 2] = source.parameters[oldSlot * 2] as number;
+    newParameters[slot * 2 + 1] = float32ToFloat16Bits(step);
+    const outliers = this.outlierCount;
+    if (outliers > 0) {
+      const sourcePositions = source.outlierPositions;
+      const sourceValues = source.outlierValues;
+      const targetPositions = newPool.outlierPositions;
+      const targetValues = newPool.outlierValues;
+      for (let index = 0; index < outliers; index += 1) {
+        targetPositions[slot * outliers + index] = sourcePositions[oldSlot * outliers + index] as number;
+        targetValues[slot * outliers + index] = sourceValues[oldSlot * outliers + index] as number;
+      }
+    }
+    source.release(oldSlot);
+    this.bits[group] = bits;
+    this.widenSlotsFor(slot);
+    this.slots[group] = slot;
+    return true;
   }
 
   /** Dequantizes group `group` into target[offset…offset+groupLength). */
@@ -479,14 +531,18 @@ export class GroupStore {
   private encode(pool: SlotPool, slot: number, bits: number, source: Float32Array, offset: number): void {
     const length = this.groupLength;
     const codeOffset = slot * pool.layout.codeBytes;
+    // Without an outlier store (α = 0) nothing is set aside: no selection, no exclusion mask.
+    const excluded = this.outliersPerSide === 0 ? null : this.excluded;
+    if (excluded !== null) {
+      selectOutliers(source, offset, length, 1, this.outliersPerSide, this.positions, this.outlierValues, 0, excluded);
+    }
     if (bits === 16) {
       // fp16 keeps outliers exactly; they are only set aside for the range the policy reads.
-      selectOutliers(source, offset, length, 1, this.outliersPerSide, this.positions, this.outlierValues, 0, this.excluded);
       writeFloat16(source, offset, length, pool.codes, codeOffset);
       let low = Infinity;
       let high = -Infinity;
       for (let index = 0; index < length; index += 1) {
-        if (this.excluded[index] === 1) continue;
+        if (excluded !== null && excluded[index] === 1) continue;
         const value = source[offset + index] as number;
         if (value < low) low = value;
         if (value > high) high = value;
@@ -502,8 +558,7 @@ export class GroupStore {
       return;
     }
     const outlierBase = slot * this.outlierCount;
-    selectOutliers(source, offset, length, 1, this.outliersPerSide, this.positions, this.outlierValues, 0, this.excluded);
-    quantizeAndPackGroup(source, offset, length, 1, bits, pool.codes, codeOffset, this.parameters, 0, this.excluded);
+    quantizeAndPackGroup(source, offset, length, 1, bits, pool.codes, codeOffset, this.parameters, 0, excluded);
     pool.parameters[slot * 2] = float32ToFloat16Bits(this.parameters[0] as number);
     pool.parameters[slot * 2 + 1] = float32ToFloat16Bits(this.parameters[1] as number);
     if (this.outlierCount > 0) {

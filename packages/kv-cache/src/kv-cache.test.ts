@@ -105,18 +105,21 @@ describe('KvCache', () => {
     );
   });
 
-  it('demotes without a tier within the compounded bound, and promotes from the tier', () => {
+  it('demotes without a tier on the nested grid (no compounded error), and promotes from the tier', () => {
     const keys = fp16Values(4 * 64, 7);
     const values = fp16Values(4 * 64, 8);
     const oneWay = new KvCache({ layers: 1, kvHeads: 1, headDim: 64, outlierFraction: 0.02 });
     oneWay.append(0, keys, values, 4, 8, 8);
     const store = oneWay.store('values', 0);
     const eightBitStep = float16BitsToFloat32(store.pool(8).parameters[(store.slots[1] as number) * 2 + 1] as number);
+    oneWay.setGroupBits('values', 0, 1, 5);
     oneWay.setGroupBits('values', 0, 1, 3);
     expect(store.bits[1]).toBe(3);
     expect(store.pool(8).liveSlots).toBe(3);
     expect(store.pool(3).liveSlots).toBe(1);
-    expectWithinBound(oneWay, 'values', 0, values, eightBitStep / 2);
+    expect(float16BitsToFloat32(store.pool(3).parameters[(store.slots[1] as number) * 2 + 1] as number)).toBe(32 * eightBitStep);
+    // Within step₃/2 of the original: the two demotions added nothing to the error of quantizing at 3 bits.
+    expectWithinBound(oneWay, 'values', 0, values);
     expectCode(() => oneWay.setGroupBits('values', 0, 1, 8), 'promotion-unavailable');
 
     const tiered = new KvCache({ layers: 1, kvHeads: 1, headDim: 64, outlierFraction: 0.02, promotionTier: true });
@@ -127,6 +130,53 @@ describe('KvCache', () => {
     const accounting = tiered.accounting();
     expect(accounting.promotionTierBytes).toBe(2 * 4 * (64 * 2 + 2));
     expect(accounting.totalBytes).toBe(tiered.heldBytes());
+  });
+
+  it('a demotion ladder without a tier equals quantizing the original values on the final nested grid', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 8 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.constantFrom(0, 0.05),
+        (startBits, drops, seed, outlierFraction) => {
+          const headDim = 32;
+          const tokens = 3;
+          const data = fp16Values(tokens * headDim, seed);
+          const cache = new KvCache({ layers: 1, kvHeads: 1, headDim, outlierFraction });
+          cache.append(0, data, data, tokens, startBits, startBits);
+          const store = cache.store('keys', 0);
+          const minimum: number[] = [];
+          const step: number[] = [];
+          for (let group = 0; group < tokens; group += 1) {
+            const parameters = store.pool(startBits).parameters;
+            minimum.push(float16BitsToFloat32(parameters[(store.slots[group] as number) * 2] as number));
+            step.push(float16BitsToFloat32(parameters[(store.slots[group] as number) * 2 + 1] as number));
+          }
+          let bits = startBits;
+          for (const drop of drops) {
+            if (bits - drop < 1) break;
+            bits -= drop;
+            for (let group = 0; group < tokens; group += 1) cache.setGroupBits('keys', 0, group, bits);
+          }
+          const scale = 2 ** (startBits - bits);
+          const out = new Float32Array(headDim);
+          for (let group = 0; group < tokens; group += 1) {
+            expect(store.bits[group]).toBe(bits);
+            store.decode(group, out, 0);
+            const gridStep = (step[group] as number) * scale;
+            for (let element = 0; element < headDim; element += 1) {
+              const original = data[group * headDim + element] as number;
+              const code = Math.min(Math.max(Math.floor((original - (minimum[group] as number)) / gridStep), 0), 2 ** bits - 1);
+              const onGrid = (minimum[group] as number) + (code + 0.5) * gridStep;
+              if (outlierFraction > 0 && out[element] === original) continue; // an outlier, kept exactly
+              expect(out[element]).toBe(Math.fround(onGrid));
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('keeps the newest R tokens at fp16 and quantizes them as they leave the window', () => {
