@@ -235,16 +235,15 @@ export class GroupStore {
     for (let index = 0; index < length; index += 1) codes[index] = (codes[index] as number) >>> shift;
     const newPool = this.pool(bits);
     const slot = newPool.allocate();
-    // Views after the allocation: it may grow the arena.
-    const source = this.pool(current);
+    // The pools' getters give fresh views: the allocation may have grown the arena.
     packCodes(codes, 0, length, bits, newPool.codes, slot * newPool.layout.codeBytes);
     const newParameters = newPool.parameters;
-    newParameters[slot * 2] = source.parameters[oldSlot * 2] as number;
+    newParameters[slot * 2] = oldPool.parameters[oldSlot * 2] as number;
     newParameters[slot * 2 + 1] = float32ToFloat16Bits(step);
     const outliers = this.outlierCount;
     if (outliers > 0) {
-      const sourcePositions = source.outlierPositions;
-      const sourceValues = source.outlierValues;
+      const sourcePositions = oldPool.outlierPositions;
+      const sourceValues = oldPool.outlierValues;
       const targetPositions = newPool.outlierPositions;
       const targetValues = newPool.outlierValues;
       for (let index = 0; index < outliers; index += 1) {
@@ -252,7 +251,7 @@ export class GroupStore {
         targetValues[slot * outliers + index] = sourceValues[oldSlot * outliers + index] as number;
       }
     }
-    source.release(oldSlot);
+    oldPool.release(oldSlot);
     this.bits[group] = bits;
     this.widenSlotsFor(slot);
     this.slots[group] = slot;
