@@ -5,6 +5,7 @@
  */
 import { AttentionAwarePolicy, CalibratedQueryNorms, LayerPlan, policyPreset } from '@qaq/policy';
 import { AttentionWorkspace, KvCache, referenceAttention, UniformKvCache } from '@qaq/kv-cache';
+import { gaussian } from './synthetic-values.js';
 
 interface Shape {
   readonly name: string;
@@ -18,19 +19,6 @@ const shapes: readonly Shape[] = [
   { name: 'SmolLM2-135M', kvHeads: 3, queryHeads: 9, headDim: 64, scoreScale: 1 / 8 },
   { name: 'Gemma-3-270M', kvHeads: 1, queryHeads: 4, headDim: 256, scoreScale: 1 / 16 },
 ];
-
-let state = 12345;
-function gaussian(count: number): Float32Array {
-  const out = new Float32Array(count);
-  for (let index = 0; index < count; index += 1) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    const u = (state + 0.5) / 2 ** 32;
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    const v = (state + 0.5) / 2 ** 32;
-    out[index] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * (v < 0.01 ? 8 : 1);
-  }
-  return out;
-}
 
 const tokens = 1024;
 for (const shape of shapes) {

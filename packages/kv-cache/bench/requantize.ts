@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LayerPlan } from '@qaq/policy';
 import { KvCache } from '@qaq/kv-cache';
+import { gaussian } from './synthetic-values.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -26,19 +27,6 @@ const fraction = Number(options.fraction);
 const kvHeads = 3;
 const headDim = 64;
 const widths = [8, 6, 5, 4, 3, 2];
-
-let state = 12345;
-function gaussian(count: number): Float32Array {
-  const out = new Float32Array(count);
-  for (let index = 0; index < count; index += 1) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    const u = (state + 0.5) / 2 ** 32;
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    const v = (state + 0.5) / 2 ** 32;
-    out[index] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * (v < 0.01 ? 8 : 1);
-  }
-  return out;
-}
 
 const keys = gaussian(tokens * kvHeads * headDim);
 const values = gaussian(tokens * kvHeads * headDim);
