@@ -40,14 +40,21 @@ describe('AttentionWindow', () => {
           }
         }
         expect(subject.tokenCount(0)).toBe(history.length);
+        // The bulk pass `decide` uses, per head and over heads (a stale sentinel shows anything it leaves unwritten).
+        const perHead = new Float32Array(history.length * kvHeads + 1).fill(7);
+        const overHeadsBulk = new Float32Array(history.length + 1).fill(7);
+        subject.windowMaxima(0, false, perHead, history.length);
+        subject.windowMaxima(0, true, overHeadsBulk, history.length);
         history.forEach((heads, token) => {
           let overHeads = 0;
           heads.forEach((values, head) => {
             const expected = values.slice(-window).reduce((a, b) => Math.max(a, b), 0);
             expect(subject.windowMax(0, head, token)).toBe(expected);
+            expect(perHead[token * kvHeads + head]).toBe(expected);
             overHeads = Math.max(overHeads, expected);
           });
           expect(subject.windowMaxOverHeads(0, token)).toBe(overHeads);
+          expect(overHeadsBulk[token]).toBe(overHeads);
           expect(subject.hasFullWindow(0, token)).toBe((heads[0]?.length ?? 0) >= window);
           expect(subject.observationCount(0, token)).toBe(Math.min(window, heads[0]?.length ?? 0));
         });
@@ -71,6 +78,8 @@ describe('AttentionWindow', () => {
     expectCode(() => subject.observe(1, new Float32Array([0.1]), 1), 'token-count-mismatch');
     expectCode(() => subject.observe(2, new Float32Array([0.1]), 1), 'invalid-layer');
     expectCode(() => subject.evictOldest(1, 3), 'invalid-eviction');
+    expectCode(() => subject.windowMaxima(1, true, new Float32Array(1), 2), 'shape-mismatch');
+    expectCode(() => subject.windowMaxima(1, true, new Float32Array(8), 5), 'shape-mismatch');
     expect(subject.tokenCount(1)).toBe(2);
     expect(subject.windowMax(1, 0, 1)).toBe(0.75);
     expect(subject.observationCount(1, 0)).toBe(1);

@@ -131,6 +131,39 @@ export class AttentionWindow {
     return maximum;
   }
 
+  /**
+   * windowMax (per KV head, group-major: out[token · kvHeads + head]) or, with `overHeads`, windowMaxOverHeads
+   * (out[token]) for tokens [0, tokenCount) at once: one sequential pass per ring row instead of a strided walk per
+   * token (what `decide` reads for every group). Equal to the per-token methods.
+   */
+  windowMaxima(layer: number, overHeads: boolean, out: Float32Array, tokenCount: number): void {
+    this.checkLayer(layer);
+    const kvHeads = this.kvHeads;
+    const width = overHeads ? tokenCount : tokenCount * kvHeads;
+    if (!Number.isInteger(tokenCount) || tokenCount < 0 || tokenCount > this.capacity(layer) || out.length < width) {
+      throw new QaqError('shape-mismatch', 'window maxima: the token count or the output does not fit', {
+        details: { layer, tokenCount, capacity: this.capacity(layer), outLength: out.length },
+      });
+    }
+    const values = this.values[layer] as Float32Array;
+    const capacity = this.capacity(layer);
+    out.fill(0, 0, width);
+    for (let row = 0, start = 0; start < values.length; row += 1, start += capacity) {
+      if (overHeads) {
+        for (let token = 0; token < tokenCount; token += 1) {
+          const value = values[start + token] as number;
+          if (value > (out[token] as number)) out[token] = value;
+        }
+      } else {
+        const head = row % kvHeads;
+        for (let token = 0, target = head; token < tokenCount; token += 1, target += kvHeads) {
+          const value = values[start + token] as number;
+          if (value > (out[target] as number)) out[target] = value;
+        }
+      }
+    }
+  }
+
   /** Drops the `count` oldest tokens of a layer (sliding-window eviction). */
   evictOldest(layer: number, count: number): void {
     this.checkLayer(layer);

@@ -29,6 +29,8 @@ export class AttentionAwarePolicy {
   private valueBitsScratch = new Uint8Array(0);
   private keyRangeScratch = new Float64Array(0);
   private valueRangeScratch = new Float64Array(0);
+  /** Predicted attention S_t per group of the layer being planned (AttentionWindow.windowMaxima). */
+  private attentionScratch = new Float32Array(0);
   /** Per layer: tokens evicted since the sequence began (token i is position i + evicted), for the sinks. */
   private readonly evictedTokens: Float64Array;
 
@@ -166,6 +168,8 @@ export class AttentionAwarePolicy {
     const valueRanges = this.valueRangeScratch;
     view.readGroups('keys', keyBits, keyRanges);
     view.readGroups('values', valueBits, valueRanges);
+    const predicted = this.attentionScratch;
+    this.attention.windowMaxima(layer, groupsPerToken === 1, predicted, tokenCount);
     plan.keys.reset(groupCount);
     plan.values.reset(groupCount);
     plan.groupCount = groupCount;
@@ -188,7 +192,7 @@ export class AttentionAwarePolicy {
         let keyTarget = maxBits;
         let valueTarget = maxBits;
         if (full) {
-          const attention = this.predictedAttention(layer, token, head);
+          const attention = predicted[group] as number;
           const keyStd = attentionBound
             ? attentionKeyStd(sigmaScoreMax, attention, this.queryNormScratch[head] as number)
             : (this.keyStdScratch[head] as number);
@@ -210,6 +214,7 @@ export class AttentionAwarePolicy {
     this.valueBitsScratch = new Uint8Array(capacity);
     this.keyRangeScratch = new Float64Array(capacity);
     this.valueRangeScratch = new Float64Array(capacity);
+    this.attentionScratch = new Float32Array(capacity);
   }
 }
 
