@@ -1,8 +1,8 @@
 /**
  * Microseconds per group re-quantization (a plan's demotion), the cost `applyPlan` pays for every group a plan
  * moves: one layer of SmolLM2-135M's shape (3 KV heads × 64, one group per head) holding `--tokens` tokens of
- * synthetic Gaussian keys and values (1% of elements ×8), every group walked down 8 → 6 → 5 → 4 → 3 → 2 bits in
- * plans of one width step each (the path QAQ's demotions take as a context grows). Single-threaded CPU.
+ * synthetic Gaussian keys and values (1% of elements ×8), every group (or a `--fraction` of them, spread over the
+ * layer) walked down 8 → 6 → 5 → 4 → 3 → 2 bits in plans of one width step each. Single-threaded CPU.
  * Run: node --conditions=source --import tsx packages/kv-cache/bench/requantize.ts [--tokens 2048] [--alpha 0] [--rounds 5]
  */
 import { cpus } from 'node:os';

@@ -139,14 +139,14 @@ export class AttentionWindow {
   windowMaxima(layer: number, overHeads: boolean, out: Float32Array, tokenCount: number): void {
     this.checkLayer(layer);
     const kvHeads = this.kvHeads;
+    const capacity = this.capacity(layer);
     const width = overHeads ? tokenCount : tokenCount * kvHeads;
-    if (!Number.isInteger(tokenCount) || tokenCount < 0 || tokenCount > this.capacity(layer) || out.length < width) {
+    if (!Number.isInteger(tokenCount) || tokenCount < 0 || tokenCount > capacity || out.length < width) {
       throw new QaqError('shape-mismatch', 'window maxima: the token count or the output does not fit', {
-        details: { layer, tokenCount, capacity: this.capacity(layer), outLength: out.length },
+        details: { layer, tokenCount, capacity, outLength: out.length },
       });
     }
     const values = this.values[layer] as Float32Array;
-    const capacity = this.capacity(layer);
     out.fill(0, 0, width);
     for (let row = 0, start = 0; start < values.length; row += 1, start += capacity) {
       if (overHeads) {
