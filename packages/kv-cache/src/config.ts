@@ -11,12 +11,23 @@ export interface KvCacheConfig {
   readonly outlierFraction?: number;
   /** R: the newest R tokens of each layer stay at fp16 before their first quantization. Default 0. */
   readonly recentWindow?: number;
+  /**
+   * Bits the recent window holds its tokens at: 16 (fp16, the default) or a packed width 1..8. At 8 bits a token
+   * leaving the window is demoted on the nested grid, so it is quantized exactly as from the original values.
+   */
+  readonly recentWindowBits?: number;
   /** Keep an fp16 copy of every token so groups can be promoted to more bits. Default false. */
   readonly promotionTier?: boolean;
   /** Tokens per layer to allocate for at first; storage doubles beyond. Default 64. */
   readonly initialCapacityTokens?: number;
   /** Per layer: the most tokens the layer keeps (sliding-window attention), or null for no limit. */
   readonly slidingWindow?: readonly (number | null)[];
+  /**
+   * Groups stored at this many bits or fewer choose a least-squares clipped range (@qaq/quantization's
+   * GroupRange 'least-squares') instead of min–max: less squared error at 2–3 bits, without the per-value bound
+   * step/2 for the clipped extremes. 0 (the default): min–max everywhere, as the paper.
+   */
+  readonly clippedRangeMaxBits?: number;
 }
 
 export interface ResolvedKvCacheConfig {
@@ -26,9 +37,11 @@ export interface ResolvedKvCacheConfig {
   readonly groupLayout: GroupLayout;
   readonly outlierFraction: number;
   readonly recentWindow: number;
+  readonly recentWindowBits: number;
   readonly promotionTier: boolean;
   readonly initialCapacityTokens: number;
   readonly slidingWindow: readonly (number | null)[];
+  readonly clippedRangeMaxBits: number;
 }
 
 function invalid(message: string, details: Record<string, unknown>): never {
@@ -59,8 +72,13 @@ export function resolveKvCacheConfig(config: KvCacheConfig): ResolvedKvCacheConf
     invalid('outlierFraction must be in [0, 0.5)', { outlierFraction });
   }
   const recentWindow = integerIn('recentWindow', config.recentWindow ?? 0, 0, 1 << 24);
+  const recentWindowBits = config.recentWindowBits ?? 16;
+  if (!(recentWindowBits === 16 || (Number.isInteger(recentWindowBits) && recentWindowBits >= 1 && recentWindowBits <= 8))) {
+    invalid('recentWindowBits must be a bit width 1..8 or 16', { recentWindowBits });
+  }
   const promotionTier = config.promotionTier ?? false;
   if (typeof promotionTier !== 'boolean') invalid('promotionTier must be a boolean', { promotionTier });
+  const clippedRangeMaxBits = integerIn('clippedRangeMaxBits', config.clippedRangeMaxBits ?? 0, 0, 8);
   const initialCapacityTokens = integerIn('initialCapacityTokens', config.initialCapacityTokens ?? 64, 1, 1 << 24);
   const slidingWindow = config.slidingWindow ?? [];
   if (!Array.isArray(slidingWindow) || slidingWindow.length > layers) {
@@ -78,8 +96,10 @@ export function resolveKvCacheConfig(config: KvCacheConfig): ResolvedKvCacheConf
     groupLayout,
     outlierFraction,
     recentWindow,
+    recentWindowBits,
     promotionTier,
     initialCapacityTokens,
     slidingWindow: windows,
+    clippedRangeMaxBits,
   };
 }

@@ -29,6 +29,8 @@ export interface GroupStoreOptions {
   readonly outlierFraction: number;
   readonly promotionTier: boolean;
   readonly initialCapacityTokens: number;
+  /** Groups at ≤ this many bits get a least-squares clipped range (KvCacheConfig.clippedRangeMaxBits; 0: never). */
+  readonly clippedRangeMaxBits?: number;
   /** Where the pools and the tag and slot arrays live (default: the JS heap). The promotion tier never does. */
   readonly arena?: ByteArena | null;
 }
@@ -61,10 +63,12 @@ export class GroupStore {
   private readonly positions: Uint16Array;
   private readonly outlierValues: Uint16Array;
   private readonly parameters = new Float32Array(2);
+  private readonly clippedRangeMaxBits: number;
 
   constructor(options: GroupStoreOptions) {
     this.groupLength = options.groupLength;
     this.groupsPerToken = options.groupsPerToken;
+    this.clippedRangeMaxBits = options.clippedRangeMaxBits ?? 0;
     this.outliersPerSide = outlierCountPerSide(options.groupLength, options.outlierFraction);
     this.outlierCount = 2 * this.outliersPerSide;
     this.positionBytes = outlierPositionBytes(options.groupLength);
@@ -194,12 +198,12 @@ export class GroupStore {
    * demoted by k bits keeps its minimum and takes step·2^k with codes shifted right by k (nestedDemotion): the
    * 2^B segments of the quantizer are nested, so this is exactly the quantization of the original values on that
    * grid and errors do not compound. Otherwise (from fp16, or a step that would leave fp16) the group is
-   * dequantized into scratch and quantized again.
+   * dequantized into scratch and quantized again — also when a clipped range is due (clipsFrom).
    */
   requantize(group: number, bits: number): void {
     const current = this.bits[group] as number;
     if (current === bits) return;
-    if (this.tier === null && bits < current && current <= 8 && this.nestedDemotion(group, current, bits)) return;
+    if (this.tier === null && bits < current && current <= 8 && !this.clipsFrom(current, bits) && this.nestedDemotion(group, current, bits)) return;
     if (this.tier !== null) {
       const tierSlot = this.tierSlots[group] as number;
       readFloat16(this.tier.codes, tierSlot * this.tier.layout.codeBytes, this.groupLength, this.scratch, 0);
@@ -214,6 +218,16 @@ export class GroupStore {
     this.bits[group] = bits;
     this.widenSlotsFor(slot);
     this.slots[group] = slot;
+  }
+
+  /**
+   * Whether a demotion from `current` to `bits` re-quantizes with a least-squares clipped range rather than on the
+   * nested grid: the target is at most clippedRangeMaxBits and the source fine enough (≥ 5 bits or fp16) that its
+   * reconstruction stands for the original values (each within range/64). From a coarse source the nested grid,
+   * exact in the original values, is kept: clipping its reconstruction would add the old error to the new.
+   */
+  private clipsFrom(current: number, bits: number): boolean {
+    return bits <= this.clippedRangeMaxBits && current >= 5;
   }
 
   /**
@@ -283,7 +297,10 @@ export class GroupStore {
     }
   }
 
-  /** max − min of the group without its outliers, as stored (an upper bound within fp16 rounding). */
+  /**
+   * max − min of the group without its outliers, as stored (an upper bound within fp16 rounding); for a group
+   * with a clipped range (clippedRangeMaxBits) the clipped range.
+   */
   range(group: number): number {
     const bits = this.bits[group] as number;
     const slot = this.slots[group] as number;
@@ -557,7 +574,8 @@ export class GroupStore {
       return;
     }
     const outlierBase = slot * this.outlierCount;
-    quantizeAndPackGroup(source, offset, length, 1, bits, pool.codes, codeOffset, this.parameters, 0, excluded);
+    const range = bits <= this.clippedRangeMaxBits ? 'least-squares' : 'min-max';
+    quantizeAndPackGroup(source, offset, length, 1, bits, pool.codes, codeOffset, this.parameters, 0, excluded, range);
     pool.parameters[slot * 2] = float32ToFloat16Bits(this.parameters[0] as number);
     pool.parameters[slot * 2 + 1] = float32ToFloat16Bits(this.parameters[1] as number);
     if (this.outlierCount > 0) {

@@ -179,6 +179,55 @@ describe('KvCache', () => {
     );
   });
 
+  it('with clippedRangeMaxBits, demotions from a fine grid clip by least squares and coarse ones stay nested', () => {
+    // Bell-shaped groups (sums of uniforms), as keys and values are after the Hadamard rotation.
+    const headDim = 64;
+    const tokens = 64;
+    const noise = fp16Values(tokens * headDim * 4, 11);
+    const data = new Float32Array(tokens * headDim);
+    for (let index = 0; index < data.length; index += 1) {
+      const sum = (noise[4 * index] as number) + (noise[4 * index + 1] as number) + (noise[4 * index + 2] as number) + (noise[4 * index + 3] as number);
+      data[index] = Math.fround(sum / 4);
+    }
+    const squaredError = (cache: KvCache): number => {
+      const store = cache.store('values', 0);
+      const out = new Float32Array(headDim);
+      let sum = 0;
+      for (let group = 0; group < tokens; group += 1) {
+        store.decode(group, out, 0);
+        for (let element = 0; element < headDim; element += 1) sum += ((out[element] as number) - (data[group * headDim + element] as number)) ** 2;
+      }
+      return sum;
+    };
+    const minMax = new KvCache({ layers: 1, kvHeads: 1, headDim });
+    const clipped = new KvCache({ layers: 1, kvHeads: 1, headDim, clippedRangeMaxBits: 2 });
+    for (const cache of [minMax, clipped]) {
+      cache.append(0, data, data, tokens, 8, 8);
+      for (let group = 0; group < tokens; group += 1) cache.setGroupBits('values', 0, group, 2);
+    }
+    // 8 → 2 re-quantizes with a clipped range: less squared error than the nested min–max grid.
+    expect(squaredError(clipped)).toBeLessThan(0.9 * squaredError(minMax));
+    const clippedStore = clipped.store('values', 0);
+    const minMaxStore = minMax.store('values', 0);
+    const stepOf = (store: typeof clippedStore, bits: number, group: number): number =>
+      float16BitsToFloat32(store.pool(bits).parameters[(store.slots[group] as number) * 2 + 1] as number);
+    expect(stepOf(clippedStore, 2, 0)).toBeLessThan(stepOf(minMaxStore, 2, 0));
+    // From a coarse grid (3 bits) the demotion stays nested: same minimum, twice the step.
+    const ladder = new KvCache({ layers: 1, kvHeads: 1, headDim, clippedRangeMaxBits: 2 });
+    ladder.append(0, data, data, tokens, 8, 8);
+    const ladderStore = ladder.store('values', 0);
+    ladder.setGroupBits('values', 0, 5, 3);
+    const minimumOf = (bits: number): number => float16BitsToFloat32(ladderStore.pool(bits).parameters[(ladderStore.slots[5] as number) * 2] as number);
+    const threeBitMinimum = minimumOf(3);
+    const threeBitStep = stepOf(ladderStore, 3, 5);
+    ladder.setGroupBits('values', 0, 5, 2);
+    expect(minimumOf(2)).toBe(threeBitMinimum);
+    expect(stepOf(ladderStore, 2, 5)).toBe(2 * threeBitStep);
+    // Keys (not demoted) keep their 8-bit min–max groups; the accounting is unchanged by the choice of range.
+    expect(clipped.accounting().totalBytes).toBe(minMax.accounting().totalBytes);
+    expectCode(() => new KvCache({ layers: 1, kvHeads: 1, headDim, clippedRangeMaxBits: 9 }), 'invalid-cache-config');
+  });
+
   it('keeps the newest R tokens at fp16 and quantizes them as they leave the window', () => {
     const cache = new KvCache({ layers: 1, kvHeads: 1, headDim: 16, recentWindow: 2 });
     const data = fp16Values(5 * 16, 3);
@@ -193,6 +242,31 @@ describe('KvCache', () => {
     const accounting = cache.accounting();
     expect(accounting.recentWindowBytes).toBe(2 * 2 * (32 + 4));
     expect(accounting.totalBytes).toBe(cache.heldBytes());
+  });
+
+  it('holds the recent window at recentWindowBits and demotes leaving tokens on the nested grid', () => {
+    const headDim = 16;
+    const cache = new KvCache({ layers: 1, kvHeads: 1, headDim, recentWindow: 2, recentWindowBits: 8 });
+    const data = fp16Values(6 * headDim, 5);
+    cache.append(0, data.subarray(0, 3 * headDim), data.subarray(0, 3 * headDim), 3, 3, 2);
+    const keys = cache.store('keys', 0);
+    expect(Array.from(keys.bits.subarray(0, 3))).toEqual([3, 8, 8]);
+    const eightBitStep = float16BitsToFloat32(keys.pool(8).parameters[(keys.slots[1] as number) * 2 + 1] as number);
+    const eightBitMinimum = float16BitsToFloat32(keys.pool(8).parameters[(keys.slots[1] as number) * 2] as number);
+    // A token bound for fp16 (a sink) is held at fp16 in the window too.
+    cache.append(0, data.subarray(3 * headDim, 4 * headDim), data.subarray(3 * headDim, 4 * headDim), 1, 16, 16);
+    expect(Array.from(keys.bits.subarray(0, 4))).toEqual([3, 3, 8, 16]);
+    // Token 1 left the window: its 3-bit group is the 8-bit grid's nested coarsening (same minimum, 32 × the step).
+    expect(float16BitsToFloat32(keys.pool(3).parameters[(keys.slots[1] as number) * 2] as number)).toBe(eightBitMinimum);
+    expect(float16BitsToFloat32(keys.pool(3).parameters[(keys.slots[1] as number) * 2 + 1] as number)).toBe(32 * eightBitStep);
+    expectWithinBound(cache, 'keys', 0, data.subarray(0, 4 * headDim));
+    cache.append(0, data.subarray(4 * headDim), data.subarray(4 * headDim), 2, 3, 2);
+    expect(Array.from(keys.bits.subarray(0, 6))).toEqual([3, 3, 3, 16, 8, 8]);
+    expect(Array.from(cache.store('values', 0).bits.subarray(0, 6))).toEqual([2, 2, 2, 16, 8, 8]);
+    const accounting = cache.accounting();
+    expect(accounting.recentWindowBytes).toBe(2 * 2 * (headDim + 4));
+    expect(accounting.totalBytes).toBe(cache.heldBytes());
+    expectCode(() => new KvCache({ layers: 1, kvHeads: 1, headDim, recentWindow: 2, recentWindowBits: 12 }), 'invalid-cache-config');
   });
 
   it('evicts the oldest tokens on sliding-window layers', () => {

@@ -50,6 +50,7 @@ export class KvCache implements AttentionSource {
       outlierFraction: this.config.outlierFraction,
       promotionTier: this.config.promotionTier,
       initialCapacityTokens: this.config.initialCapacityTokens,
+      clippedRangeMaxBits: this.config.clippedRangeMaxBits,
       arena: this.arena,
     };
     for (let layer = 0; layer < this.config.layers; layer += 1) {
@@ -77,7 +78,7 @@ export class KvCache implements AttentionSource {
 
   /**
    * Appends `tokenCount` tokens to a layer (keys and values [tokenCount, kvHeads, headDim]) at the given bits
-   * (held at fp16 while in the recent window). On a sliding-window layer the oldest tokens beyond the window
+   * (held at recentWindowBits, fp16 by default, while in the recent window). On a sliding-window layer the oldest tokens beyond the window
    * are evicted; returns how many, so the policy can mirror it.
    */
   append(layer: number, keys: Float32Array, values: Float32Array, tokenCount: number, keyBits: number, valueBits: number): number {
@@ -97,6 +98,7 @@ export class KvCache implements AttentionSource {
     const oldCount = this.tokenCount(layer);
     const newCount = oldCount + tokenCount;
     const recentWindow = this.config.recentWindow;
+    const recentBits = this.config.recentWindowBits;
     const newRecentStart = Math.max(0, newCount - recentWindow);
     keyStore.reserveGroups(newCount * this.groupsPerToken);
     valueStore.reserveGroups(newCount * this.groupsPerToken);
@@ -104,8 +106,9 @@ export class KvCache implements AttentionSource {
       const recent = oldCount + index >= newRecentStart;
       for (let head = 0; head < this.groupsPerToken; head += 1) {
         const offset = index * this.tokenLength + head * this.groupLength;
-        keyStore.appendGroup(keys, offset, recent ? 16 : keyBits, keyBits);
-        valueStore.appendGroup(values, offset, recent ? 16 : valueBits, valueBits);
+        // A token bound for more bits than the window's (an fp16 sink) gets them at once: nothing to restore later.
+        keyStore.appendGroup(keys, offset, recent ? Math.max(recentBits, keyBits) : keyBits, keyBits);
+        valueStore.appendGroup(values, offset, recent ? Math.max(recentBits, valueBits) : valueBits, valueBits);
       }
     }
     // Tokens that just left the recent window get their first quantization.

@@ -89,6 +89,15 @@ export function scanGroupParameters(
     low = 0;
     high = 0;
   }
+  parametersForRange(low, high, bits, parametersOut, parametersOffset);
+}
+
+/**
+ * Writes [minimum, step] covering [low, high] (low ≤ high, both within ±65504): fp16-exact and float32-aligned as
+ * described above, so every x in [low, high] reconstructs within step/2. Values outside the range clamp to the end
+ * codes (what a clipped range relies on, clipped-range.ts).
+ */
+export function parametersForRange(low: number, high: number, bits: number, parametersOut: Float32Array, parametersOffset: number): void {
   const levels = 1 << bits;
   let minimum = roundDownToFloat16(low);
   let step = Math.max(roundUpToFloat16((high - minimum) / levels), FLOAT16_MIN_POSITIVE);

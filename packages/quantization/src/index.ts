@@ -42,6 +42,7 @@ export {
 export { packCodes, packedByteLength, unpackCodes } from './bit-packing.js';
 export { computeGroupParameters, dequantizeGroup, quantizeGroup } from './quantizer.js';
 export { quantizeAndPackGroup } from './quantize-and-pack.js';
+export { assertGroupRange, groupRanges, searchClippedParameters, type GroupRange } from './clipped-range.js';
 export { unpackAndDequantizeGroup } from './unpack-and-dequantize.js';
 export { unpackAndDequantizeGroups } from './unpack-and-dequantize-groups.js';
 export { bitsForRange, keyAllowedStd, keyAllowedStdForAttention, valueAllowedStd } from './bit-formulas.js';

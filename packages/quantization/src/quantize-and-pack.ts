@@ -1,3 +1,4 @@
+import { assertGroupRange, searchClippedParameters, type GroupRange } from './clipped-range.js';
 import { scanGroupParameters } from './group-parameters.js';
 import { codeOf, validateOutputRange, validateQuantizeInput } from './quantizer.js';
 
@@ -10,7 +11,8 @@ import { codeOf, validateOutputRange, validateQuantizeInput } from './quantizer.
 /**
  * quantizeGroup followed by packCodes, fused. Writes packedByteLength(length, bits) bytes at
  * packedOut[packedByteOffset…] and [minimum, step] at parametersOut[parametersOffset…+1].
- * Same validation and errors as quantizeGroup; nothing is written on error.
+ * Same validation and errors as quantizeGroup; nothing is written on error. `range` 'least-squares' clips the range
+ * when that lowers the squared error (clipped-range.ts); the default 'min-max' covers every value.
  */
 export function quantizeAndPackGroup(
   source: Float32Array,
@@ -23,10 +25,16 @@ export function quantizeAndPackGroup(
   parametersOut: Float32Array,
   parametersOffset: number,
   excluded?: Uint8Array | null,
+  range: GroupRange = 'min-max',
 ): void {
   validateQuantizeInput(source, sourceOffset, length, stride, bits, parametersOut, parametersOffset, excluded);
+  assertGroupRange(range);
   validateOutputRange('packedOut', packedOut, packedByteOffset, Math.ceil((length * bits) / 8));
-  scanGroupParameters(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
+  if (range === 'least-squares') {
+    searchClippedParameters(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
+  } else {
+    scanGroupParameters(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
+  }
   const minimum = parametersOut[parametersOffset] as number;
   const step = parametersOut[parametersOffset + 1] as number;
   const inverseStep = 1 / step;

@@ -123,7 +123,9 @@ export class CompactCacheAttention implements LayerAttention {
         groupLayout: settings.groupLayout,
         outlierFraction: settings.outlierFraction,
         recentWindow: settings.recentWindow,
+        ...(settings.recentWindowBits === undefined ? {} : { recentWindowBits: settings.recentWindowBits }),
         promotionTier: settings.promotionTier,
+        ...(settings.clippedRangeMaxBits === undefined ? {} : { clippedRangeMaxBits: settings.clippedRangeMaxBits }),
       });
       this.onlineQueryNorms =
         mode.queryNorms === undefined

@@ -91,6 +91,16 @@ describe('parseKvMethod', () => {
       },
     });
     expect(quality.sinkTokens).toBe(4);
+    const clipped = parseKvMethod('qaq:attentive:clip=2');
+    expect(clipped.kind === 'qaq' && clipped.settings.clippedRangeMaxBits).toBe(2);
+    expect(formatKvMethod(clipped)).toMatch(/,clip=2$/);
+    const recentAtEight = parseKvMethod('qaq:attentive:recent=32,recentbits=8');
+    expect(recentAtEight.kind === 'qaq' && [recentAtEight.settings.recentWindow, recentAtEight.settings.recentWindowBits]).toEqual([32, 8]);
+    expect(formatKvMethod(recentAtEight)).toContain(',recent=32,recentbits=8,');
+    const recentAtSixteen = parseKvMethod('qaq:attentive:recent=32,recentbits=16');
+    expect(recentAtSixteen.kind === 'qaq' && recentAtSixteen.settings.recentWindowBits).toBeUndefined();
+    const unclipped = parseKvMethod('qaq:attentive:clip=0');
+    expect(unclipped.kind === 'qaq' && unclipped.settings.clippedRangeMaxBits).toBeUndefined();
     const noSinks = parseKvMethod('qaq:compact:sink=0');
     expect(noSinks.kind === 'qaq' && noSinks.settings.sinkTokens).toBe(0);
     const fromCompact = parseKvMethod('qaq:compact:sv=0.2');
@@ -105,7 +115,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -140,6 +150,9 @@ describe('parseKvMethod', () => {
       ['qaq:tier=yes', 'tier'],
       ['qaq:plan=0', 'plan must be a positive integer'],
       ['qaq:sink=-1', 'sink must be a non-negative integer'],
+      ['qaq:clip=9', 'clip must be a bit width 0..8'],
+      ['qaq:recent=4,recentbits=12', 'recentbits must be a bit width 1..8 or 16'],
+      ['qaq:clip=1.5', 'clip must be a bit width 0..8'],
       ['qaq:sink=2.5', 'sink must be a non-negative integer'],
       ['qaq:plan=1.5', 'plan must be a positive integer'],
       ['qaq:zz=1', 'unknown qaq setting'],

@@ -26,6 +26,11 @@ export interface QaqSettings {
   readonly groupLayout: GroupLayout;
   /** R: the newest R tokens of each layer stay at fp16 before their first quantization (0: appended at B_max). */
   readonly recentWindow: number;
+  /**
+   * Bits the recent window holds its tokens at (`recentbits=`, KvCacheConfig.recentWindowBits): absent, fp16; 8
+   * keeps the newest R tokens at 8 bits, out of the plans, and demotes them on the nested grid as they leave.
+   */
+  readonly recentWindowBits?: number;
   /** Keep an fp16 copy of every token so groups can be promoted again (its bytes are reported). */
   readonly promotionTier: boolean;
   /**
@@ -55,6 +60,11 @@ export interface QaqSettings {
    * (PolicyConfig.sinkTokens). Absent or 0: none. Every preset keeps 4.
    */
   readonly sinkTokens?: number;
+  /**
+   * Groups at ≤ this many bits get a least-squares clipped range instead of min–max (`clip=`,
+   * KvCacheConfig.clippedRangeMaxBits). Absent or 0: min–max, as the paper.
+   */
+  readonly clippedRangeMaxBits?: number;
 }
 
 /** Which side the compact cache stores Hadamard-rotated (see QaqSettings.rotation). */
@@ -101,7 +111,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,recentbits=<8|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -173,6 +183,12 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'recent':
         settings.recentWindow = parseNumber(key, text, method);
         break;
+      case 'recentbits': {
+        const bits = parseNumber(key, text, method);
+        if (bits === 16) delete settings.recentWindowBits;
+        else settings.recentWindowBits = bits;
+        break;
+      }
       case 'layout':
         if (text !== 'token-layer-head' && text !== 'token-layer') invalid(`layout must be token-layer-head or token-layer`, { method, layout: text });
         settings.groupLayout = text;
@@ -196,8 +212,14 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'sink':
         settings.sinkTokens = parseNumber(key, text, method);
         break;
+      case 'clip': {
+        const clip = parseNumber(key, text, method);
+        if (clip === 0) delete settings.clippedRangeMaxBits;
+        else settings.clippedRangeMaxBits = clip;
+        break;
+      }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbound', 'alpha', 'window', 'recent', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -244,6 +266,12 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   if (!Number.isInteger(sinkTokens) || sinkTokens < 0 || sinkTokens > 1 << 20) {
     invalid('sink must be a non-negative integer (0: off)', { method, sinkTokens });
   }
+  const recentBits = settings.recentWindowBits ?? 16;
+  if (!(recentBits === 16 || (Number.isInteger(recentBits) && recentBits >= 1 && recentBits <= 8))) {
+    invalid('recentbits must be a bit width 1..8 or 16', { method, recentWindowBits: recentBits });
+  }
+  const clip = settings.clippedRangeMaxBits ?? 0;
+  if (!Number.isInteger(clip) || clip < 0 || clip > 8) invalid('clip must be a bit width 0..8 (0: min–max everywhere)', { method, clippedRangeMaxBits: clip });
 }
 
 /** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
@@ -367,8 +395,9 @@ export function formatKvMethod(method: KvMethod): string {
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
         `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}${s.valueMinBits === undefined ? '' : `vbmin=${s.valueMinBits},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
         `alpha=${s.outlierFraction},` +
-        `window=${s.window},recent=${s.recentWindow},layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
-        `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}`
+        `window=${s.window},recent=${s.recentWindow},${s.recentWindowBits === undefined ? '' : `recentbits=${s.recentWindowBits},`}layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
+        `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}` +
+        `${(s.clippedRangeMaxBits ?? 0) === 0 ? '' : `,clip=${s.clippedRangeMaxBits}`}`
       );
     }
   }
