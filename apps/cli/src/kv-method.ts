@@ -9,9 +9,10 @@ export const defaultKvMethod = 'qaq';
 
 export const kvMethodHelp = `  --kv <method>           KV cache method (default qaq = qaq:quality):
                           fp32 (dense, in the graph), fp16, uniform:<B>[,alpha=<α>], kivi:<B> (slow reference
-                          attention), qaq, qaq:<quality|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
+                          attention), qaq, qaq:<quality|lean|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
                           kbmin=,vbmin=,kbound=<uniform|attention>,alpha=,
-                          window=,recent=,layout=,tier=]; ort-int4, ort-int8 (onnxruntime's built-in
+                          window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=];
+                          ort-int4, ort-int8 (onnxruntime's built-in
                           GroupQueryAttention cache, per-channel scales from the sequence's first 128 tokens)
 `;
 
