@@ -87,7 +87,7 @@ describe('qaq command line', () => {
     const run = qaq('generate', '--json', '--temperature', '0', '--max-tokens', '24', '--attention-threads', '2', 'What is the capital of France?');
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout.trim()) as Record<string, unknown>;
-    expect(report['kv_method']).toBe('qaq:quality');
+    expect(report['kv_method']).toBe('qaq:lean');
     expect(report['attention_threads']).toBe(2);
     expect(report['text']).toContain('Paris');
     const fed = (report['prompt_tokens'] as number) + (report['generated_tokens'] as number) - (report['finish_reason'] === 'eos' ? 0 : 1);

@@ -21,7 +21,7 @@ export interface AppOptions {
 }
 
 export const defaultPrompt = 'Write one sentence about the sea.';
-export const defaultKvMethod = 'qaq';
+export const defaultKvMethod = 'qaq:lean';
 export const defaultMaxTokens = 48;
 
 const providers: readonly ProviderChoice[] = ['auto', 'webgpu', 'wasm'];

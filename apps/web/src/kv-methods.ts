@@ -5,8 +5,8 @@ export interface KvMethodChoice {
 }
 
 export const kvMethodChoices: readonly KvMethodChoice[] = [
-  { value: 'qaq', label: 'QAQ (quality preset)' },
   { value: 'qaq:lean', label: 'QAQ (lean preset: attention-sized, ≈ 3.1 bits)' },
+  { value: 'qaq', label: 'QAQ (quality preset)' },
   { value: 'qaq:attentive', label: 'QAQ (attentive preset)' },
   { value: 'qaq:balanced', label: 'QAQ (balanced preset)' },
   { value: 'qaq:compact', label: 'QAQ (compact preset)' },
