@@ -60,9 +60,9 @@ describe('parseKvMethod', () => {
     // balanced is compact with the keys floored at 4 bits (rotated, no outliers, values to B_min 2).
     const balanced = parseKvMethod('qaq:balanced');
     expect(balanced).toEqual({ kind: 'qaq', preset: 'balanced', settings: { ...qaqPresetSettings('compact'), keyMinBits: 4 } });
-    // lean: attentive with values down to 2 bits, σ_S,max 0.0002 and a plan every 32 steps.
+    // lean: attentive with values down to 2 bits, σ_S,max 0.0004, an attention window of 10 and a plan every 32 steps.
     const lean = parseKvMethod('qaq:lean');
-    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0002,plan=32');
+    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0004,window=10,plan=32');
     if (lean.kind !== 'qaq' || spelledOut.kind !== 'qaq') throw new Error('expected qaq methods');
     // An explicit vbmin equal to B_min is kept as given; the preset leaves it to B_min (the same floor).
     const { valueMinBits, ...floorFromMinimum } = spelledOut.settings;
