@@ -1,5 +1,5 @@
 import { QaqError } from '@qaq/errors';
-import { parametersForRange, scanGroupParameters } from './group-parameters.js';
+import { parametersForRange, scanGroupRange } from './group-parameters.js';
 
 /**
  * How a group's quantization range is chosen: 'min-max' covers every value (|x − x̂| ≤ step/2 for each one, the
@@ -31,6 +31,7 @@ const CANDIDATE_FRACTIONS: readonly (readonly number[])[] = [
 ];
 
 const candidate = new Float32Array(2);
+const groupRange = new Float64Array(2);
 
 /**
  * Writes [minimum, step] for the group (fp16-exact, float32-aligned, as scanGroupParameters) that give the least
@@ -47,18 +48,13 @@ export function searchClippedParameters(
   parametersOut: Float32Array,
   parametersOffset: number,
 ): void {
-  scanGroupParameters(source, sourceOffset, length, stride, bits, excluded, parametersOut, parametersOffset);
+  scanGroupRange(source, sourceOffset, length, stride, excluded, groupRange);
+  const low = groupRange[0] as number;
+  const high = groupRange[1] as number;
+  // The min–max parameters are the first candidate (and the answer when there is nothing to clip).
+  parametersForRange(low, high, bits, parametersOut, parametersOffset);
   const fractions = CANDIDATE_FRACTIONS[bits] ?? CANDIDATE_FRACTIONS[0]!;
-  if (fractions.length === 1) return;
-  let low = Infinity;
-  let high = -Infinity;
-  for (let index = 0, position = sourceOffset; index < length; index += 1, position += stride) {
-    if (excluded !== null && excluded !== undefined && excluded[index] === 1) continue;
-    const value = source[position] as number;
-    if (value < low) low = value;
-    if (value > high) high = value;
-  }
-  if (!(high > low)) return;
+  if (fractions.length === 1 || !(high > low)) return;
   const center = (low + high) / 2;
   const half = (high - low) / 2;
   let bestError = squaredError(source, sourceOffset, length, stride, bits, excluded, parametersOut[parametersOffset] as number, parametersOut[parametersOffset + 1] as number);

@@ -56,6 +56,24 @@ export function scanGroupParameters(
   parametersOut: Float32Array,
   parametersOffset: number,
 ): void {
+  scanGroupRange(source, sourceOffset, length, stride, excluded, scannedRange);
+  parametersForRange(scannedRange[0] as number, scannedRange[1] as number, bits, parametersOut, parametersOffset);
+}
+
+const scannedRange = new Float64Array(2);
+
+/**
+ * Writes [low, high] of the non-excluded values of a group whose buffers were checked ([0, 0] when every value is
+ * excluded) to rangeOut, checking every value as scanGroupParameters does.
+ */
+export function scanGroupRange(
+  source: Float32Array,
+  sourceOffset: number,
+  length: number,
+  stride: number,
+  excluded: Uint8Array | null | undefined,
+  rangeOut: Float64Array,
+): void {
   let low = Infinity;
   let high = -Infinity;
   if ((excluded === null || excluded === undefined) && stride === 1) {
@@ -89,7 +107,8 @@ export function scanGroupParameters(
     low = 0;
     high = 0;
   }
-  parametersForRange(low, high, bits, parametersOut, parametersOffset);
+  rangeOut[0] = low;
+  rangeOut[1] = high;
 }
 
 /**
