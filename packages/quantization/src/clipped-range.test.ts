@@ -6,40 +6,7 @@ import { FLOAT16_MIN_POSITIVE, roundToFloat16 } from './float16.js';
 import { quantizeAndPackGroup } from './quantize-and-pack.js';
 import { unpackAndDequantizeGroup } from './unpack-and-dequantize.js';
 import { excludedMask, groupCaseArbitrary, stridedSource } from './quantizer.test-utils.js';
-
-/** Quantizes a contiguous group with `range` and returns its reconstruction and parameters. */
-function roundTrip(values: Float32Array, bits: number, range: 'min-max' | 'least-squares', excluded: Uint8Array | null = null) {
-  const packed = new Uint8Array(Math.ceil((values.length * bits) / 8));
-  const parameters = new Float32Array(2);
-  quantizeAndPackGroup(values, 0, values.length, 1, bits, packed, 0, parameters, 0, excluded, range);
-  const reconstruction = new Float32Array(values.length);
-  unpackAndDequantizeGroup(packed, 0, values.length, bits, parameters[0] as number, parameters[1] as number, reconstruction, 0);
-  return { reconstruction, minimum: parameters[0] as number, step: parameters[1] as number };
-}
-
-function summedSquares(values: Float32Array, reconstruction: Float32Array, excluded: Uint8Array | null = null): number {
-  let sum = 0;
-  for (let index = 0; index < values.length; index += 1) {
-    if (excluded !== null && excluded[index] === 1) continue;
-    sum += ((values[index] as number) - (reconstruction[index] as number)) ** 2;
-  }
-  return sum;
-}
-
-/** Deterministic normal samples (Box–Muller over a small LCG), scaled per 64-element head like a token group. */
-function gaussianGroup(seed: number, headScales: readonly number[]): Float32Array {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state + 1) / 4294967297;
-  };
-  const values = new Float32Array(64 * headScales.length);
-  for (let index = 0; index < values.length; index += 1) {
-    const normal = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-    values[index] = normal * (headScales[Math.floor(index / 64)] as number);
-  }
-  return values;
-}
+import { clippedErrorRatio, gaussianGroup, roundTrip, summedSquares } from './clipped-range.test-utils.js';
 
 describe("least-squares ranges ('least-squares')", () => {
   it('never has more squared error than min–max, with fp16-exact parameters and step/2 inside its range', () => {
@@ -78,18 +45,8 @@ describe("least-squares ranges ('least-squares')", () => {
 
   it('cuts the squared error of bell-shaped groups at 2 and 3 bits and leaves 5 bits and more at min–max', () => {
     for (const headScales of [[1, 1, 1], [1, 2, 0.5]]) {
-      const ratios: number[] = [];
-      for (const bits of [2, 3, 4]) {
-        let clipped = 0;
-        let minMax = 0;
-        for (let seed = 1; seed <= 200; seed += 1) {
-          const values = gaussianGroup(seed * 7919 + bits, headScales);
-          clipped += summedSquares(values, roundTrip(values, bits, 'least-squares').reconstruction);
-          minMax += summedSquares(values, roundTrip(values, bits, 'min-max').reconstruction);
-        }
-        ratios.push(clipped / minMax);
-      }
-      // Measured 0.75 / 0.88 / 0.96 (one scale) and 0.66 / 0.86 / 0.96 (three head scales).
+      const ratios = [2, 3, 4].map((bits) => clippedErrorRatio(bits, headScales));
+      // bench/clipped-range.ts prints the measured ratios.
       expect(ratios[0]).toBeLessThan(0.8);
       expect(ratios[1]).toBeLessThan(0.92);
       expect(ratios[2]).toBeLessThan(1);
