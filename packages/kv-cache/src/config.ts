@@ -1,4 +1,5 @@
 import { QaqError } from '@qaq/errors';
+import { isBitWidth } from '@qaq/quantization';
 import type { GroupLayout } from '@qaq/policy';
 
 export interface KvCacheConfig {
@@ -73,7 +74,7 @@ export function resolveKvCacheConfig(config: KvCacheConfig): ResolvedKvCacheConf
   }
   const recentWindow = integerIn('recentWindow', config.recentWindow ?? 0, 0, 1 << 24);
   const recentWindowBits = config.recentWindowBits ?? 16;
-  if (!(recentWindowBits === 16 || (Number.isInteger(recentWindowBits) && recentWindowBits >= 1 && recentWindowBits <= 8))) {
+  if (!isBitWidth(recentWindowBits)) {
     invalid('recentWindowBits must be a bit width 1..8 or 16', { recentWindowBits });
   }
   const promotionTier = config.promotionTier ?? false;

@@ -267,7 +267,7 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
     invalid('sink must be a non-negative integer (0: off)', { method, sinkTokens });
   }
   const recentBits = settings.recentWindowBits ?? 16;
-  if (!(recentBits === 16 || (Number.isInteger(recentBits) && recentBits >= 1 && recentBits <= 8))) {
+  if (!allowedBits(recentBits)) {
     invalid('recentbits must be a bit width 1..8 or 16', { method, recentWindowBits: recentBits });
   }
   const clip = settings.clippedRangeMaxBits ?? 0;
