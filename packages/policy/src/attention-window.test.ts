@@ -2,8 +2,17 @@ import { isQaqError } from '@qaq/errors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AttentionWindow } from './attention-window.js';
+import { storedProbabilityRelativeError } from './stored-probability.js';
 
 type Operation = { kind: 'observe'; newTokens: number; seed: number } | { kind: 'evict'; count: number };
+
+/**
+ * Stored probabilities are rounded to 16-bit codes: within storedProbabilityRelativeError of the exact maximum
+ * (2^-136 absolute below float32's normal range, where mantissa bits run out).
+ */
+function expectStored(actual: number | undefined, exact: number): void {
+  expect(Math.abs((actual as number) - exact)).toBeLessThanOrEqual(Math.max(exact * storedProbabilityRelativeError, 2 ** -136));
+}
 
 describe('AttentionWindow', () => {
   it('keeps the maximum over the last n steps, through growth and eviction (vs a naive history)', () => {
@@ -12,8 +21,8 @@ describe('AttentionWindow', () => {
       fc.record({ kind: fc.constant('evict' as const), count: fc.integer({ min: 0, max: 3 }) }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.array(operation, { maxLength: 40 }), (window, kvHeads, operations: Operation[]) => {
-        const subject = new AttentionWindow(1, kvHeads, window, 1);
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.array(operation, { maxLength: 40 }), fc.boolean(), (window, kvHeads, operations: Operation[], mergeHeads) => {
+        const subject = new AttentionWindow(1, kvHeads, window, 1, { mergeHeads });
         // Naive model: per token, per head, the full list of observed probabilities.
         let history: number[][][] = [];
         for (const op of operations) {
@@ -43,18 +52,22 @@ describe('AttentionWindow', () => {
         // The bulk pass `decide` uses, per head and over heads (a stale sentinel shows anything it leaves unwritten).
         const perHead = new Float32Array(history.length * kvHeads + 1).fill(7);
         const overHeadsBulk = new Float32Array(history.length + 1).fill(7);
-        subject.windowMaxima(0, false, perHead, history.length);
+        if (mergeHeads) expect(() => subject.windowMaxima(0, false, perHead, history.length)).toThrow(/per-head/);
+        else subject.windowMaxima(0, false, perHead, history.length);
         subject.windowMaxima(0, true, overHeadsBulk, history.length);
+        expect(overHeadsBulk[history.length]).toBe(7);
         history.forEach((heads, token) => {
           let overHeads = 0;
           heads.forEach((values, head) => {
             const expected = values.slice(-window).reduce((a, b) => Math.max(a, b), 0);
-            expect(subject.windowMax(0, head, token)).toBe(expected);
-            expect(perHead[token * kvHeads + head]).toBe(expected);
+            if (!mergeHeads) {
+              expectStored(subject.windowMax(0, head, token), expected);
+              expect(perHead[token * kvHeads + head]).toBe(subject.windowMax(0, head, token));
+            }
             overHeads = Math.max(overHeads, expected);
           });
-          expect(subject.windowMaxOverHeads(0, token)).toBe(overHeads);
-          expect(overHeadsBulk[token]).toBe(overHeads);
+          expectStored(subject.windowMaxOverHeads(0, token), overHeads);
+          expect(overHeadsBulk[token]).toBe(subject.windowMaxOverHeads(0, token));
           expect(subject.hasFullWindow(0, token)).toBe((heads[0]?.length ?? 0) >= window);
           expect(subject.observationCount(0, token)).toBe(Math.min(window, heads[0]?.length ?? 0));
         });
@@ -83,5 +96,32 @@ describe('AttentionWindow', () => {
     expect(subject.tokenCount(1)).toBe(2);
     expect(subject.windowMax(1, 0, 1)).toBe(0.75);
     expect(subject.observationCount(1, 0)).toBe(1);
+    const merged = new AttentionWindow(1, 2, 3, 4, { mergeHeads: true });
+    merged.observe(0, new Float32Array([0.5, 0.25, 0.125, 0.75]), 2);
+    expectCode(() => merged.windowMax(0, 0, 0), 'heads-merged');
+    expect(merged.windowMaxOverHeads(0, 0)).toBe(0.5);
+    expect(merged.windowMaxOverHeads(0, 1)).toBe(0.75);
+  });
+
+  it('stores a probability within 2^-10 of itself, −0 as 0, and keeps their order', () => {
+    fc.assert(
+      fc.property(fc.float({ min: 0, max: 1, noNaN: true }), fc.float({ min: 0, max: 1, noNaN: true }), (first, second) => {
+        const subject = new AttentionWindow(1, 2, 1, 1);
+        subject.observe(0, new Float32Array([first, second]), 1);
+        const storedFirst = subject.windowMax(0, 0, 0);
+        const storedSecond = subject.windowMax(0, 1, 0);
+        expectStored(storedFirst, Math.abs(first));
+        expectStored(storedSecond, Math.abs(second));
+        if (first < second) expect(storedFirst).toBeLessThanOrEqual(storedSecond);
+      }),
+    );
+  });
+
+  it('holds 24 bytes per token and layer with ten merged steps of three KV heads', () => {
+    const subject = new AttentionWindow(1, 3, 10, 1024, { mergeHeads: true });
+    const perHead = new AttentionWindow(1, 3, 10, 1024);
+    const fixed = 4 + 8; // token count and step counter of the one layer
+    expect((subject.byteLength() - fixed) / 1024).toBe(10 * 2 + 4);
+    expect((perHead.byteLength() - fixed) / 1024).toBe(10 * 3 * 2 + 4);
   });
 });

@@ -1,34 +1,46 @@
 import { QaqError } from '@qaq/errors';
+import { growRows, maximumAlong, rowMaxima, shiftRows } from './code-rows.js';
+import { encodeProbability, probabilityBits, validateProbabilities } from './stored-probability.js';
+import type { AttentionStatistics, AttentionStatisticsOptions } from './attention-statistics.js';
+
+const largestStepCount = 2 ** 32 - 1;
 
 /**
- * Per layer, per KV head and token: the maximum of the token's attention probability over the last
- * `window` observed steps. Storage is slot-major: per layer `window` rings of [kvHeads, capacity], one slot per
- * step (a per-layer step counter picks it), so an observation is one contiguous copy per head — at 7k tokens of
- * SmolLM2 that is 30 × 86 KB per decode step, where a token-major ring touched a cache line per token and head.
- * A token's observation count is derived from the step it was first observed at (no per-step pass over tokens).
- * Buffers are allocated once per layer and grown by doubling; eviction shifts each row with copyWithin.
+ * Per layer, per KV head (or over heads, with mergeHeads) and token: the maximum of the token's attention
+ * probability over the last `window` observed steps. Storage is slot-major: per layer `window` rings of
+ * [rows, capacity] 16-bit codes (storedProbabilityRelativeError), one slot per step (a per-layer step counter
+ * picks it), so an observation is one sequential pass per row. Codes compare like the probabilities they hold, so
+ * maxima are taken on codes and decoded once. A token's observation count is derived from the step it was first
+ * observed at (no per-step pass over tokens). Buffers are allocated once per layer and grown by doubling; eviction
+ * shifts each row with copyWithin. SmolLM2-135M with the lean preset's window of 10 (three KV heads, merged): 24
+ * bytes per token and layer, where float32 per head and a float64 first step took 128.
  */
-export class AttentionWindow {
+export class AttentionWindow implements AttentionStatistics {
   readonly layers: number;
   readonly kvHeads: number;
   readonly window: number;
-  /** Per layer: window · kvHeads rows of the layer's capacity (firstSteps[layer].length), row (slot · kvHeads + head). */
-  private readonly values: Float32Array[] = [];
+  readonly mergeHeads: boolean;
+  /** Rows per slot: 1 with mergeHeads, else kvHeads. */
+  private readonly headRows: number;
+  /** Per layer: window · headRows rows of the layer's capacity (firstSteps[layer].length), row (slot · headRows + head). */
+  private readonly values: Uint16Array[] = [];
   /** Per layer and token: the layer's step count when the token was first observed; its length is the capacity. */
-  private readonly firstSteps: Float64Array[] = [];
+  private readonly firstSteps: Uint32Array[] = [];
   private readonly tokenCounts: Int32Array;
   private readonly steps: Float64Array;
 
-  constructor(layers: number, kvHeads: number, window: number, initialCapacityTokens: number) {
+  constructor(layers: number, kvHeads: number, window: number, initialCapacityTokens: number, options: AttentionStatisticsOptions = {}) {
     this.layers = layers;
     this.kvHeads = kvHeads;
     this.window = window;
+    this.mergeHeads = options.mergeHeads ?? false;
+    this.headRows = this.mergeHeads ? 1 : kvHeads;
     this.tokenCounts = new Int32Array(layers);
     this.steps = new Float64Array(layers);
     const capacity = Math.max(1, initialCapacityTokens);
     for (let layer = 0; layer < layers; layer += 1) {
-      this.values.push(new Float32Array(capacity * kvHeads * window));
-      this.firstSteps.push(new Float64Array(capacity));
+      this.values.push(new Uint16Array(capacity * this.headRows * window));
+      this.firstSteps.push(new Uint32Array(capacity));
     }
   }
 
@@ -62,73 +74,57 @@ export class AttentionWindow {
         details: { layer, tokenCount, previous },
       });
     }
-    const contiguous = offset === 0 && headStride === tokenCount;
-    if (
-      (contiguous && probabilities.length !== tokenCount * this.kvHeads) ||
-      !Number.isInteger(offset) ||
-      offset < 0 ||
-      !Number.isInteger(headStride) ||
-      headStride < tokenCount ||
-      offset + (this.kvHeads - 1) * headStride + tokenCount > probabilities.length
-    ) {
-      throw new QaqError('shape-mismatch', 'probabilities must be [kvHeads, tokenCount]', {
-        details: { length: probabilities.length, expected: tokenCount * this.kvHeads, offset, headStride },
-      });
-    }
-    for (let head = 0; head < this.kvHeads; head += 1) {
-      const end = offset + head * headStride + tokenCount;
-      for (let index = offset + head * headStride; index < end; index += 1) {
-        const probability = probabilities[index] as number;
-        // Small tolerance above 1 for float rounding of softmax sums.
-        if (!(probability >= 0 && probability <= 1.0001)) {
-          throw new QaqError('invalid-attention', 'attention probabilities must be finite and in [0, 1]', {
-            details: { layer, index, probability },
-          });
-        }
-      }
+    validateProbabilities(layer, this.kvHeads, probabilities, tokenCount, offset, headStride);
+    const step = this.steps[layer] ?? 0;
+    if (step >= largestStepCount) {
+      throw new QaqError('too-many-steps', 'a layer observed 2^32 − 1 steps; start a new sequence', { details: { layer, step } });
     }
     this.ensureCapacity(layer, tokenCount);
-    const values = this.values[layer] as Float32Array;
+    const values = this.values[layer] as Uint16Array;
     const capacity = this.capacity(layer);
-    const step = this.steps[layer] ?? 0;
     const slot = step % this.window;
     // New tokens start with empty (all-zero) rings: zero is below every real probability.
     if (tokenCount > previous) {
-      for (let row = 0; row < this.window * this.kvHeads; row += 1) values.fill(0, row * capacity + previous, row * capacity + tokenCount);
-      (this.firstSteps[layer] as Float64Array).fill(step, previous, tokenCount);
+      for (let row = 0; row < this.window * this.headRows; row += 1) values.fill(0, row * capacity + previous, row * capacity + tokenCount);
+      (this.firstSteps[layer] as Uint32Array).fill(step, previous, tokenCount);
     }
-    for (let head = 0; head < this.kvHeads; head += 1) {
-      const rowOffset = offset + head * headStride;
-      values.set(probabilities.subarray(rowOffset, rowOffset + tokenCount), (slot * this.kvHeads + head) * capacity);
+    const bits = probabilityBits(probabilities);
+    if (this.mergeHeads) {
+      const target = slot * capacity;
+      for (let token = 0; token < tokenCount; token += 1) {
+        let code = 0;
+        for (let head = 0, index = offset + token; head < this.kvHeads; head += 1, index += headStride) {
+          const headCode = encodeProbability(bits[index] as number);
+          if (headCode > code) code = headCode;
+        }
+        values[target + token] = code;
+      }
+    } else {
+      for (let head = 0; head < this.kvHeads; head += 1) {
+        const source = offset + head * headStride;
+        const target = (slot * this.kvHeads + head) * capacity;
+        for (let token = 0; token < tokenCount; token += 1) {
+          values[target + token] = encodeProbability(bits[source + token] as number);
+        }
+      }
     }
     this.tokenCounts[layer] = tokenCount;
     this.steps[layer] = step + 1;
   }
 
-  /** Window maximum of (layer, head, token); 0 for a token never observed. */
+  /** Window maximum of (layer, head, token); 0 for a token never observed. Needs per-head rows (no mergeHeads). */
   windowMax(layer: number, head: number, token: number): number {
-    const values = this.values[layer] as Float32Array;
+    this.checkLayer(layer);
+    this.checkPerHead();
     const capacity = this.capacity(layer);
-    const slotStride = this.kvHeads * capacity;
-    let maximum = 0;
-    for (let index = head * capacity + token; index < values.length; index += slotStride) {
-      const value = values[index] as number;
-      if (value > maximum) maximum = value;
-    }
-    return maximum;
+    return maximumAlong(this.values[layer] as Uint16Array, head * capacity + token, this.kvHeads * capacity);
   }
 
   /** Maximum of windowMax over all KV heads (for groups that span every head of a layer). */
   windowMaxOverHeads(layer: number, token: number): number {
-    // Rows are (slot, head) in turn, each `capacity` long: every row's entry for the token.
-    const values = this.values[layer] as Float32Array;
-    const capacity = this.capacity(layer);
-    let maximum = 0;
-    for (let index = token; index < values.length; index += capacity) {
-      const value = values[index] as number;
-      if (value > maximum) maximum = value;
-    }
-    return maximum;
+    this.checkLayer(layer);
+    // Rows are (slot, head) — or slots alone when merged — each `capacity` long: every row's entry for the token.
+    return maximumAlong(this.values[layer] as Uint16Array, token, this.capacity(layer));
   }
 
   /**
@@ -138,6 +134,7 @@ export class AttentionWindow {
    */
   windowMaxima(layer: number, overHeads: boolean, out: Float32Array, tokenCount: number): void {
     this.checkLayer(layer);
+    if (!overHeads) this.checkPerHead();
     const kvHeads = this.kvHeads;
     const capacity = this.capacity(layer);
     const width = overHeads ? tokenCount : tokenCount * kvHeads;
@@ -146,22 +143,7 @@ export class AttentionWindow {
         details: { layer, tokenCount, capacity, outLength: out.length },
       });
     }
-    const values = this.values[layer] as Float32Array;
-    out.fill(0, 0, width);
-    for (let row = 0, start = 0; start < values.length; row += 1, start += capacity) {
-      if (overHeads) {
-        for (let token = 0; token < tokenCount; token += 1) {
-          const value = values[start + token] as number;
-          if (value > (out[token] as number)) out[token] = value;
-        }
-      } else {
-        const head = row % kvHeads;
-        for (let token = 0, target = head; token < tokenCount; token += 1, target += kvHeads) {
-          const value = values[start + token] as number;
-          if (value > (out[target] as number)) out[target] = value;
-        }
-      }
-    }
+    rowMaxima(this.values[layer] as Uint16Array, capacity, kvHeads, overHeads, out, tokenCount);
   }
 
   /** Drops the `count` oldest tokens of a layer (sliding-window eviction). */
@@ -173,12 +155,8 @@ export class AttentionWindow {
         details: { layer, count, tokenCount },
       });
     }
-    const values = this.values[layer] as Float32Array;
-    const capacity = this.capacity(layer);
-    for (let row = 0; row < this.window * this.kvHeads; row += 1) {
-      values.copyWithin(row * capacity, row * capacity + count, row * capacity + tokenCount);
-    }
-    (this.firstSteps[layer] as Float64Array).copyWithin(0, count, tokenCount);
+    shiftRows(this.values[layer] as Uint16Array, this.capacity(layer), count, tokenCount);
+    (this.firstSteps[layer] as Uint32Array).copyWithin(0, count, tokenCount);
     this.tokenCounts[layer] = tokenCount - count;
   }
 
@@ -190,25 +168,35 @@ export class AttentionWindow {
     return total;
   }
 
+  liveByteLength(): number {
+    let tokens = 0;
+    for (let layer = 0; layer < this.layers; layer += 1) tokens += this.tokenCounts[layer] ?? 0;
+    // Per token: a code per slot and row, and the step it was first observed at.
+    return tokens * (this.window * this.headRows * 2 + 4);
+  }
+
   private ensureCapacity(layer: number, tokenCount: number): void {
     const oldCapacity = this.capacity(layer);
     if (tokenCount <= oldCapacity) return;
     let capacity = oldCapacity;
     while (capacity < tokenCount) capacity *= 2;
-    const rows = this.window * this.kvHeads;
-    const oldValues = this.values[layer] as Float32Array;
-    const values = new Float32Array(capacity * rows);
     const live = this.tokenCounts[layer] ?? 0;
-    for (let row = 0; row < rows; row += 1) values.set(oldValues.subarray(row * oldCapacity, row * oldCapacity + live), row * capacity);
-    const firstSteps = new Float64Array(capacity);
-    firstSteps.set((this.firstSteps[layer] as Float64Array).subarray(0, live));
+    const values = growRows(this.values[layer] as Uint16Array, oldCapacity, capacity, live);
+    const firstSteps = new Uint32Array(capacity);
+    firstSteps.set((this.firstSteps[layer] as Uint32Array).subarray(0, live));
     this.values[layer] = values;
     this.firstSteps[layer] = firstSteps;
   }
 
   /** Tokens the layer's buffers hold room for. */
   private capacity(layer: number): number {
-    return (this.firstSteps[layer] as Float64Array).length;
+    return (this.firstSteps[layer] as Uint32Array).length;
+  }
+
+  private checkPerHead(): void {
+    if (this.mergeHeads) {
+      throw new QaqError('heads-merged', 'per-head maxima are not kept with mergeHeads; read windowMaxOverHeads');
+    }
   }
 
   private checkLayer(layer: number): void {

@@ -68,6 +68,13 @@ export interface PolicyConfig {
    * sliding-window eviction; an eviction that empties a layer starts a new sequence. Default 0.
    */
   readonly sinkTokens?: number;
+  /**
+   * Decode steps between two `decide` calls of a layer (the caller's plan cadence). When it is at least `window`,
+   * the policy records only the last `window` decode steps before each plan (`recordsNextStep`) in one running
+   * maximum per token (`RunningAttentionMaximum`), which at every plan equals the ring of the last `window` steps
+   * (`AttentionWindow`) it keeps otherwise. Unset (0): no cadence is promised, the ring.
+   */
+  readonly planInterval?: number;
 }
 
 export interface ResolvedPolicyConfig {
@@ -86,6 +93,8 @@ export interface ResolvedPolicyConfig {
   readonly initialCapacityTokens: number;
   readonly scoreBudgetReferenceTokens: number;
   readonly sinkTokens: number;
+  /** 0 when no plan cadence was declared. */
+  readonly planInterval: number;
 }
 
 function requirePositiveInteger(name: string, value: number, maximum = Number.MAX_SAFE_INTEGER): void {
@@ -155,6 +164,8 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
   if (scoreBudgetReferenceTokens !== 0) requirePositiveInteger('scoreBudgetReferenceTokens', scoreBudgetReferenceTokens, 1 << 24);
   const sinkTokens = config.sinkTokens ?? 0;
   if (sinkTokens !== 0) requirePositiveInteger('sinkTokens', sinkTokens, 1 << 20);
+  const planInterval = config.planInterval ?? 0;
+  if (planInterval !== 0) requirePositiveInteger('planInterval', planInterval, 1 << 20);
   return {
     layers: config.layers,
     kvHeads: config.kvHeads,
@@ -171,6 +182,7 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     initialCapacityTokens,
     scoreBudgetReferenceTokens,
     sinkTokens,
+    planInterval,
   };
 }
 

@@ -1,12 +1,16 @@
 export { AttentionAwarePolicy } from './policy.js';
 export { AttentionWindow } from './attention-window.js';
+export type { AttentionStatistics, AttentionStatisticsOptions } from './attention-statistics.js';
+export { RunningAttentionMaximum } from './running-attention-maximum.js';
+export { storedProbabilityRelativeError } from './stored-probability.js';
 export type { CacheLayerView } from './cache-view.js';
 export { effectiveSigmaScoreMax, isAllowedBitWidth, keyBounds, resolvePolicyConfig } from './config.js';
 export type { GroupLayout, KeyBound, PolicyConfig, ResolvedPolicyConfig } from './config.js';
 export { KindPlan, LayerPlan } from './layer-plan.js';
 export { OnlineQueryNormQuantile } from './online-query-norms.js';
 export type { OnlineQueryNormOptions } from './online-query-norms.js';
-export { PSquareQuantile } from './p-square-quantile.js';
+export { RelativeErrorQuantile } from './relative-error-quantile.js';
+export type { RelativeErrorQuantileOptions } from './relative-error-quantile.js';
 export { policyPreset, policyPresetNames } from './presets.js';
 export type { PolicyPreset, PolicyPresetName } from './presets.js';
 export { CalibratedQueryNorms } from './query-norms.js';

@@ -1,5 +1,5 @@
 import { QaqError } from '@qaq/errors';
-import { PSquareQuantile } from './p-square-quantile.js';
+import { RelativeErrorQuantile } from './relative-error-quantile.js';
 import type { QueryNormSource, QueryNormTableJson } from './query-norms.js';
 
 export interface OnlineQueryNormOptions {
@@ -12,11 +12,15 @@ export interface OnlineQueryNormOptions {
   readonly scoreScale: number;
   /** Default 0.9 (the paper's 90th percentile). */
   readonly quantile?: number;
+  /** Relative error of each estimate (see RelativeErrorQuantile). Default 0.005. */
+  readonly relativeAccuracy?: number;
 }
 
 /**
- * ‖q̃‖² tracked online: one P² estimator (five markers) per (layer, KV head), fed with the squared
- * scaled norm of every query head mapped to that KV head. Bounded memory, O(D) per query head.
+ * ‖q̃‖² tracked online: one relative-error quantile sketch per (layer, KV head), fed with the squared
+ * scaled norm of every query head mapped to that KV head. Each estimate is within `relativeAccuracy` of the
+ * true order statistic whatever the order of the queries (a prompt's first tokens often have odd norms).
+ * Bounded memory (a few KiB per estimator), O(D) per query head.
  */
 export class OnlineQueryNormQuantile implements QueryNormSource {
   readonly layers: number;
@@ -25,11 +29,12 @@ export class OnlineQueryNormQuantile implements QueryNormSource {
   readonly headDim: number;
   readonly scoreScale: number;
   readonly quantile: number;
-  private readonly estimators: PSquareQuantile[] = [];
+  private readonly estimators: RelativeErrorQuantile[] = [];
 
   constructor(options: OnlineQueryNormOptions) {
     const { layers, kvHeads, queryHeads, headDim, scoreScale } = options;
     const quantile = options.quantile ?? 0.9;
+    const relativeAccuracy = options.relativeAccuracy ?? 0.005;
     const positive = (value: number): boolean => Number.isInteger(value) && value >= 1;
     if (!positive(layers) || !positive(kvHeads) || !positive(queryHeads) || !positive(headDim) || queryHeads % kvHeads !== 0) {
       throw new QaqError('invalid-query-norm-config', 'layers, heads and headDim must be positive; queryHeads a multiple of kvHeads', {
@@ -45,7 +50,7 @@ export class OnlineQueryNormQuantile implements QueryNormSource {
     this.headDim = headDim;
     this.scoreScale = scoreScale;
     this.quantile = quantile;
-    for (let index = 0; index < layers * kvHeads; index += 1) this.estimators.push(new PSquareQuantile(quantile));
+    for (let index = 0; index < layers * kvHeads; index += 1) this.estimators.push(new RelativeErrorQuantile(quantile, { relativeAccuracy }));
   }
 
   /** Feeds one step's queries of a layer, [queryHeads, headDim] (or several steps: [steps, queryHeads, headDim]). */
@@ -74,7 +79,7 @@ export class OnlineQueryNormQuantile implements QueryNormSource {
       }
       const queryHead = (offset / this.headDim) % this.queryHeads;
       const kvHead = Math.floor(queryHead / groupSize);
-      (this.estimators[layer * this.kvHeads + kvHead] as PSquareQuantile).add(sum * scaleSquared);
+      (this.estimators[layer * this.kvHeads + kvHead] as RelativeErrorQuantile).add(sum * scaleSquared);
     }
   }
 
@@ -112,7 +117,7 @@ export class OnlineQueryNormQuantile implements QueryNormSource {
     };
   }
 
-  private estimator(layer: number, kvHead: number): PSquareQuantile {
+  private estimator(layer: number, kvHead: number): RelativeErrorQuantile {
     const estimator = this.estimators[layer * this.kvHeads + kvHead];
     if (estimator === undefined || !Number.isInteger(layer) || !Number.isInteger(kvHead) || kvHead < 0 || kvHead >= this.kvHeads) {
       throw new QaqError('invalid-layer', 'layer or KV head out of range', { details: { layer, kvHead } });

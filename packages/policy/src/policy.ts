@@ -1,5 +1,7 @@
 import { QaqError } from '@qaq/errors';
+import type { AttentionStatistics } from './attention-statistics.js';
 import { AttentionWindow } from './attention-window.js';
+import { RunningAttentionMaximum } from './running-attention-maximum.js';
 import { keyAllowedStd } from '@qaq/quantization';
 import type { CacheLayerView } from './cache-view.js';
 import { fastBitsForRange } from './fast-bits.js';
@@ -18,7 +20,13 @@ import type { QueryNormSource } from './query-norms.js';
  */
 export class AttentionAwarePolicy {
   readonly config: ResolvedPolicyConfig;
-  private readonly attention: AttentionWindow;
+  private readonly attention: AttentionStatistics;
+  /** Set when plans are at least `window` steps apart: the running maximum that replaces the ring. */
+  private readonly running: RunningAttentionMaximum | null;
+  /** Per layer: decode steps since the last decide (observed or passed). */
+  private readonly stepsSinceDecide: Float64Array;
+  /** Per layer: the cache's token count as last reported (the statistics lag it over passed steps). */
+  private readonly cacheTokens: Float64Array;
   private readonly queryNorms: QueryNormSource;
   /** Per-head allowed key std (the uniform bound) for the layer being decided; allocated once. */
   private readonly keyStdScratch: Float64Array;
@@ -37,12 +45,13 @@ export class AttentionAwarePolicy {
   constructor(config: PolicyConfig, queryNorms: QueryNormSource) {
     this.config = resolvePolicyConfig(config);
     this.queryNorms = queryNorms;
-    this.attention = new AttentionWindow(
-      this.config.layers,
-      this.config.kvHeads,
-      this.config.window,
-      this.config.initialCapacityTokens,
-    );
+    // Groups spanning every KV head read only the maximum over heads: keep just that.
+    const { layers, kvHeads, window, initialCapacityTokens, planInterval } = this.config;
+    const options = { mergeHeads: this.config.groupLayout !== 'token-layer-head' };
+    this.running = planInterval !== 0 && planInterval >= window ? new RunningAttentionMaximum(layers, kvHeads, window, initialCapacityTokens, options) : null;
+    this.attention = this.running ?? new AttentionWindow(layers, kvHeads, window, initialCapacityTokens, options);
+    this.stepsSinceDecide = new Float64Array(layers);
+    this.cacheTokens = new Float64Array(layers);
     this.keyStdScratch = new Float64Array(this.config.kvHeads);
     this.queryNormScratch = new Float64Array(this.config.kvHeads);
     this.evictedTokens = new Float64Array(this.config.layers);
@@ -52,9 +61,37 @@ export class AttentionAwarePolicy {
     return this.config.groupLayout === 'token-layer-head' ? this.config.kvHeads : 1;
   }
 
-  /** Records one step's statistics of a layer: [kvHeads, tokenCount] max-over-query-heads probabilities. */
+  /**
+   * Whether the layer's next decode step's statistics reach a plan: always with the ring; with the running maximum
+   * only for the last `window` steps before the next plan (the caller may then skip computing them: `passStep`).
+   */
+  recordsNextStep(layer: number): boolean {
+    if (this.running === null) return true;
+    const { planInterval, window } = this.config;
+    return (this.stepsSinceDecide[layer] ?? 0) + 1 > planInterval - window;
+  }
+
+  /** Records one decode step's statistics of a layer: [kvHeads, tokenCount] max-over-query-heads probabilities. */
   observe(layer: number, probabilities: Float32Array, tokenCount: number): void {
-    this.attention.observe(layer, probabilities, tokenCount);
+    if (this.recordsNextStep(layer)) this.attention.observe(layer, probabilities, tokenCount);
+    else this.checkGrowing(layer, tokenCount);
+    this.cacheTokens[layer] = tokenCount;
+    this.stepsSinceDecide[layer] = (this.stepsSinceDecide[layer] ?? 0) + 1;
+  }
+
+  /**
+   * A decode step whose statistics were not computed because `recordsNextStep` said no plan reads them; `tokenCount`
+   * is the cache's, as `observe` would have had it.
+   */
+  passStep(layer: number, tokenCount: number): void {
+    if (this.recordsNextStep(layer)) {
+      throw new QaqError('statistics-needed', 'this step\'s attention statistics reach the next plan: observe them', {
+        details: { layer, stepsSinceDecide: this.stepsSinceDecide[layer] },
+      });
+    }
+    this.checkGrowing(layer, tokenCount);
+    this.cacheTokens[layer] = tokenCount;
+    this.stepsSinceDecide[layer] = (this.stepsSinceDecide[layer] ?? 0) + 1;
   }
 
   /**
@@ -91,17 +128,33 @@ export class AttentionAwarePolicy {
         });
       }
     }
+    // A chunk with a full window of rows is the whole window: the running maximum starts over, as the ring would
+    // have turned over every slot. A shorter chunk adds its rows to what was recorded before it.
+    if (queryCount - firstRow >= window) this.running?.restart(layer);
     for (let row = firstRow; row < queryCount; row += 1) {
       const rowTokens = tokenCount - queryCount + row + 1;
       this.attention.observe(layer, probabilities, rowTokens, row * kvHeads * tokenCount, tokenCount);
     }
+    this.cacheTokens[layer] = tokenCount;
   }
 
   /** Mirrors the cache's sliding-window eviction. */
   evictOldest(layer: number, count: number): void {
-    this.attention.evictOldest(layer, count);
-    // An eviction that empties the layer ends the sequence: the next token is position 0 again.
-    this.evictedTokens[layer] = this.attention.tokenCount(layer) === 0 ? 0 : (this.evictedTokens[layer] as number) + count;
+    const cacheTokens = this.cacheTokens[layer] ?? 0;
+    if (!Number.isInteger(count) || count < 0 || count > cacheTokens) {
+      throw new QaqError('invalid-eviction', 'evict count must be in 0..tokenCount', { details: { layer, count, tokenCount: cacheTokens } });
+    }
+    // The statistics hold the cache's oldest tokens (those of the last recorded step): they lose the same ones.
+    this.attention.evictOldest(layer, Math.min(count, this.attention.tokenCount(layer)));
+    this.cacheTokens[layer] = cacheTokens - count;
+    // An eviction that empties the layer ends the sequence: the next token is position 0 again, the plan cadence
+    // starts over.
+    const ended = cacheTokens === count;
+    this.evictedTokens[layer] = ended ? 0 : (this.evictedTokens[layer] as number) + count;
+    if (ended) {
+      this.running?.restart(layer);
+      this.stepsSinceDecide[layer] = 0;
+    }
   }
 
   /** Tokens at the start of a layer that are attention sinks (never demoted): sinkTokens minus those evicted. */
@@ -122,6 +175,28 @@ export class AttentionAwarePolicy {
 
   hasFullWindow(layer: number, token: number): boolean {
     return this.attention.hasFullWindow(layer, token);
+  }
+
+  /**
+   * Bytes of the attention statistics the policy keeps beside the cache (they grow with the tokens): the running
+   * maximum's 16-bit code per token and row when plans are at least `window` steps apart, else the ring's `window`.
+   */
+  statisticsByteLength(): number {
+    return this.attention.byteLength();
+  }
+
+  /** Of statisticsByteLength, the bytes holding live tokens' statistics (what grows with the context). */
+  statisticsLiveByteLength(): number {
+    return this.attention.liveByteLength();
+  }
+
+  private checkGrowing(layer: number, tokenCount: number): void {
+    const previous = this.cacheTokens[layer] ?? 0;
+    if (!Number.isInteger(tokenCount) || tokenCount < previous || tokenCount < 1) {
+      throw new QaqError('token-count-mismatch', 'token count must be ≥ the previous count (evict first)', {
+        details: { layer, tokenCount, previous },
+      });
+    }
   }
 
   /** Writes the layer's plan into `plan` (reused; grows only when the layer outgrows it). */
@@ -205,6 +280,9 @@ export class AttentionAwarePolicy {
         record(plan.values, group, currentValue, valueTarget, canPromote);
       }
     }
+    // The next plan reads only steps recorded after this one.
+    this.running?.restart(layer);
+    this.stepsSinceDecide[layer] = 0;
   }
 
   private reserveScratch(groupCount: number): void {

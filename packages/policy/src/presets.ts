@@ -94,7 +94,8 @@ export interface PolicyPreset {
 // 8-bit recent window (recent=32,recentbits=8: 3.06 / 0.0104; recent=64: 3.11 / 0.0096), so it is not only the newest
 // tokens waiting at 8 bits: our reading is that a demotion is permanent without the tier, and both demote fewer tokens
 // during a passing dip of their attention. Plans every 32 steps also cut the policy's decode work to a quarter; the
-// window of 10 doubles the policy's statistics (AttentionWindow: 4 bytes per token, KV head and step of the window).
+// window of 10 cost no memory since session 10: plans every 32 steps keep one running maximum per token
+// (RunningAttentionMaximum, 2 bytes per token and layer) whatever the window.
 const compact = {
   name: 'compact',
   sigmaScoreMax: 0.003,

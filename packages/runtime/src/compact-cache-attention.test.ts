@@ -181,7 +181,12 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(Math.min(...bits)).toBeLessThan(4);
     // Same tokens, same groups: fewer bytes than every group at B_max (overhead at D = 8 is 7 bits/element).
     expect(qaq.memory().elements).toBe(atMaxBits.memory().elements);
-    expect(qaq.memory().bytes).toBeLessThan(atMaxBits.memory().bytes);
+    // memory() counts the policy's attention statistics too (2 bytes per token and layer here, large beside D = 8).
+    const { bytes, policyBytes } = qaq.memory();
+    expect(policyBytes).toBe(qaq.policy?.statisticsLiveByteLength());
+    expect(policyBytes).toBeGreaterThan(0);
+    expect(bytes - (policyBytes ?? 0)).toBeLessThan(atMaxBits.memory().bytes);
+    expect(atMaxBits.memory().policyBytes).toBeUndefined();
     atMaxBits.dispose();
     expect(qaq.onlineQueryNorms?.observationCount(0, 0)).toBeGreaterThan(0);
     qaq.dispose();

@@ -154,6 +154,8 @@ export class CompactCacheAttention implements LayerAttention {
           initialCapacityTokens,
           scoreBudgetReferenceTokens: settings.scoreBudgetReferenceTokens,
           sinkTokens: settings.sinkTokens ?? 0,
+          // Plans at least a window apart: the policy records only the steps that reach a plan (see #attendStored).
+          planInterval: settings.planInterval,
         },
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );
@@ -228,9 +230,10 @@ export class CompactCacheAttention implements LayerAttention {
     const cachedTokens = this.cache.tokenCount(layer);
     const policy = this.policy;
     let probabilities: Float32Array | null = null;
-    // The policy reads the last n query rows of a prefill chunk (its window), so only those are kept.
+    // The policy reads the last n query rows of a prefill chunk (its window), so only those are kept; and of the
+    // decode steps between two plans only the last n, so the kernel skips the statistics of the others.
     const probabilityRows = Math.min(tokenCount, this.#probabilityRows);
-    if (policy !== null) {
+    if (policy !== null && (tokenCount > 1 || policy.recordsNextStep(layer))) {
       const length = probabilityRows * keyValueHeadCount * cachedTokens;
       if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
       probabilities = this.#probabilities.subarray(0, length);
@@ -272,9 +275,10 @@ export class CompactCacheAttention implements LayerAttention {
   ): void {
     const window = this.#shape.slidingWindows[layer] ?? null;
     const policy = this.policy;
-    if (policy !== null && probabilities !== null) {
+    if (policy !== null) {
       this.onlineQueryNorms?.observe(layer, query);
-      if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
+      if (probabilities === null) policy.passStep(layer, cachedTokens);
+      else if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
       else policy.observePrefill(layer, probabilities, probabilityRows, cachedTokens);
       const steps = (this.#stepsSincePlan[layer] as number) + 1;
       if (tokenCount > 1 || steps >= this.#planInterval) {
@@ -304,7 +308,12 @@ export class CompactCacheAttention implements LayerAttention {
   }
 
   memory(): KeyValueMemory {
-    return memoryFromAccounting(this.cache.accounting(), this.#centering.bytes);
+    // Every byte the method keeps for its tokens: the cache, the centering means and the policy's statistics.
+    const policy = this.policy;
+    const statisticsLive = policy === null ? 0 : policy.statisticsLiveByteLength();
+    const statisticsSlack = policy === null ? 0 : policy.statisticsByteLength() - statisticsLive;
+    const memory = memoryFromAccounting(this.cache.accounting(), this.#centering.bytes + statisticsLive, statisticsSlack);
+    return policy === null ? memory : { ...memory, policyBytes: statisticsLive };
   }
 
   dispose(): void | Promise<void> {

@@ -10,6 +10,11 @@ export interface KeyValueMemory {
   readonly elements: number;
   /** All-in bits per cached element: 8 · bytes / elements. */
   readonly bitsPerElement: number;
+  /**
+   * Of `bytes`, what a QAQ policy keeps beside the cache for the live tokens (its attention statistics); absent
+   * for fixed-width methods.
+   */
+  readonly policyBytes?: number;
 }
 
 /**

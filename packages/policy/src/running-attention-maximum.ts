@@ -1,0 +1,194 @@
+import { QaqError } from '@qaq/errors';
+import type { AttentionStatistics, AttentionStatisticsOptions } from './attention-statistics.js';
+import { growRows, maximumAlong, rowMaxima, shiftRows } from './code-rows.js';
+import { encodeProbability, probabilityBits, validateProbabilities } from './stored-probability.js';
+
+/**
+ * Per layer, per KV head (or over heads, with mergeHeads) and token: the running maximum of the token's attention
+ * probability since the layer's last `restart` — one 16-bit code per token and row (storedProbabilityRelativeError)
+ * instead of `window` of them. The policy uses it when plans are at least `window` steps apart: it records only
+ * the last `window` steps before each plan and restarts after planning, so at every plan this holds exactly what a
+ * ring of the last `window` steps (`AttentionWindow`) would. Observation counts come from the token counts of the
+ * block's last `window` steps (tokens arrive in order), so nothing else is kept per token: SmolLM2-135M (three KV
+ * heads, merged) holds 2 bytes per token and layer here, against 24 with the ring of 10 steps.
+ */
+export class RunningAttentionMaximum implements AttentionStatistics {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly window: number;
+  readonly mergeHeads: boolean;
+  private readonly headRows: number;
+  /** Per layer: headRows rows of the layer's capacity, codes of the running maxima. */
+  private readonly maxima: Uint16Array[] = [];
+  private readonly capacities: Int32Array;
+  private readonly tokenCounts: Int32Array;
+  /** Per layer: ring of the token counts of the block's last `window` steps (layer · window + step % window). */
+  private readonly stepTokenCounts: Int32Array;
+  /** Per layer: steps recorded since the block began. */
+  private readonly blockSteps: Float64Array;
+  /** Per layer: 1 when the next observation begins a new block. */
+  private readonly restartPending: Uint8Array;
+
+  constructor(layers: number, kvHeads: number, window: number, initialCapacityTokens: number, options: AttentionStatisticsOptions = {}) {
+    this.layers = layers;
+    this.kvHeads = kvHeads;
+    this.window = window;
+    this.mergeHeads = options.mergeHeads ?? false;
+    this.headRows = this.mergeHeads ? 1 : kvHeads;
+    const capacity = Math.max(1, initialCapacityTokens);
+    this.capacities = new Int32Array(layers).fill(capacity);
+    this.tokenCounts = new Int32Array(layers);
+    this.stepTokenCounts = new Int32Array(layers * window);
+    this.blockSteps = new Float64Array(layers);
+    this.restartPending = new Uint8Array(layers);
+    for (let layer = 0; layer < layers; layer += 1) this.maxima.push(new Uint16Array(capacity * this.headRows));
+  }
+
+  tokenCount(layer: number): number {
+    this.checkLayer(layer);
+    return this.tokenCounts[layer] ?? 0;
+  }
+
+  hasFullWindow(layer: number, token: number): boolean {
+    return this.observationCount(layer, token) >= this.window;
+  }
+
+  observationCount(layer: number, token: number): number {
+    this.checkLayer(layer);
+    if (!(token >= 0 && token < (this.tokenCounts[layer] ?? 0))) return 0;
+    const recorded = Math.min(this.window, this.blockSteps[layer] ?? 0);
+    const base = layer * this.window;
+    let count = 0;
+    for (let step = 0; step < recorded; step += 1) if ((this.stepTokenCounts[base + step] as number) > token) count += 1;
+    return count;
+  }
+
+  /** The next observation of the layer begins a new block: every maximum and observation count starts over. */
+  restart(layer: number): void {
+    this.checkLayer(layer);
+    this.restartPending[layer] = 1;
+  }
+
+  observe(layer: number, probabilities: Float32Array, tokenCount: number, offset = 0, headStride = tokenCount): void {
+    this.checkLayer(layer);
+    const previous = this.tokenCounts[layer] ?? 0;
+    if (!Number.isInteger(tokenCount) || tokenCount < previous || tokenCount < 1) {
+      throw new QaqError('token-count-mismatch', 'token count must be ≥ the previous count (evict first)', {
+        details: { layer, tokenCount, previous },
+      });
+    }
+    validateProbabilities(layer, this.kvHeads, probabilities, tokenCount, offset, headStride);
+    this.ensureCapacity(layer, tokenCount);
+    const capacity = this.capacities[layer] as number;
+    const maxima = this.maxima[layer] as Uint16Array;
+    // A new block forgets every token; otherwise only the new tokens start from zero.
+    const cleared = this.restartPending[layer] === 1 ? 0 : previous;
+    if (this.restartPending[layer] === 1) {
+      this.blockSteps[layer] = 0;
+      this.restartPending[layer] = 0;
+    }
+    for (let row = 0; row < this.headRows; row += 1) maxima.fill(0, row * capacity + cleared, row * capacity + tokenCount);
+    const bits = probabilityBits(probabilities);
+    if (this.mergeHeads) {
+      for (let token = 0; token < tokenCount; token += 1) {
+        let code = maxima[token] as number;
+        for (let head = 0, index = offset + token; head < this.kvHeads; head += 1, index += headStride) {
+          const headCode = encodeProbability(bits[index] as number);
+          if (headCode > code) code = headCode;
+        }
+        maxima[token] = code;
+      }
+    } else {
+      for (let head = 0; head < this.kvHeads; head += 1) {
+        const source = offset + head * headStride;
+        const target = head * capacity;
+        for (let token = 0; token < tokenCount; token += 1) {
+          const code = encodeProbability(bits[source + token] as number);
+          if (code > (maxima[target + token] as number)) maxima[target + token] = code;
+        }
+      }
+    }
+    const steps = this.blockSteps[layer] as number;
+    this.stepTokenCounts[layer * this.window + (steps % this.window)] = tokenCount;
+    this.blockSteps[layer] = steps + 1;
+    this.tokenCounts[layer] = tokenCount;
+  }
+
+  windowMax(layer: number, head: number, token: number): number {
+    this.checkLayer(layer);
+    this.checkPerHead();
+    const capacity = this.capacities[layer] as number;
+    return maximumAlong(this.maxima[layer] as Uint16Array, head * capacity + token, this.kvHeads * capacity);
+  }
+
+  windowMaxOverHeads(layer: number, token: number): number {
+    this.checkLayer(layer);
+    return maximumAlong(this.maxima[layer] as Uint16Array, token, this.capacities[layer] as number);
+  }
+
+  windowMaxima(layer: number, overHeads: boolean, out: Float32Array, tokenCount: number): void {
+    this.checkLayer(layer);
+    if (!overHeads) this.checkPerHead();
+    const capacity = this.capacities[layer] as number;
+    const width = overHeads ? tokenCount : tokenCount * this.kvHeads;
+    if (!Number.isInteger(tokenCount) || tokenCount < 0 || tokenCount > capacity || out.length < width) {
+      throw new QaqError('shape-mismatch', 'window maxima: the token count or the output does not fit', {
+        details: { layer, tokenCount, capacity, outLength: out.length },
+      });
+    }
+    rowMaxima(this.maxima[layer] as Uint16Array, capacity, this.kvHeads, overHeads, out, tokenCount);
+  }
+
+  evictOldest(layer: number, count: number): void {
+    this.checkLayer(layer);
+    const tokenCount = this.tokenCounts[layer] ?? 0;
+    if (!Number.isInteger(count) || count < 0 || count > tokenCount) {
+      throw new QaqError('invalid-eviction', 'evict count must be in 0..tokenCount', {
+        details: { layer, count, tokenCount },
+      });
+    }
+    shiftRows(this.maxima[layer] as Uint16Array, this.capacities[layer] as number, count, tokenCount);
+    for (let index = layer * this.window; index < (layer + 1) * this.window; index += 1) {
+      this.stepTokenCounts[index] = Math.max(0, (this.stepTokenCounts[index] as number) - count);
+    }
+    this.tokenCounts[layer] = tokenCount - count;
+  }
+
+  byteLength(): number {
+    let total =
+      this.capacities.byteLength +
+      this.tokenCounts.byteLength +
+      this.stepTokenCounts.byteLength +
+      this.blockSteps.byteLength +
+      this.restartPending.byteLength;
+    for (const array of this.maxima) total += array.byteLength;
+    return total;
+  }
+
+  liveByteLength(): number {
+    let tokens = 0;
+    for (let layer = 0; layer < this.layers; layer += 1) tokens += this.tokenCounts[layer] ?? 0;
+    return tokens * this.headRows * 2;
+  }
+
+  private ensureCapacity(layer: number, tokenCount: number): void {
+    const oldCapacity = this.capacities[layer] as number;
+    if (tokenCount <= oldCapacity) return;
+    let capacity = oldCapacity;
+    while (capacity < tokenCount) capacity *= 2;
+    this.maxima[layer] = growRows(this.maxima[layer] as Uint16Array, oldCapacity, capacity, this.tokenCounts[layer] ?? 0);
+    this.capacities[layer] = capacity;
+  }
+
+  private checkPerHead(): void {
+    if (this.mergeHeads) {
+      throw new QaqError('heads-merged', 'per-head maxima are not kept with mergeHeads; read windowMaxOverHeads');
+    }
+  }
+
+  private checkLayer(layer: number): void {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.layers) {
+      throw new QaqError('invalid-layer', 'layer out of range', { details: { layer, layers: this.layers } });
+    }
+  }
+}
