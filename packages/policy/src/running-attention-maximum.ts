@@ -1,7 +1,7 @@
-import { QaqError } from '@qaq/errors';
-import type { AttentionStatistics, AttentionStatisticsOptions } from './attention-statistics.js';
-import { growRows, maximumAlong, rowMaxima, shiftRows } from './code-rows.js';
-import { encodeProbability, probabilityBits, validateProbabilities } from './stored-probability.js';
+import type { AttentionStatisticsOptions } from './attention-statistics.js';
+import { CodeRowStore } from './code-row-store.js';
+import { growRows, shiftRows } from './code-rows.js';
+import { encodeProbability, probabilityBits } from './stored-probability.js';
 
 /**
  * Per layer, per KV head (or over heads, with mergeHeads) and token: the running maximum of the token's attention
@@ -12,16 +12,10 @@ import { encodeProbability, probabilityBits, validateProbabilities } from './sto
  * block's last `window` steps (tokens arrive in order), so nothing else is kept per token: SmolLM2-135M (three KV
  * heads, merged) holds 2 bytes per token and layer here, against 24 with the ring of 10 steps.
  */
-export class RunningAttentionMaximum implements AttentionStatistics {
-  readonly layers: number;
-  readonly kvHeads: number;
-  readonly window: number;
-  readonly mergeHeads: boolean;
-  private readonly headRows: number;
+export class RunningAttentionMaximum extends CodeRowStore {
   /** Per layer: headRows rows of the layer's capacity, codes of the running maxima. */
   private readonly maxima: Uint16Array[] = [];
   private readonly capacities: Int32Array;
-  private readonly tokenCounts: Int32Array;
   /** Per layer: ring of the token counts of the block's last `window` steps (layer · window + step % window). */
   private readonly stepTokenCounts: Int32Array;
   /** Per layer: steps recorded since the block began. */
@@ -30,27 +24,13 @@ export class RunningAttentionMaximum implements AttentionStatistics {
   private readonly restartPending: Uint8Array;
 
   constructor(layers: number, kvHeads: number, window: number, initialCapacityTokens: number, options: AttentionStatisticsOptions = {}) {
-    this.layers = layers;
-    this.kvHeads = kvHeads;
-    this.window = window;
-    this.mergeHeads = options.mergeHeads ?? false;
-    this.headRows = this.mergeHeads ? 1 : kvHeads;
+    super(layers, kvHeads, window, options);
     const capacity = Math.max(1, initialCapacityTokens);
     this.capacities = new Int32Array(layers).fill(capacity);
-    this.tokenCounts = new Int32Array(layers);
     this.stepTokenCounts = new Int32Array(layers * window);
     this.blockSteps = new Float64Array(layers);
     this.restartPending = new Uint8Array(layers);
     for (let layer = 0; layer < layers; layer += 1) this.maxima.push(new Uint16Array(capacity * this.headRows));
-  }
-
-  tokenCount(layer: number): number {
-    this.checkLayer(layer);
-    return this.tokenCounts[layer] ?? 0;
-  }
-
-  hasFullWindow(layer: number, token: number): boolean {
-    return this.observationCount(layer, token) >= this.window;
   }
 
   observationCount(layer: number, token: number): number {
@@ -70,16 +50,9 @@ export class RunningAttentionMaximum implements AttentionStatistics {
   }
 
   observe(layer: number, probabilities: Float32Array, tokenCount: number, offset = 0, headStride = tokenCount): void {
-    this.checkLayer(layer);
-    const previous = this.tokenCounts[layer] ?? 0;
-    if (!Number.isInteger(tokenCount) || tokenCount < previous || tokenCount < 1) {
-      throw new QaqError('token-count-mismatch', 'token count must be ≥ the previous count (evict first)', {
-        details: { layer, tokenCount, previous },
-      });
-    }
-    validateProbabilities(layer, this.kvHeads, probabilities, tokenCount, offset, headStride);
+    const previous = this.checkObservation(layer, probabilities, tokenCount, offset, headStride);
     this.ensureCapacity(layer, tokenCount);
-    const capacity = this.capacities[layer] as number;
+    const capacity = this.capacity(layer);
     const maxima = this.maxima[layer] as Uint16Array;
     // A new block forgets every token; otherwise only the new tokens start from zero.
     const cleared = this.restartPending[layer] === 1 ? 0 : previous;
@@ -114,40 +87,9 @@ export class RunningAttentionMaximum implements AttentionStatistics {
     this.tokenCounts[layer] = tokenCount;
   }
 
-  windowMax(layer: number, head: number, token: number): number {
-    this.checkLayer(layer);
-    this.checkPerHead();
-    const capacity = this.capacities[layer] as number;
-    return maximumAlong(this.maxima[layer] as Uint16Array, head * capacity + token, this.kvHeads * capacity);
-  }
-
-  windowMaxOverHeads(layer: number, token: number): number {
-    this.checkLayer(layer);
-    return maximumAlong(this.maxima[layer] as Uint16Array, token, this.capacities[layer] as number);
-  }
-
-  windowMaxima(layer: number, overHeads: boolean, out: Float32Array, tokenCount: number): void {
-    this.checkLayer(layer);
-    if (!overHeads) this.checkPerHead();
-    const capacity = this.capacities[layer] as number;
-    const width = overHeads ? tokenCount : tokenCount * this.kvHeads;
-    if (!Number.isInteger(tokenCount) || tokenCount < 0 || tokenCount > capacity || out.length < width) {
-      throw new QaqError('shape-mismatch', 'window maxima: the token count or the output does not fit', {
-        details: { layer, tokenCount, capacity, outLength: out.length },
-      });
-    }
-    rowMaxima(this.maxima[layer] as Uint16Array, capacity, this.kvHeads, overHeads, out, tokenCount);
-  }
-
   evictOldest(layer: number, count: number): void {
-    this.checkLayer(layer);
-    const tokenCount = this.tokenCounts[layer] ?? 0;
-    if (!Number.isInteger(count) || count < 0 || count > tokenCount) {
-      throw new QaqError('invalid-eviction', 'evict count must be in 0..tokenCount', {
-        details: { layer, count, tokenCount },
-      });
-    }
-    shiftRows(this.maxima[layer] as Uint16Array, this.capacities[layer] as number, count, tokenCount);
+    const tokenCount = this.checkEviction(layer, count);
+    shiftRows(this.maxima[layer] as Uint16Array, this.capacity(layer), count, tokenCount);
     for (let index = layer * this.window; index < (layer + 1) * this.window; index += 1) {
       this.stepTokenCounts[index] = Math.max(0, (this.stepTokenCounts[index] as number) - count);
     }
@@ -166,29 +108,23 @@ export class RunningAttentionMaximum implements AttentionStatistics {
   }
 
   liveByteLength(): number {
-    let tokens = 0;
-    for (let layer = 0; layer < this.layers; layer += 1) tokens += this.tokenCounts[layer] ?? 0;
-    return tokens * this.headRows * 2;
+    return this.liveTokens() * this.headRows * 2;
+  }
+
+  protected rows(layer: number): Uint16Array {
+    return this.maxima[layer] as Uint16Array;
+  }
+
+  protected capacity(layer: number): number {
+    return this.capacities[layer] as number;
   }
 
   private ensureCapacity(layer: number, tokenCount: number): void {
-    const oldCapacity = this.capacities[layer] as number;
+    const oldCapacity = this.capacity(layer);
     if (tokenCount <= oldCapacity) return;
     let capacity = oldCapacity;
     while (capacity < tokenCount) capacity *= 2;
     this.maxima[layer] = growRows(this.maxima[layer] as Uint16Array, oldCapacity, capacity, this.tokenCounts[layer] ?? 0);
     this.capacities[layer] = capacity;
-  }
-
-  private checkPerHead(): void {
-    if (this.mergeHeads) {
-      throw new QaqError('heads-merged', 'per-head maxima are not kept with mergeHeads; read windowMaxOverHeads');
-    }
-  }
-
-  private checkLayer(layer: number): void {
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.layers) {
-      throw new QaqError('invalid-layer', 'layer out of range', { details: { layer, layers: this.layers } });
-    }
   }
 }
