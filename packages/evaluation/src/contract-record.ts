@@ -43,6 +43,7 @@ export function contractRecord(input: ContractRecordInput): EvaluationRecord {
     kv_bytes_fp16: Math.round(memory.fp16Bytes),
     decode_tokens_per_s: significant(input.evaluation.decodeTokensPerSecond),
     peak_rss_bytes: input.peakResidentBytes,
+    ...(memory.policyBytes > 0 ? { policy_bytes: Math.round(memory.policyBytes) } : {}),
     scored_tokens: metrics.scoredTokens,
     stride: input.stride,
     windows: input.windows,

@@ -33,6 +33,8 @@ export interface EvaluationRecord {
   /** Peak resident set of the process, from the caller (null where the host cannot tell). */
   readonly peak_rss_bytes: number | null;
   // Extras.
+  /** Of kv_bytes, the QAQ policy's attention statistics for the cached tokens (absent for other methods). */
+  readonly policy_bytes?: number;
   readonly scored_tokens: number;
   readonly stride: number;
   readonly windows: number;

@@ -89,7 +89,7 @@ describe('evaluateStreaming', () => {
     expect(summary?.topOneAgreement).toBe(want.topOneAgreement);
     expect(progress).toEqual(Array.from({ length: tokens.length - 1 }, (_, index) => index + 1));
     // Memory is sampled once per window with the whole window cached: context tokens × 4 elements.
-    expect(result.methods[0]?.memory).toEqual({ bytes: 32, fp16Bytes: 64, elements: 32, bitsPerElement: 8, samples: windows.length });
+    expect(result.methods[0]?.memory).toEqual({ bytes: 32, fp16Bytes: 64, elements: 32, bitsPerElement: 8, policyBytes: 0, samples: windows.length });
     expect(result.methods[0]?.decodeSteps).toBe(tokens.length - 1);
   });
 

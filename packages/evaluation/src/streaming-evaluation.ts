@@ -39,6 +39,8 @@ export interface AveragedMemory {
   readonly fp16Bytes: number;
   readonly elements: number;
   readonly bitsPerElement: number;
+  /** Of `bytes`, the QAQ policy's attention statistics (0 for fixed-width methods). */
+  readonly policyBytes: number;
   /** How many samples (one per window). */
   readonly samples: number;
 }
@@ -70,9 +72,11 @@ class MemoryAverage {
   #fp16Bytes = 0;
   #elements = 0;
   #bits = 0;
+  #policyBytes = 0;
   #samples = 0;
   add(memory: KeyValueMemory): void {
     this.#bytes += memory.bytes;
+    this.#policyBytes += memory.policyBytes ?? 0;
     this.#fp16Bytes += memory.fp16Bytes;
     this.#elements += memory.elements;
     this.#bits += memory.bitsPerElement;
@@ -80,12 +84,13 @@ class MemoryAverage {
   }
   result(): AveragedMemory {
     const samples = this.#samples;
-    if (samples === 0) return { bytes: 0, fp16Bytes: 0, elements: 0, bitsPerElement: 0, samples };
+    if (samples === 0) return { bytes: 0, fp16Bytes: 0, elements: 0, bitsPerElement: 0, policyBytes: 0, samples };
     return {
       bytes: this.#bytes / samples,
       fp16Bytes: this.#fp16Bytes / samples,
       elements: this.#elements / samples,
       bitsPerElement: this.#bits / samples,
+      policyBytes: this.#policyBytes / samples,
       samples,
     };
   }
