@@ -16,6 +16,8 @@ export interface GenerateReport {
   readonly kv_bytes: number;
   readonly kv_bytes_fp16: number;
   readonly bits_per_element: number;
+  /** Of kv_bytes, the QAQ policy's attention statistics (QAQ methods only). */
+  readonly policy_bytes?: number;
   readonly peak_rss_bytes: number;
   readonly model: string;
 }
@@ -43,6 +45,7 @@ export function generateReport(
     kv_bytes: memory.bytes,
     kv_bytes_fp16: memory.fp16Bytes,
     bits_per_element: round(memory.bitsPerElement),
+    ...(memory.policyBytes === undefined ? {} : { policy_bytes: memory.policyBytes }),
     peak_rss_bytes: peakResidentBytes(),
     model: context.model,
   };
@@ -52,7 +55,8 @@ export function formatMemoryLine(memory: KeyValueMemory, kvMethod: string): stri
   const ratio = memory.bytes === 0 ? 1 : memory.fp16Bytes / memory.bytes;
   return (
     `KV cache (${kvMethod}): ${formatBytes(memory.bytes)} held for ${memory.elements.toLocaleString('en-US')} elements ` +
-    `vs ${formatBytes(memory.fp16Bytes)} at fp16 (${ratio.toFixed(2)}x), ${memory.bitsPerElement.toFixed(2)} bits/element`
+    `vs ${formatBytes(memory.fp16Bytes)} at fp16 (${ratio.toFixed(2)}x), ${memory.bitsPerElement.toFixed(2)} bits/element` +
+    (memory.policyBytes === undefined ? '' : ` (the policy's attention statistics included: ${formatBytes(memory.policyBytes)})`)
   );
 }
 
