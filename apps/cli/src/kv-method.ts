@@ -12,7 +12,7 @@ export const defaultKvMethod = 'qaq:lean';
 
 export const kvMethodHelp = `  --kv <method>           KV cache method (default qaq:lean; qaq = qaq:quality):
                           fp32 (dense, in the graph), fp16, uniform:<B>[,alpha=<α>], kivi:<B> (slow reference
-                          attention), qaq, qaq:<quality|lean|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
+                          attention), qaq, qaq:<quality|lean|watchful|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
                           kbmin=,vbmin=,kbound=<uniform|attention>,alpha=,
                           window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=];
                           ort-int4, ort-int8 (onnxruntime's built-in

@@ -6,6 +6,7 @@ export interface KvMethodChoice {
 
 export const kvMethodChoices: readonly KvMethodChoice[] = [
   { value: 'qaq:lean', label: 'QAQ (lean preset: attention-sized, ≈ 3.1 bits)' },
+  { value: 'qaq:watchful', label: 'QAQ (watchful preset: lean, attention watched between every plan)' },
   { value: 'qaq', label: 'QAQ (quality preset)' },
   { value: 'qaq:attentive', label: 'QAQ (attentive preset)' },
   { value: 'qaq:balanced', label: 'QAQ (balanced preset)' },

@@ -70,6 +70,10 @@ describe('parseKvMethod', () => {
     expect(lean.settings).toEqual(floorFromMinimum);
     expect(formatKvMethod(lean)).toBe('qaq:lean');
     expect(formatKvMethod(balanced)).toBe('qaq:balanced');
+    // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0012.
+    const watchful = parseKvMethod('qaq:watchful');
+    expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...lean.settings, sigmaScoreMax: 0.0012, window: 32 } });
+    expect(formatKvMethod(watchful)).toBe('qaq:watchful');
     // attentive: keys by their predicted attention down to 2 bits, values floored at 3.
     const attentive = parseKvMethod('qaq:attentive');
     expect(attentive).toEqual({

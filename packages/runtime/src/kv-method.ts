@@ -275,7 +275,7 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
 }
 
 /** The rotation each named preset stores its keys and values with (a cache transform, so not a policy knob). */
-const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'both', balanced: 'both', attentive: 'both', lean: 'both' };
+const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'none', compact: 'both', balanced: 'both', attentive: 'both', lean: 'both', watchful: 'both' };
 
 /** The settings of a named policy preset (recent window 0, no promotion tier, the preset's attention sinks). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
