@@ -71,6 +71,14 @@ export class AttentionAwarePolicy {
     return (this.stepsSinceDecide[layer] ?? 0) + 1 > planInterval - window;
   }
 
+  /**
+   * Whether the layer's decode steps since its last plan reached the declared cadence (`planInterval`; every step when
+   * none was declared): the caller plans then, so the policy's step count is the one the cadence runs on.
+   */
+  planDue(layer: number): boolean {
+    return (this.stepsSinceDecide[layer] ?? 0) >= Math.max(1, this.config.planInterval);
+  }
+
   /** Records one decode step's statistics of a layer: [kvHeads, tokenCount] max-over-query-heads probabilities. */
   observe(layer: number, probabilities: Float32Array, tokenCount: number): void {
     if (this.recordsNextStep(layer)) this.attention.observe(layer, probabilities, tokenCount);

@@ -87,9 +87,6 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #kernel: CacheAttentionKernel;
   readonly #appendBits: number;
   readonly #appendValueBits: number;
-  readonly #planInterval: number;
-  /** Per layer: decode steps since the last plan. */
-  readonly #stepsSincePlan: Int32Array;
   readonly #plan = new LayerPlan();
   /** [min(S, n), kvHeads, T] max probabilities of the last call's last rows; grown by doubling. */
   #probabilities = new Float32Array(0);
@@ -161,7 +158,6 @@ export class CompactCacheAttention implements LayerAttention {
       );
       this.#appendBits = settings.maxBits;
       this.#appendValueBits = settings.maxBits;
-      this.#planInterval = settings.planInterval;
       this.#probabilityRows = settings.window;
     } else {
       this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });
@@ -169,10 +165,8 @@ export class CompactCacheAttention implements LayerAttention {
       this.onlineQueryNorms = null;
       this.#appendBits = mode.bits;
       this.#appendValueBits = mode.valueBits ?? mode.bits;
-      this.#planInterval = 1;
       this.#probabilityRows = 1;
     }
-    this.#stepsSincePlan = new Int32Array(shape.layerCount);
     const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
     this.#rotateKeys = rotation === 'keys' || rotation === 'both';
     this.#rotateValues = rotation === 'values' || rotation === 'both';
@@ -280,13 +274,10 @@ export class CompactCacheAttention implements LayerAttention {
       if (probabilities === null) policy.passStep(layer, cachedTokens);
       else if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
       else policy.observePrefill(layer, probabilities, probabilityRows, cachedTokens);
-      const steps = (this.#stepsSincePlan[layer] as number) + 1;
-      if (tokenCount > 1 || steps >= this.#planInterval) {
+      // Prefill chunks always plan; decode steps every planInterval (the policy counts them).
+      if (tokenCount > 1 || policy.planDue(layer)) {
         policy.decide(layer, this.cache.view(layer), this.#plan);
         this.cache.applyPlan(layer, this.#plan);
-        this.#stepsSincePlan[layer] = 0;
-      } else {
-        this.#stepsSincePlan[layer] = steps;
       }
     }
     // The next step of a sliding layer sees window − 1 past tokens: drop the rest now, so memory stays bounded.
@@ -304,7 +295,6 @@ export class CompactCacheAttention implements LayerAttention {
       this.cache.evictOldest(layer, count);
       this.policy?.evictOldest(layer, count);
     }
-    this.#stepsSincePlan.fill(0);
   }
 
   memory(): KeyValueMemory {
