@@ -2,7 +2,6 @@ import { QaqError } from '@qaq/errors';
 import type { AttentionStatisticsOptions } from './attention-statistics.js';
 import { CodeRowStore } from './code-row-store.js';
 import { growRows, shiftRows } from './code-rows.js';
-import { encodeProbability, probabilityBits } from './stored-probability.js';
 
 const largestStepCount = 2 ** 32 - 1;
 
@@ -53,26 +52,10 @@ export class AttentionWindow extends CodeRowStore {
       for (let row = 0; row < this.window * this.headRows; row += 1) values.fill(0, row * capacity + previous, row * capacity + tokenCount);
       (this.firstSteps[layer] as Uint32Array).fill(step, previous, tokenCount);
     }
-    const bits = probabilityBits(probabilities);
-    if (this.mergeHeads) {
-      const target = slot * capacity;
-      for (let token = 0; token < tokenCount; token += 1) {
-        let code = 0;
-        for (let head = 0, index = offset + token; head < this.kvHeads; head += 1, index += headStride) {
-          const headCode = encodeProbability(bits[index] as number);
-          if (headCode > code) code = headCode;
-        }
-        values[target + token] = code;
-      }
-    } else {
-      for (let head = 0; head < this.kvHeads; head += 1) {
-        const source = offset + head * headStride;
-        const target = (slot * this.kvHeads + head) * capacity;
-        for (let token = 0; token < tokenCount; token += 1) {
-          values[target + token] = encodeProbability(bits[source + token] as number);
-        }
-      }
-    }
+    // The slot's previous step is overwritten: zero its rows, then record this step into them.
+    const first = slot * this.headRows * capacity;
+    for (let row = 0; row < this.headRows; row += 1) values.fill(0, first + row * capacity, first + row * capacity + tokenCount);
+    this.recordStep(values, first, capacity, probabilities, tokenCount, offset, headStride);
     this.tokenCounts[layer] = tokenCount;
     this.steps[layer] = step + 1;
   }

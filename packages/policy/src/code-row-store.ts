@@ -1,7 +1,7 @@
 import { QaqError } from '@qaq/errors';
 import type { AttentionStatistics, AttentionStatisticsOptions } from './attention-statistics.js';
 import { maximumAlong, rowMaxima } from './code-rows.js';
-import { validateProbabilities } from './stored-probability.js';
+import { encodeProbability, validateProbabilities } from './stored-probability.js';
 
 /**
  * What both attention stores share: per layer, rows of `capacity` 16-bit probability codes (code-rows.ts), where row
@@ -16,6 +16,8 @@ export abstract class CodeRowStore implements AttentionStatistics {
   /** Rows per step slot: 1 with mergeHeads, else kvHeads. */
   protected readonly headRows: number;
   protected readonly tokenCounts: Int32Array;
+  /** The float32 bit patterns of the last probabilities' buffer: one view per buffer, reused across steps. */
+  private bitsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   constructor(layers: number, kvHeads: number, window: number, options: AttentionStatisticsOptions) {
     this.layers = layers;
@@ -81,6 +83,45 @@ export abstract class CodeRowStore implements AttentionStatistics {
     }
     validateProbabilities(layer, this.kvHeads, probabilities, tokenCount, offset, headStride);
     return previous;
+  }
+
+  /**
+   * Raises rows[first + r · capacity + token] to each token's probability code for this step, r the KV head (or one
+   * row, the maximum over heads, with mergeHeads): a running maximum, or a ring slot's value once that slot is zeroed.
+   */
+  protected recordStep(
+    rows: Uint16Array,
+    first: number,
+    capacity: number,
+    probabilities: Float32Array,
+    tokenCount: number,
+    offset: number,
+    headStride: number,
+  ): void {
+    if (this.bitsView.buffer !== probabilities.buffer) {
+      this.bitsView = new Uint32Array(probabilities.buffer, 0, probabilities.buffer.byteLength >>> 2);
+    }
+    const bits = this.bitsView;
+    const start = (probabilities.byteOffset >>> 2) + offset;
+    if (this.mergeHeads) {
+      for (let token = 0; token < tokenCount; token += 1) {
+        let code = rows[first + token] as number;
+        for (let head = 0, index = start + token; head < this.kvHeads; head += 1, index += headStride) {
+          const headCode = encodeProbability(bits[index] as number);
+          if (headCode > code) code = headCode;
+        }
+        rows[first + token] = code;
+      }
+      return;
+    }
+    for (let head = 0; head < this.kvHeads; head += 1) {
+      const source = start + head * headStride;
+      const target = first + head * capacity;
+      for (let token = 0; token < tokenCount; token += 1) {
+        const code = encodeProbability(bits[source + token] as number);
+        if (code > (rows[target + token] as number)) rows[target + token] = code;
+      }
+    }
   }
 
   /** Checks an eviction; returns the layer's token count before it. */

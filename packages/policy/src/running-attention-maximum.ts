@@ -1,7 +1,6 @@
 import type { AttentionStatisticsOptions } from './attention-statistics.js';
 import { CodeRowStore } from './code-row-store.js';
 import { growRows, shiftRows } from './code-rows.js';
-import { encodeProbability, probabilityBits } from './stored-probability.js';
 
 /**
  * Per layer, per KV head (or over heads, with mergeHeads) and token: the running maximum of the token's attention
@@ -61,26 +60,7 @@ export class RunningAttentionMaximum extends CodeRowStore {
       this.restartPending[layer] = 0;
     }
     for (let row = 0; row < this.headRows; row += 1) maxima.fill(0, row * capacity + cleared, row * capacity + tokenCount);
-    const bits = probabilityBits(probabilities);
-    if (this.mergeHeads) {
-      for (let token = 0; token < tokenCount; token += 1) {
-        let code = maxima[token] as number;
-        for (let head = 0, index = offset + token; head < this.kvHeads; head += 1, index += headStride) {
-          const headCode = encodeProbability(bits[index] as number);
-          if (headCode > code) code = headCode;
-        }
-        maxima[token] = code;
-      }
-    } else {
-      for (let head = 0; head < this.kvHeads; head += 1) {
-        const source = offset + head * headStride;
-        const target = head * capacity;
-        for (let token = 0; token < tokenCount; token += 1) {
-          const code = encodeProbability(bits[source + token] as number);
-          if (code > (maxima[target + token] as number)) maxima[target + token] = code;
-        }
-      }
-    }
+    this.recordStep(maxima, 0, capacity, probabilities, tokenCount, offset, headStride);
     const steps = this.blockSteps[layer] as number;
     this.stepTokenCounts[layer * this.window + (steps % this.window)] = tokenCount;
     this.blockSteps[layer] = steps + 1;

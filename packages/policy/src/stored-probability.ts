@@ -26,11 +26,6 @@ export function decodeProbability(code: number): number {
   return decodedProbability[0] as number;
 }
 
-/** The float32 bit patterns of `probabilities`, without a copy. */
-export function probabilityBits(probabilities: Float32Array): Uint32Array {
-  return new Uint32Array(probabilities.buffer, probabilities.byteOffset, probabilities.length);
-}
-
 /**
  * Checks one step's statistics before anything is recorded: head h's row of `tokenCount` probabilities at
  * probabilities[offset + h · headStride …], each finite and in [0, 1] (with a little room for softmax rounding).
