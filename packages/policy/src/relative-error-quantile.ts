@@ -16,8 +16,8 @@ const initialBucketCapacity = 64;
  * Streaming quantile of non-negative values with a guaranteed relative error (the DDSketch construction,
  * Masson, Rim & Lee, VLDB 2019): value x > 0 is counted in bucket ⌈log_γ x⌉ with γ = (1 + α)/(1 − α), and a
  * bucket answers with the point within α of every value it holds. Unlike P² (whose five markers can freeze
- * far from the quantile after an unlucky start: 10–26 % off after 5,000 log-normal values, one stream in a few
- * hundred), the answer depends only on the multiset of values seen — never on their order — and is always
+ * far from the quantile after an unlucky start: 10.8 % off the 0.9 quantile after 5,000 log-normal values in the
+ * stream the test below keeps), the answer depends only on the multiset of values seen — never on their order — and is always
  * within α of the ⌊q·(n − 1)⌋-th smallest value. Counts live in one typed array that grows with the range
  * of values seen, bounded by `maxBuckets`.
  */
