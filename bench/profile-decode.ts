@@ -5,7 +5,8 @@
  *   node --conditions=source --import tsx bench/profile-decode.ts --model smollm2-135m --context 512 --profile
  * With `--kv <method>` and `--cpu-profile <file>`, V8's CPU profile of the decode steps alone (not the prefill) is
  * written to <file> (open it in Chrome DevTools, or summarise it with bench/summarize-cpu-profile.ts).
- * With `--kv <method>` (qaq, fp16, uniform:4 …) it profiles the segmented decoder of @qaq/runtime instead: wall
+ * With `--kv <method>` (qaq, fp16, uniform:4 …) it profiles the segmented decoder of @qaq/runtime instead (the
+ * single-thread kernel, or `--attention-threads N` Node worker threads): wall
  * milliseconds per decode step split into the attention kernel (what attend spends beyond the parts timed), the policy (observe, ‖q̃‖² estimator, decide),
  * applying plans, appending to the cache, and the rest (the ONNX segments and glue):
  *   node --conditions=source --import tsx bench/profile-decode.ts --model smollm2-135m --context 4096 --kv qaq
@@ -22,6 +23,7 @@ import ort from 'onnxruntime-node';
 import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
 import { createNodeBackend, type NodeSessionOptions } from '@qaq/backend-node';
 import { loadLanguageModel, type CompactCacheAttention, type SegmentedLanguageModel } from '@qaq/runtime';
+import { createNodeAttention } from '@qaq/attention-kernel/node-threads';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     load: { type: 'string' },
     kv: { type: 'string' },
     chunk: { type: 'string', default: '512' },
+    'attention-threads': { type: 'string', default: '1' },
     'cpu-profile': { type: 'string' },
   },
 });
@@ -156,12 +159,14 @@ async function profileSegmented(kv: string): Promise<void> {
   const gguf = new Uint8Array(readFileSync(modelPath));
   const chunk = Number(values.chunk);
   const session: NodeSessionOptions = { executionProviders: ['cpu'], intraOpThreads: Number(values.threads), configEntries: extra };
+  const attentionThreads = Number(values['attention-threads']);
   const loaded = await loadLanguageModel({
     backend: createNodeBackend(),
     gguf,
     kv,
     prefillChunkSize: chunk,
     session,
+    ...(attentionThreads > 1 ? { kernel: await createNodeAttention({ threads: attentionThreads }) } : {}),
   });
   const model = loaded.model as SegmentedLanguageModel;
   const attention = model.attention as CompactCacheAttention;

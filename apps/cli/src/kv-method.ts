@@ -14,7 +14,8 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           fp32 (dense, in the graph), fp16, uniform:<B>[,alpha=<α>], kivi:<B> (slow reference
                           attention), qaq, qaq:<quality|lean|watchful|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
                           kbmin=,vbmin=,kbound=<uniform|attention>,alpha=,
-                          window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=];
+                          window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=,
+                          skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact)];
                           ort-int4, ort-int8 (onnxruntime's built-in
                           GroupQueryAttention cache, per-channel scales from the sequence's first 128 tokens)
 `;

@@ -432,10 +432,89 @@ function flushAccumulators(accumulators: usize, totals: usize, lanes: i32): void
   return f32x4.mul(p, scale);
 }
 
+// A decode step's value pass may skip tokens whose probability is negligible for every row of their KV head
+// (AttentionOptions.negligibleProbability, τ): the output then lacks Σ_skipped p·v, at most τ·|v|max per skipped token.
+// Only calls with few rows (one query position) skip: in a prefill chunk nearly every token matters to some row.
+const MAXIMUM_SKIPPING_ROWS: i32 = 8;
+
+// attendRange's phases. A split decode step that skips negligible tokens runs every chunk's scores first, then the
+// call's normalisers (normalizeParts), then every chunk's values, so each chunk judges by the call's probabilities.
+export const PHASE_BOTH: i32 = 0;
+export const PHASE_SCORES: i32 = 1;
+export const PHASE_VALUES: i32 = 2;
+
+/**
+ * After phase 1 of a split call: per KV head and row, M = max_c m_c and Z = Σ_c sum_c·e^(m_c − M) over the chunks'
+ * records, as two f64 at normalizers + (kvHead·rows + row)·16.
+ */
+export function normalizeParts(chunkCount: i32, chunkStride: usize, partials: usize, kvHeads: i32, rows: i32, headDim: i32, normalizers: usize): void {
+  const recordBytes = <usize>(headDim + 2) << 3;
+  for (let index = 0; index < kvHeads * rows; index += 1) {
+    const records = partials + recordBytes * <usize>index;
+    let maximum: f64 = -Infinity;
+    for (let chunk = 0; chunk < chunkCount; chunk += 1) maximum = max(maximum, load<f64>(records + chunkStride * <usize>chunk));
+    let total: f64 = 0;
+    for (let chunk = 0; chunk < chunkCount; chunk += 1) {
+      const record = records + chunkStride * <usize>chunk;
+      const sum = load<f64>(record, 8);
+      if (sum > 0) total += sum * Math.exp(load<f64>(record) - maximum);
+    }
+    store<f64>(normalizers + (<usize>index << 4), maximum);
+    store<f64>(normalizers + (<usize>index << 4), total, 8);
+  }
+}
+
+/** Writes low..high − 1 to `kept` (i32); returns the count. */
+function keepAll(low: i32, high: i32, kept: usize): i32 {
+  for (let token = low; token < high; token += 1) store<i32>(kept + (<usize>(token - low) << 2), token);
+  return high - low;
+}
+
+/**
+ * Writes to `kept` the tokens in [low, high) that some row sees with probability ≥ τ; returns the count. Rows hold
+ * probabilities, or in a chunk of a split call w = exp(score − m) with m and the chunk's sum in its partial record.
+ * With the call's normalisers (phase 2: M and Z = Σ_c sum_c·e^(m_c − M) per row) the bar is w ≥ τ·Z·e^(M − m),
+ * exactly p ≥ τ; without them (a single-pass split) it is w ≥ τ·sum, the chunk's own probability, which is at least
+ * the call's, so fewer tokens are skipped. `thresholds` has room for MAXIMUM_SKIPPING_ROWS f32.
+ */
+function keepNonNegligible(
+  scores: usize, paddedTokens: i32, rows: i32, firsts: usize, lasts: usize, low: i32, high: i32,
+  partials: usize, partialRecordBytes: usize, kvHead: i32, negligibleProbability: f32, normalizers: usize, thresholds: usize, kept: usize,
+): i32 {
+  for (let row = 0; row < rows; row += 1) {
+    let threshold: f32 = negligibleProbability;
+    if (partials != 0) {
+      const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
+      const sum = load<f64>(record, 8);
+      if (sum <= 0) {
+        threshold = Infinity; // the row sees none of the chunk's tokens: its score slots are stale
+      } else if (normalizers == 0) {
+        threshold = <f32>(<f64>negligibleProbability * sum);
+      } else {
+        const normalizer = normalizers + (<usize>(kvHead * rows + row) << 4);
+        threshold = <f32>(<f64>negligibleProbability * load<f64>(normalizer, 8) * Math.exp(load<f64>(normalizer) - load<f64>(record)));
+      }
+    }
+    store<f32>(thresholds + (<usize>row << 2), threshold);
+  }
+  let count = 0;
+  for (let token = low; token < high; token += 1) {
+    let keep = false;
+    for (let row = 0; row < rows && !keep; row += 1) {
+      if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+      keep = load<f32>(scores + (<usize>(row * paddedTokens + token) << 2)) >= load<f32>(thresholds + (<usize>row << 2));
+    }
+    if (!keep) continue;
+    store<i32>(kept + (<usize>count << 2), token);
+    count += 1;
+  }
+  return count;
+}
+
 /** Scratch bytes `attend` needs for `rows` query rows (query positions · query heads per KV head). */
 export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32): i32 {
   const paddedTokens = (tokenCount + 3) & ~3;
-  return (6 * headDim + 24 + rows * 22 + 4 * rows * headDim + rows * paddedTokens) * 4 + 128;
+  return (6 * headDim + 24 + rows * 22 + 4 * rows * headDim + rows * paddedTokens + paddedTokens) * 4 + 128;
 }
 
 /**
@@ -462,10 +541,11 @@ export function attend(
   output: usize,
   maxProbabilities: usize,
   scratch: usize,
+  negligibleProbability: f32,
 ): void {
   attendRange(
     keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount, firstPosition, window,
-    scoreScale, queries, output, maxProbabilities, scratch, 0, tokenCount, 0, 0,
+    scoreScale, queries, output, maxProbabilities, scratch, 0, tokenCount, 0, 0, negligibleProbability, PHASE_BOTH, 0,
   );
 }
 
@@ -507,6 +587,9 @@ export function attendRange(
   tokenEnd: i32,
   sharedScores: usize,
   partials: usize,
+  negligibleProbability: f32,
+  phase: i32,
+  normalizers: usize,
 ): void {
   const headsPerKv = queryHeads / kvHeads;
   const rows = queryCount * headsPerKv;
@@ -530,6 +613,9 @@ export function attendRange(
   // (both ~|m|), so long f32 sums alone would drift by ~1e-5.
   const totals = accumulators + (<usize>(rows * valueLength) << 2);
   const ownScores = totals + (<usize>(rows * valueLength) << 3);
+  // The tokens the value pass reads (all visible ones unless negligible ones are skipped), after the scores.
+  const keptTokens = sharedScores == 0 ? ownScores + (<usize>(rows * paddedTokens) << 2) : ownScores;
+  const skipsNegligible = negligibleProbability > 0 && rows <= MAXIMUM_SKIPPING_ROWS;
   const partialRecordBytes = <usize>(headDim + 2) << 3;
   const rowBytes = <usize>headDim << 2;
   const keyOutliers = word(keyDescriptor, DESCRIPTOR_OUTLIERS);
@@ -552,6 +638,8 @@ export function attendRange(
   for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
     const scores = sharedScores == 0 ? ownScores : sharedScores + (<usize>(kvHead * rows * paddedTokens) << 2);
     if (low >= high) {
+      // Phase 1 (or the single pass) already left this chunk's empty records.
+      if (phase == PHASE_VALUES) continue;
       for (let row = 0; row < rows; row += 1) {
         const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
         store<f64>(record, -Infinity);
@@ -561,185 +649,188 @@ export function attendRange(
     }
     const headGroup = groupsPerToken == 1 ? 0 : kvHead;
     const elementOffset = groupsPerToken == 1 ? kvHead * headDim : 0;
-    for (let row = 0; row < rows; row += 1) {
-      const query = queries + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
-      store<i32>(rowQueries + (<usize>row << 2), <i32>query);
-      let sum = f32x4.splat(0);
-      for (let index = 0; index < headDim; index += 4) sum = f32x4.add(sum, v128.load(query + (<usize>index << 2)));
-      store<f32>(querySums + (<usize>row << 2), horizontalSum(sum));
-      // 16-bit high and low parts for the integer products (see dotWordsBlock).
-      let largest: f64 = 0;
-      for (let index = 0; index < headDim; index += 1) largest = max(largest, abs(<f64>load<f32>(query + (<usize>index << 2))));
-      const scale: f64 = largest > 0 ? largest / 16383.0 : 1.0;
-      store<f32>(queryScales + (<usize>row << 2), <f32>scale);
-      const rowWords = queryWords + (<usize>(row * headDim) << 2);
-      const inverse = 1.0 / <f64>(<f32>scale);
-      for (let index = 0; index < headDim; index += 1) {
-        const scaled = <f64>load<f32>(query + (<usize>index << 2)) * inverse;
-        const high = nearest(scaled);
-        store<i16>(rowWords + (<usize>index << 1), <i16>high);
-        store<i16>(rowWords + (<usize>(headDim + index) << 1), <i16>nearest((scaled - high) * 32768.0));
+    if (phase != PHASE_VALUES) {
+      for (let row = 0; row < rows; row += 1) {
+        const query = queries + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
+        store<i32>(rowQueries + (<usize>row << 2), <i32>query);
+        let sum = f32x4.splat(0);
+        for (let index = 0; index < headDim; index += 4) sum = f32x4.add(sum, v128.load(query + (<usize>index << 2)));
+        store<f32>(querySums + (<usize>row << 2), horizontalSum(sum));
+        // 16-bit high and low parts for the integer products (see dotWordsBlock).
+        let largest: f64 = 0;
+        for (let index = 0; index < headDim; index += 1) largest = max(largest, abs(<f64>load<f32>(query + (<usize>index << 2))));
+        const scale: f64 = largest > 0 ? largest / 16383.0 : 1.0;
+        store<f32>(queryScales + (<usize>row << 2), <f32>scale);
+        const rowWords = queryWords + (<usize>(row * headDim) << 2);
+        const inverse = 1.0 / <f64>(<f32>scale);
+        for (let index = 0; index < headDim; index += 1) {
+          const scaled = <f64>load<f32>(query + (<usize>index << 2)) * inverse;
+          const high = nearest(scaled);
+          store<i16>(rowWords + (<usize>index << 1), <i16>high);
+          store<i16>(rowWords + (<usize>(headDim + index) << 1), <i16>nearest((scaled - high) * 32768.0));
+        }
       }
-    }
-    // Scores straight from the packed keys.
-    for (let token = low; token < high; token += 1) {
-      loadSlice(keyDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer, words);
-      const bits = sliceBits;
-      const minimum = sliceMinimum;
-      const step = sliceStep;
-      const offset = minimum + 0.5 * step;
-      for (let blockStart = 0; blockStart < rows; blockStart += 4) {
-        const blockRows = min(4, rows - blockStart);
-        const rowTable = rowQueries + (<usize>blockStart << 2);
-        // Every row of a block sees the token when the block's newest first and oldest last allow it.
-        const allVisible = token >= load<i32>(firsts + (<usize>(blockStart + blockRows - 1) << 2)) && token <= load<i32>(lasts + (<usize>blockStart << 2));
-        const wordTable = queryWords + (<usize>(blockStart * headDim) << 2);
-        const wordRow = <usize>headDim << 2;
-        if (bits != 16 && allVisible && blockRows >= 3) {
-          // Fast path (every decode step): four rows' scores as one vector, outlier corrections after.
-          const sums = blockRows == 4
-            ? dotWordsBlock(words, headDim, wordTable, wordRow, 4)
-            : dotWordsBlock(words, headDim, wordTable, wordRow, 3);
-          const blockOffset = <usize>blockStart << 2;
-          let vector = f32x4.add(
-            f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
-            f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
-          );
-          // Outliers: q_r[p]·(exact − k̂_p) for the block's rows at once.
-          for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
-            const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
-            if (<u32>position >= <u32>headDim) continue;
-            const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-            const difference = exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step);
-            const element = <usize>position << 2;
-            let queryValues = f32x4.splat(load<f32>(<usize>load<i32>(rowTable) + element));
-            queryValues = f32x4.replace_lane(queryValues, 1, load<f32>(<usize>load<i32>(rowTable, 4) + element));
-            queryValues = f32x4.replace_lane(queryValues, 2, load<f32>(<usize>load<i32>(rowTable, 8) + element));
-            if (blockRows == 4) queryValues = f32x4.replace_lane(queryValues, 3, load<f32>(<usize>load<i32>(rowTable, 12) + element));
-            vector = f32x4.add(vector, f32x4.mul(queryValues, f32x4.splat(difference)));
-          }
-          vector = f32x4.mul(vector, f32x4.splat(scoreScale));
-          const rowStride = <usize>paddedTokens << 2;
-          const target = scores + (<usize>(blockStart * paddedTokens + token) << 2);
-          store<f32>(target, f32x4.extract_lane(vector, 0));
-          store<f32>(target + rowStride, f32x4.extract_lane(vector, 1));
-          store<f32>(target + 2 * rowStride, f32x4.extract_lane(vector, 2));
-          if (blockRows == 4) store<f32>(target + 3 * rowStride, f32x4.extract_lane(vector, 3));
-          continue;
-        }
-        if (bits != 16) {
-          for (let index = 0; index < blockRows; index += 1) {
-            const row = blockStart + index;
-            if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
-            store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index));
-          }
-        } else if (allVisible && blockRows == 4) {
-          dot4(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), load<i32>(rowTable, 12), products);
-        } else if (allVisible && blockRows == 3) {
-          dot3(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), products);
-        } else if (allVisible && blockRows == 2) {
-          dot2(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), products);
-        } else {
-          for (let index = 0; index < blockRows; index += 1) {
-            const row = blockStart + index;
-            if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
-            store<f32>(products + (<usize>index << 2), dot(load<i32>(rowTable + (<usize>index << 2)), buffer, headDim));
-          }
-        }
-        for (let index = 0; index < blockRows; index += 1) {
-          const row = blockStart + index;
-          if (!allVisible && (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2)))) continue;
-          const product = load<f32>(products + (<usize>index << 2));
-          let score: f32;
-          if (bits == 16) {
-            score = product;
-          } else {
-            score = step * product * load<f32>(queryScales + (<usize>row << 2)) + offset * load<f32>(querySums + (<usize>row << 2));
-            const query = <usize>load<i32>(rowTable + (<usize>index << 2));
+      // Scores straight from the packed keys.
+      for (let token = low; token < high; token += 1) {
+        loadSlice(keyDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer, words);
+        const bits = sliceBits;
+        const minimum = sliceMinimum;
+        const step = sliceStep;
+        const offset = minimum + 0.5 * step;
+        for (let blockStart = 0; blockStart < rows; blockStart += 4) {
+          const blockRows = min(4, rows - blockStart);
+          const rowTable = rowQueries + (<usize>blockStart << 2);
+          // Every row of a block sees the token when the block's newest first and oldest last allow it.
+          const allVisible = token >= load<i32>(firsts + (<usize>(blockStart + blockRows - 1) << 2)) && token <= load<i32>(lasts + (<usize>blockStart << 2));
+          const wordTable = queryWords + (<usize>(blockStart * headDim) << 2);
+          const wordRow = <usize>headDim << 2;
+          if (bits != 16 && allVisible && blockRows >= 3) {
+            // Fast path (every decode step): four rows' scores as one vector, outlier corrections after.
+            const sums = blockRows == 4
+              ? dotWordsBlock(words, headDim, wordTable, wordRow, 4)
+              : dotWordsBlock(words, headDim, wordTable, wordRow, 3);
+            const blockOffset = <usize>blockStart << 2;
+            let vector = f32x4.add(
+              f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
+              f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
+            );
+            // Outliers: q_r[p]·(exact − k̂_p) for the block's rows at once.
             for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
               const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
               if (<u32>position >= <u32>headDim) continue;
               const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-              const reconstructed = minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step;
-              score += load<f32>(query + (<usize>position << 2)) * (exact - reconstructed);
+              const difference = exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step);
+              const element = <usize>position << 2;
+              let queryValues = f32x4.splat(load<f32>(<usize>load<i32>(rowTable) + element));
+              queryValues = f32x4.replace_lane(queryValues, 1, load<f32>(<usize>load<i32>(rowTable, 4) + element));
+              queryValues = f32x4.replace_lane(queryValues, 2, load<f32>(<usize>load<i32>(rowTable, 8) + element));
+              if (blockRows == 4) queryValues = f32x4.replace_lane(queryValues, 3, load<f32>(<usize>load<i32>(rowTable, 12) + element));
+              vector = f32x4.add(vector, f32x4.mul(queryValues, f32x4.splat(difference)));
+            }
+            vector = f32x4.mul(vector, f32x4.splat(scoreScale));
+            const rowStride = <usize>paddedTokens << 2;
+            const target = scores + (<usize>(blockStart * paddedTokens + token) << 2);
+            store<f32>(target, f32x4.extract_lane(vector, 0));
+            store<f32>(target + rowStride, f32x4.extract_lane(vector, 1));
+            store<f32>(target + 2 * rowStride, f32x4.extract_lane(vector, 2));
+            if (blockRows == 4) store<f32>(target + 3 * rowStride, f32x4.extract_lane(vector, 3));
+            continue;
+          }
+          if (bits != 16) {
+            for (let index = 0; index < blockRows; index += 1) {
+              const row = blockStart + index;
+              if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+              store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index));
+            }
+          } else if (allVisible && blockRows == 4) {
+            dot4(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), load<i32>(rowTable, 12), products);
+          } else if (allVisible && blockRows == 3) {
+            dot3(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), products);
+          } else if (allVisible && blockRows == 2) {
+            dot2(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), products);
+          } else {
+            for (let index = 0; index < blockRows; index += 1) {
+              const row = blockStart + index;
+              if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+              store<f32>(products + (<usize>index << 2), dot(load<i32>(rowTable + (<usize>index << 2)), buffer, headDim));
             }
           }
-          store<f32>(scores + (<usize>(row * paddedTokens + token) << 2), score * scoreScale);
-        }
-      }
-    }
-    // Exact softmax per row over its visible tokens, max-subtracted; probabilities replace the scores.
-    for (let row = 0; row < rows; row += 1) {
-      const first = max(load<i32>(firsts + (<usize>row << 2)), low);
-      const last = min(load<i32>(lasts + (<usize>row << 2)), high - 1);
-      const base = scores + (<usize>(row * paddedTokens) << 2);
-      const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
-      if (first > last) {
-        // Only in a chunk: this row sees none of its tokens.
-        store<f64>(record, -Infinity);
-        store<f64>(record, 0, 8);
-        continue;
-      }
-      let maxima = f32x4.splat(-Infinity);
-      let scan = first;
-      for (; scan + 4 <= last + 1; scan += 4) maxima = f32x4.max(maxima, v128.load(base + (<usize>scan << 2)));
-      let maximum = max(max(f32x4.extract_lane(maxima, 0), f32x4.extract_lane(maxima, 1)), max(f32x4.extract_lane(maxima, 2), f32x4.extract_lane(maxima, 3)));
-      for (; scan <= last; scan += 1) maximum = max(maximum, load<f32>(base + (<usize>scan << 2)));
-      const shift = f32x4.splat(maximum);
-      // The normaliser is summed in f64: over tens of thousands of tokens an f32 sum would drift by ~1e-4.
-      let totalLow = f64x2.splat(0);
-      let totalHigh = f64x2.splat(0);
-      let token = first;
-      for (; token + 4 <= last + 1; token += 4) {
-        const address = base + (<usize>token << 2);
-        const weights = exp4(f32x4.sub(v128.load(address), shift));
-        v128.store(address, weights);
-        totalLow = f64x2.add(totalLow, f64x2.promote_low_f32x4(weights));
-        totalHigh = f64x2.add(totalHigh, f64x2.promote_low_f32x4(i32x4.shuffle(weights, weights, 2, 3, 0, 1)));
-      }
-      const totals = f64x2.add(totalLow, totalHigh);
-      let sum: f64 = f64x2.extract_lane(totals, 0) + f64x2.extract_lane(totals, 1);
-      for (; token <= last; token += 1) {
-        const address = base + (<usize>token << 2);
-        const weight = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(address) - maximum)), 0);
-        store<f32>(address, weight);
-        sum += <f64>weight;
-      }
-      if (partials != 0) {
-        // A chunk keeps exp(score − m) and reports m and the sum; mergeParts normalises.
-        store<f64>(record, <f64>maximum);
-        store<f64>(record, sum, 8);
-        continue;
-      }
-      const inverse = f32x4.splat(<f32>(1.0 / sum));
-      token = first;
-      for (; token + 4 <= last + 1; token += 4) {
-        const address = base + (<usize>token << 2);
-        v128.store(address, f32x4.mul(v128.load(address), inverse));
-      }
-      for (; token <= last; token += 1) {
-        const address = base + (<usize>token << 2);
-        store<f32>(address, load<f32>(address) * <f32>(1.0 / sum));
-      }
-      if (maxProbabilities != 0) {
-        const query = row / headsPerKv;
-        const target = maxProbabilities + (<usize>((query * kvHeads + kvHead) * tokenCount) << 2);
-        if (row % headsPerKv == 0) {
-          memory.fill(target, 0, <usize>tokenCount << 2);
-          memory.copy(target + (<usize>first << 2), base + (<usize>first << 2), <usize>(last - first + 1) << 2);
-        } else {
-          let index = first;
-          for (; index + 4 <= last + 1; index += 4) {
-            const address = target + (<usize>index << 2);
-            v128.store(address, f32x4.max(v128.load(address), v128.load(base + (<usize>index << 2))));
-          }
-          for (; index <= last; index += 1) {
-            const address = target + (<usize>index << 2);
-            store<f32>(address, max(load<f32>(address), load<f32>(base + (<usize>index << 2))));
+          for (let index = 0; index < blockRows; index += 1) {
+            const row = blockStart + index;
+            if (!allVisible && (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2)))) continue;
+            const product = load<f32>(products + (<usize>index << 2));
+            let score: f32;
+            if (bits == 16) {
+              score = product;
+            } else {
+              score = step * product * load<f32>(queryScales + (<usize>row << 2)) + offset * load<f32>(querySums + (<usize>row << 2));
+              const query = <usize>load<i32>(rowTable + (<usize>index << 2));
+              for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
+                const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
+                if (<u32>position >= <u32>headDim) continue;
+                const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
+                const reconstructed = minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step;
+                score += load<f32>(query + (<usize>position << 2)) * (exact - reconstructed);
+              }
+            }
+            store<f32>(scores + (<usize>(row * paddedTokens + token) << 2), score * scoreScale);
           }
         }
       }
+      // Exact softmax per row over its visible tokens, max-subtracted; probabilities replace the scores.
+      for (let row = 0; row < rows; row += 1) {
+        const first = max(load<i32>(firsts + (<usize>row << 2)), low);
+        const last = min(load<i32>(lasts + (<usize>row << 2)), high - 1);
+        const base = scores + (<usize>(row * paddedTokens) << 2);
+        const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
+        if (first > last) {
+          // Only in a chunk: this row sees none of its tokens.
+          store<f64>(record, -Infinity);
+          store<f64>(record, 0, 8);
+          continue;
+        }
+        let maxima = f32x4.splat(-Infinity);
+        let scan = first;
+        for (; scan + 4 <= last + 1; scan += 4) maxima = f32x4.max(maxima, v128.load(base + (<usize>scan << 2)));
+        let maximum = max(max(f32x4.extract_lane(maxima, 0), f32x4.extract_lane(maxima, 1)), max(f32x4.extract_lane(maxima, 2), f32x4.extract_lane(maxima, 3)));
+        for (; scan <= last; scan += 1) maximum = max(maximum, load<f32>(base + (<usize>scan << 2)));
+        const shift = f32x4.splat(maximum);
+        // The normaliser is summed in f64: over tens of thousands of tokens an f32 sum would drift by ~1e-4.
+        let totalLow = f64x2.splat(0);
+        let totalHigh = f64x2.splat(0);
+        let token = first;
+        for (; token + 4 <= last + 1; token += 4) {
+          const address = base + (<usize>token << 2);
+          const weights = exp4(f32x4.sub(v128.load(address), shift));
+          v128.store(address, weights);
+          totalLow = f64x2.add(totalLow, f64x2.promote_low_f32x4(weights));
+          totalHigh = f64x2.add(totalHigh, f64x2.promote_low_f32x4(i32x4.shuffle(weights, weights, 2, 3, 0, 1)));
+        }
+        const totals = f64x2.add(totalLow, totalHigh);
+        let sum: f64 = f64x2.extract_lane(totals, 0) + f64x2.extract_lane(totals, 1);
+        for (; token <= last; token += 1) {
+          const address = base + (<usize>token << 2);
+          const weight = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(address) - maximum)), 0);
+          store<f32>(address, weight);
+          sum += <f64>weight;
+        }
+        if (partials != 0) {
+          // A chunk keeps exp(score − m) and reports m and the sum; mergeParts normalises.
+          store<f64>(record, <f64>maximum);
+          store<f64>(record, sum, 8);
+          continue;
+        }
+        const inverse = f32x4.splat(<f32>(1.0 / sum));
+        token = first;
+        for (; token + 4 <= last + 1; token += 4) {
+          const address = base + (<usize>token << 2);
+          v128.store(address, f32x4.mul(v128.load(address), inverse));
+        }
+        for (; token <= last; token += 1) {
+          const address = base + (<usize>token << 2);
+          store<f32>(address, load<f32>(address) * <f32>(1.0 / sum));
+        }
+        if (maxProbabilities != 0) {
+          const query = row / headsPerKv;
+          const target = maxProbabilities + (<usize>((query * kvHeads + kvHead) * tokenCount) << 2);
+          if (row % headsPerKv == 0) {
+            memory.fill(target, 0, <usize>tokenCount << 2);
+            memory.copy(target + (<usize>first << 2), base + (<usize>first << 2), <usize>(last - first + 1) << 2);
+          } else {
+            let index = first;
+            for (; index + 4 <= last + 1; index += 4) {
+              const address = target + (<usize>index << 2);
+              v128.store(address, f32x4.max(v128.load(address), v128.load(base + (<usize>index << 2))));
+            }
+            for (; index <= last; index += 1) {
+              const address = target + (<usize>index << 2);
+              store<f32>(address, max(load<f32>(address), load<f32>(base + (<usize>index << 2))));
+            }
+          }
+        }
+      }
     }
+    if (phase == PHASE_SCORES) continue;
     // Output straight from the packed values: Σ p·s·codes, plus Σ p·(m + s/2) per row (lane D), plus outliers.
     const valueBytes = <usize>valueLength << 2;
     memory.fill(accumulators, 0, <usize>(rows * valueLength) << 2);
@@ -748,28 +839,33 @@ export function attendRange(
     const weightStride = <usize>rows << 2;
     const newestFirst = load<i32>(firsts + (<usize>(rows - 1) << 2));
     const oldestLast = load<i32>(lasts);
-    for (let token = low; token < high; token += 4) {
-      if (((token - low) & 63) == 0 && token > low) flushAccumulators(accumulators, totals, accumulatorLanes);
-      const blockTokens = min(4, high - token);
+    const keptCount = skipsNegligible
+      ? keepNonNegligible(scores, paddedTokens, rows, firsts, lasts, low, high, partials, partialRecordBytes, kvHead, negligibleProbability, normalizers, products, keptTokens)
+      : keepAll(low, high, keptTokens);
+    for (let keptIndex = 0; keptIndex < keptCount; keptIndex += 4) {
+      if ((keptIndex & 63) == 0 && keptIndex > 0) flushAccumulators(accumulators, totals, accumulatorLanes);
+      const blockTokens = min(4, keptCount - keptIndex);
+      const blockAddress = keptTokens + (<usize>keptIndex << 2);
       for (let index = 0; index < blockTokens; index += 1) {
+        const token = load<i32>(blockAddress + (<usize>index << 2));
         const slice = valueSlices + valueBytes * <usize>index;
-        loadSlice(valueDescriptor, (token + index) * groupsPerToken + headGroup, elementOffset, headDim, slice, 0);
+        loadSlice(valueDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, slice, 0);
         const bits = sliceBits;
         const minimum = sliceMinimum;
         const step = sliceStep;
         const factor: f32 = bits == 16 ? 1 : step;
         v128.store(slice + (<usize>headDim << 2), f32x4.replace_lane(f32x4.splat(0), 0, bits == 16 ? 0 : (minimum + 0.5 * step) / step));
         const tokenWeights = weights + weightStride * <usize>index;
-        const probabilities = scores + (<usize>(token + index) << 2);
+        const probabilities = scores + (<usize>token << 2);
         const rowStride = <usize>paddedTokens << 2;
-        if (token + index >= newestFirst && token + index <= oldestLast) {
+        if (token >= newestFirst && token <= oldestLast) {
           for (let row = 0; row < rows; row += 1) {
             store<f32>(tokenWeights + (<usize>row << 2), load<f32>(probabilities + rowStride * <usize>row) * factor);
           }
         } else {
           // Masked rows weigh 0 (their score slots hold stale data).
           for (let row = 0; row < rows; row += 1) {
-            const visible = token + index >= load<i32>(firsts + (<usize>row << 2)) && token + index <= load<i32>(lasts + (<usize>row << 2));
+            const visible = token >= load<i32>(firsts + (<usize>row << 2)) && token <= load<i32>(lasts + (<usize>row << 2));
             store<f32>(tokenWeights + (<usize>row << 2), visible ? load<f32>(probabilities + rowStride * <usize>row) * factor : 0);
           }
         }

@@ -4,7 +4,7 @@
 // only takes fewer chunks. The main thread publishes a call, works on it too, waits for DONE and runs mergeParts.
 import { attendRange, lowestVisibleToken } from './attention';
 
-export { attend, scratchBytes, heapBase, mergeParts, partialBytes } from './attention';
+export { attend, scratchBytes, heapBase, mergeParts, normalizeParts, partialBytes } from './attention';
 
 // Control block, i32 words (the wrapper, src/kernel-threads-control.ts, writes the same layout).
 const GENERATION: i32 = 0; // bumped per published call (and at exit); idle threads wait on it
@@ -32,6 +32,13 @@ const CHUNK_TOKENS: i32 = 23;
 const CHUNK_COUNT: i32 = 24;
 const SCRATCH: i32 = 25;
 const SCRATCH_STRIDE: i32 = 26;
+const NEGLIGIBLE_PROBABILITY: i32 = 27; // f32
+const PHASE: i32 = 28; // PHASE_BOTH, PHASE_SCORES or PHASE_VALUES
+const NORMALIZERS: i32 = 29; // normalizeParts' output, read in PHASE_VALUES
+const PHASE_SCORES: i32 = 1;
+// After a call's score phase its value phase follows within microseconds (normalizeParts, one publish): a thread
+// polls for it this many times (≈ 0.1 ms) instead of going to sleep and being woken again.
+const NEXT_PHASE_SPIN_POLLS: i32 = 1 << 16;
 
 @inline function controlAddress(control: usize, index: i32): usize {
   return control + (<usize>index << 2);
@@ -67,6 +74,9 @@ function runChunk(control: usize, thread: i32, chunk: i32): void {
     start + chunkTokens,
     <usize>parameter(control, SHARED_SCORES),
     <usize>parameter(control, PARTIALS) + <usize>parameter(control, CHUNK_STRIDE) * <usize>chunk,
+    load<f32>(controlAddress(control, NEGLIGIBLE_PROBABILITY)),
+    parameter(control, PHASE),
+    <usize>parameter(control, NORMALIZERS),
   );
 }
 
@@ -96,7 +106,7 @@ export function work(control: usize, thread: i32): i32 {
 export function serve(control: usize, thread: i32, seen: i32): void {
   while (atomic.load<i32>(controlAddress(control, EXIT)) == 0) {
     let generation = atomic.load<i32>(controlAddress(control, GENERATION));
-    const spins = parameter(control, SPIN);
+    const spins = parameter(control, PHASE) == PHASE_SCORES ? NEXT_PHASE_SPIN_POLLS : parameter(control, SPIN);
     for (let poll = 0; generation == seen && poll < spins; poll += 1) generation = atomic.load<i32>(controlAddress(control, GENERATION));
     if (generation == seen) {
       atomic.wait<i32>(controlAddress(control, GENERATION), seen, -1);

@@ -38,15 +38,17 @@ export class JsAttention {
     if (maxProbabilities !== null) maxProbabilities.fill(0, 0, probabilityRows * cache.kvHeads * tokenCount);
     const headsPerKv = options.queryHeads / cache.kvHeads;
     const blockQueries = queryBlockSize(headsPerKv, tokenCount, cache.headDim);
+    // Decode steps only, as the WASM kernel: a prefill chunk's tokens nearly all matter to some row.
+    const negligibleProbability = queryCount === 1 ? (options.negligibleProbability ?? 0) : 0;
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const blockCount = Math.min(blockQueries, queryCount - firstQuery);
-      this.attendBlock(cache, layer, queries, tokenCount - queryCount + firstQuery, firstQuery, blockCount, options, output, maxProbabilities, queryCount - probabilityRows);
+      this.attendBlock(cache, layer, queries, tokenCount - queryCount + firstQuery, firstQuery, blockCount, options, output, maxProbabilities, queryCount - probabilityRows, negligibleProbability);
     }
   }
 
   /**
    * Query positions firstPosition … firstPosition + blockCount − 1, which are queries firstQuery … of the call; call
-   * rows below `skippedRows` keep no probabilities.
+   * rows below `skippedRows` keep no probabilities; the value pass skips tokens below `negligibleProbability` (> 0).
    */
   private attendBlock(
     cache: KvCache,
@@ -59,6 +61,7 @@ export class JsAttention {
     output: Float32Array,
     maxProbabilities: Float32Array | null,
     skippedRows: number,
+    negligibleProbability: number,
   ): void {
     const tokenCount = cache.tokenCount(layer);
     const { kvHeads, headDim, groupsPerToken } = cache;
@@ -71,6 +74,7 @@ export class JsAttention {
     const keyStore = cache.store('keys', layer);
     const valueStore = cache.store('values', layer);
     const lowest = firstVisibleToken(firstPosition, options.slidingWindow);
+    const skipsNegligible = negligibleProbability > 0;
     const { rowFirsts, rowLasts, rowOffsets } = this;
     for (let row = 0; row < rows; row += 1) {
       const position = firstPosition + Math.floor(row / headsPerKv);
@@ -132,6 +136,7 @@ export class JsAttention {
       accumulators.fill(0, 0, rows * headDim);
       biases.fill(0, 0, rows);
       for (let token = lowest; token < end; token += 1) {
+        if (skipsNegligible && this.isNegligible(token, rows, tokenCount, negligibleProbability)) continue;
         this.readSlice(valueStore, token * groupsPerToken + headGroup, elementOffset, headDim);
         const { sliceBits: bits, sliceMinimum: minimum, sliceStep: step } = this;
         for (let row = 0; row < rows; row += 1) {
@@ -155,6 +160,15 @@ export class JsAttention {
         }
       }
     }
+  }
+
+  /** Whether every row that sees `token` gives it a probability below τ (the value pass then skips it). */
+  private isNegligible(token: number, rows: number, tokenCount: number, negligibleProbability: number): boolean {
+    for (let row = 0; row < rows; row += 1) {
+      if (token > (this.rowLasts[row] as number) || token < (this.rowFirsts[row] as number)) continue;
+      if ((this.scores[row * tokenCount + token] as number) >= negligibleProbability) return false;
+    }
+    return true;
   }
 
   /**

@@ -31,9 +31,18 @@ export const CONTROL = {
   chunkCount: 24,
   scratch: 25,
   scratchStride: 26,
+  negligibleProbability: 27,
+  phase: 28,
+  normalizers: 29,
 } as const;
 
-/** Bytes of the control block (words 0..26, rounded up to a cache line). */
+/** attendRange's phases (assembly/attention.ts): one pass, or a split decode step's scores, then its values. */
+export const PHASE = { both: 0, scores: 1, values: 2 } as const;
+
+/** Polls of DONE before the calling thread sleeps on it (a few tens of microseconds). */
+const DONE_SPIN_POLLS = 4096;
+
+/** Bytes of the control block (words 0..29, rounded up to a cache line). */
 export const CONTROL_BYTES = 128;
 
 /** One split call as the chunk loop reads it. */
@@ -57,6 +66,12 @@ export interface PublishedCall {
   readonly chunkCount: number;
   readonly scratch: number;
   readonly scratchStride: number;
+  /** AttentionOptions.negligibleProbability (0: exact). */
+  readonly negligibleProbability: number;
+  /** PHASE.both, or PHASE.scores then PHASE.values (skipping negligible tokens by the call's probabilities). */
+  readonly phase: number;
+  /** Where normalizeParts left the call's per-row M and Z (read in PHASE.values), else 0. */
+  readonly normalizers: number;
 }
 
 /**
@@ -99,6 +114,9 @@ export class KernelThreadsControl {
     words[CONTROL.chunkCount] = call.chunkCount;
     words[CONTROL.scratch] = call.scratch;
     words[CONTROL.scratchStride] = call.scratchStride;
+    this.floats[CONTROL.negligibleProbability] = call.negligibleProbability;
+    words[CONTROL.phase] = call.phase;
+    words[CONTROL.normalizers] = call.normalizers;
     this.generation = (this.generation + 1) | 0;
     Atomics.store(words, CONTROL.done, 0);
     Atomics.store(words, CONTROL.claim, (this.generation & 0xffff) << 16);
@@ -112,6 +130,9 @@ export class KernelThreadsControl {
    */
   waitDone(chunkCount: number, timeoutMs: number): void {
     const words = this.words;
+    // The other threads' last chunks usually end within microseconds of this thread's: poll before sleeping, as a
+    // wake-up from Atomics.wait costs more than that.
+    for (let poll = 0; poll < DONE_SPIN_POLLS; poll += 1) if (Atomics.load(words, CONTROL.done) >= chunkCount) return;
     let started = -1;
     for (;;) {
       const done = Atomics.load(words, CONTROL.done);

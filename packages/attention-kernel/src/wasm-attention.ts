@@ -1,7 +1,7 @@
 import { QaqError } from '@qaq/errors';
 import { KvCache, MemoryArena, POOL_BITS, probabilityRowCount, type GroupStore, type KvCacheConfig } from '@qaq/kv-cache';
 import { KERNEL_THREADS_WASM_BASE64 } from './kernel-threads-wasm.generated.js';
-import { CONTROL_BYTES, KernelThreadsControl } from './kernel-threads-control.js';
+import { CONTROL_BYTES, KernelThreadsControl, PHASE } from './kernel-threads-control.js';
 import { KernelThreads, type ChunkPlan, type KernelThreadsOptions } from './kernel-threads.js';
 import { KERNEL_WASM_BASE64 } from './kernel-wasm.generated.js';
 import type { KernelWorkerHandle, StartKernelWorker } from './kernel-worker.js';
@@ -43,6 +43,7 @@ type AttendFunction = (
   output: number,
   maxProbabilities: number,
   scratch: number,
+  negligibleProbability: number,
 ) => void;
 
 type MergeFunction = (
@@ -73,15 +74,21 @@ interface KernelExports {
 interface ThreadExports {
   work: (control: number, thread: number) => number;
   mergeParts: MergeFunction;
+  normalizeParts: (chunkCount: number, chunkStride: number, partials: number, kvHeads: number, rows: number, headDim: number, normalizers: number) => void;
   partialBytes: (kvHeads: number, rows: number, headDim: number) => number;
 }
 
 function threadExports(instance: WasmInstance): ThreadExports {
-  const { work, mergeParts, partialBytes } = instance.exports;
-  if (typeof work !== 'function' || typeof mergeParts !== 'function' || typeof partialBytes !== 'function') {
+  const { work, mergeParts, normalizeParts, partialBytes } = instance.exports;
+  if (typeof work !== 'function' || typeof mergeParts !== 'function' || typeof normalizeParts !== 'function' || typeof partialBytes !== 'function') {
     throw new QaqError('kernel-load-failed', 'the threaded kernel module lacks its exports', { details: { exports: Object.keys(instance.exports) } });
   }
-  return { work: work as ThreadExports['work'], mergeParts: mergeParts as MergeFunction, partialBytes: partialBytes as ThreadExports['partialBytes'] };
+  return {
+    work: work as ThreadExports['work'],
+    mergeParts: mergeParts as MergeFunction,
+    normalizeParts: normalizeParts as ThreadExports['normalizeParts'],
+    partialBytes: partialBytes as ThreadExports['partialBytes'],
+  };
 }
 
 function align16(bytes: number): number {
@@ -281,6 +288,7 @@ export class WasmAttention {
         base + queryBytes,
         wantsProbabilities ? base + 2 * queryBytes : 0,
         base + 2 * queryBytes + probabilityBytes,
+        negligibleProbabilityOf(queryCount, options),
       );
       output.set(heap.subarray((base + queryBytes) / 4, (base + queryBytes) / 4 + count * rowLength), firstQuery * rowLength);
       if (wantsProbabilities) copyKeptRows(heap, (base + 2 * queryBytes) / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
@@ -309,6 +317,7 @@ export class WasmAttention {
     const valueDescriptor = this.descriptors + DESCRIPTOR_WORDS * 4;
     let descriptorsWritten = false;
     const skippedRows = queryCount - probabilityRowCount(queryCount, options);
+    const negligibleProbability = negligibleProbabilityOf(queryCount, options);
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const count = Math.min(blockQueries, queryCount - firstQuery);
       const firstPosition = tokenCount - queryCount + firstQuery;
@@ -334,25 +343,37 @@ export class WasmAttention {
       if (plan === null || split === null) {
         this.kernel.attend(
           keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, count, firstPosition, window,
-          scoreScale, base, outputAddress, probabilityAddress, scratch,
+          scoreScale, base, outputAddress, probabilityAddress, scratch, negligibleProbability,
         );
       } else {
         const threadKernel = this.threadKernel as ThreadExports;
         const sharedScores = scratch;
         const partials = sharedScores + split.scoreBytes;
         const coefficients = partials + plan.chunkCount * split.chunkStride;
-        const threadScratch = coefficients + split.coefficientBytes;
-        threads.control.publish({
+        const normalizers = coefficients + split.coefficientBytes;
+        const threadScratch = normalizers + split.normalizerBytes;
+        const call = {
           keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount: count, firstPosition,
           window, scoreScale, queries: base, sharedScores, partials, chunkStride: split.chunkStride, chunkTokens: plan.chunkTokens,
-          chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride,
-        });
-        try {
-          threadKernel.work(threads.control.offset, 0);
-          threads.control.waitDone(plan.chunkCount, threads.timeoutMs);
-        } catch (cause) {
-          threads.markBroken(cause);
-          throw cause;
+          chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability,
+        };
+        const runPhase = (phase: number): void => {
+          threads.control.publish({ ...call, phase, normalizers: phase === PHASE.values ? normalizers : 0 });
+          try {
+            threadKernel.work(threads.control.offset, 0);
+            threads.control.waitDone(plan.chunkCount, threads.timeoutMs);
+          } catch (cause) {
+            threads.markBroken(cause);
+            throw cause;
+          }
+        };
+        if (negligibleProbability > 0) {
+          // Skipping by the call's probabilities needs every chunk's maximum and sum before any chunk's values.
+          runPhase(PHASE.scores);
+          threadKernel.normalizeParts(plan.chunkCount, split.chunkStride, partials, kvHeads, rows, headDim, normalizers);
+          runPhase(PHASE.values);
+        } else {
+          runPhase(PHASE.both);
         }
         threadKernel.mergeParts(
           plan.chunkCount, split.chunkStride, partials, plan.chunkTokens, tokenCount, kvHeads, headDim, queryHeads, count, firstPosition,
@@ -371,10 +392,12 @@ export class WasmAttention {
     const scoreBytes = align16(kvHeads * rows * paddedTokens * 4);
     const chunkStride = align16(threadKernel.partialBytes(kvHeads, rows, headDim));
     const coefficientBytes = align16(plan.chunkCount * 8);
-    // Chunks keep their weights in the shared scores, so a thread's scratch needs no score rows (tokenCount 0).
-    const scratchStride = align16(this.kernel.scratchBytes(rows, 0, headDim));
-    const bytes = scoreBytes + plan.chunkCount * chunkStride + coefficientBytes + this.threadCount * scratchStride;
-    return { scoreBytes, chunkStride, coefficientBytes, scratchStride, bytes };
+    const normalizerBytes = align16(kvHeads * rows * 16);
+    // Chunks keep their weights in the shared scores, so a thread's scratch needs no score rows (tokenCount 0),
+    // only the list of a chunk's kept tokens (i32 each).
+    const scratchStride = align16(this.kernel.scratchBytes(rows, 0, headDim) + plan.chunkTokens * 4);
+    const bytes = scoreBytes + plan.chunkCount * chunkStride + coefficientBytes + normalizerBytes + this.threadCount * scratchStride;
+    return { scoreBytes, chunkStride, coefficientBytes, normalizerBytes, scratchStride, bytes };
   }
 
   /** Bytes of kernel memory in use: the arena's live blocks (cache pools, descriptors, I/O block). */
@@ -432,4 +455,9 @@ function copyKeptRows(heap: Float32Array, start: number, target: Float32Array | 
   const firstKept = Math.max(0, skippedRows - firstQuery);
   if (firstKept >= count) return;
   target.set(heap.subarray(start + firstKept * rowLength, start + count * rowLength), (firstQuery + firstKept - skippedRows) * rowLength);
+}
+
+/** AttentionOptions.negligibleProbability where it applies: decode steps (one query position); 0 otherwise. */
+function negligibleProbabilityOf(queryCount: number, options: KernelAttentionOptions): number {
+  return queryCount === 1 ? (options.negligibleProbability ?? 0) : 0;
 }

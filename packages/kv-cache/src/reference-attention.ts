@@ -21,6 +21,12 @@ export interface AttentionOptions {
    * hundreds: the buffer (and the work of filling it) shrinks accordingly.
    */
   readonly probabilityRows?: number;
+  /**
+   * Kernels may leave out of a decode step's value sum (one query position) every token whose probability is below
+   * this for all the query heads of its KV head: the output then misses Σ_skipped p·v, at most this · max|v| per
+   * skipped token. 0 or absent: every token (exact). The reference attention always sums every token.
+   */
+  readonly negligibleProbability?: number;
 }
 
 /** How many query rows a call's maxProbabilities holds: the last min(probabilityRows, queryCount). */
@@ -162,6 +168,10 @@ export function validateAttentionCall(
   }
   const window = options.slidingWindow ?? Number.POSITIVE_INFINITY;
   if (!(window >= 1)) throw new QaqError('invalid-argument', 'slidingWindow must be ≥ 1', { details: { window } });
+  const negligibleProbability = options.negligibleProbability ?? 0;
+  if (!(negligibleProbability >= 0 && negligibleProbability < 1)) {
+    throw new QaqError('invalid-argument', 'negligibleProbability must be in [0, 1)', { details: { negligibleProbability } });
+  }
   if (!Number.isInteger(queryCount) || queryCount < 1 || queryCount > tokenCount) {
     fail('queryCount must be in 1..tokenCount', { queryCount, tokenCount });
   }

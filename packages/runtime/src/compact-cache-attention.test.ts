@@ -255,6 +255,29 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     rarely.dispose();
   });
 
+  it('hands the kernel QaqSettings.negligibleProbability (skip=) on every call; exact by default', async () => {
+    const kernel = await makeKernel();
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    const seen: (number | undefined)[] = [];
+    const recording: CompactAttention = Object.assign(Object.create(kernel) as CompactAttention, {
+      attendMulti: (...args: Parameters<CompactAttention['attendMulti']>) => {
+        seen.push(args[4].negligibleProbability);
+        return kernel.attendMulti(...args);
+      },
+    });
+    for (const negligibleProbability of [1e-5, undefined]) {
+      seen.length = 0;
+      const settings = negligibleProbability === undefined ? coarseSettings : { ...coarseSettings, negligibleProbability };
+      const attention = new CompactCacheAttention({ shape, kernel: recording, name: 'qaq', mode: { kind: 'qaq', settings } });
+      let seed = 31;
+      for (const chunk of [5, 1, 1]) {
+        attention.attend(1, fp16Exact(chunk * queryHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), chunk, new Float32Array(chunk * queryHeadCount * headDim));
+      }
+      expect(seen).toEqual([negligibleProbability ?? 0, negligibleProbability ?? 0, negligibleProbability ?? 0]);
+      attention.dispose();
+    }
+  });
+
   it('uses a calibrated query-norm table instead of the online estimate when given one', async () => {
     const kernel = await makeKernel();
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;

@@ -100,6 +100,8 @@ export class CompactCacheAttention implements LayerAttention {
   #rotatedKey = new Float32Array(0);
   #rotatedValue = new Float32Array(0);
   readonly #centering: KeyValueCenteringState;
+  /** QaqSettings.negligibleProbability (0: the value pass reads every token). */
+  readonly #negligibleProbability: number;
 
   constructor(options: CompactCacheAttentionOptions) {
     const { shape, kernel, mode } = options;
@@ -167,6 +169,7 @@ export class CompactCacheAttention implements LayerAttention {
       this.#appendValueBits = mode.valueBits ?? mode.bits;
       this.#probabilityRows = 1;
     }
+    this.#negligibleProbability = mode.kind === 'qaq' ? (mode.settings.negligibleProbability ?? 0) : 0;
     const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
     this.#rotateKeys = rotation === 'keys' || rotation === 'both';
     this.#rotateValues = rotation === 'values' || rotation === 'both';
@@ -232,7 +235,7 @@ export class CompactCacheAttention implements LayerAttention {
       if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
       probabilities = this.#probabilities.subarray(0, length);
     }
-    const options = { queryHeads: queryHeadCount, scoreScale, probabilityRows };
+    const options = { queryHeads: queryHeadCount, scoreScale, probabilityRows, negligibleProbability: this.#negligibleProbability };
     const attended = this.#kernel.attendMulti(
       this.cache,
       layer,

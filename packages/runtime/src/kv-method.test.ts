@@ -60,9 +60,10 @@ describe('parseKvMethod', () => {
     // balanced is compact with the keys floored at 4 bits (rotated, no outliers, values to B_min 2).
     const balanced = parseKvMethod('qaq:balanced');
     expect(balanced).toEqual({ kind: 'qaq', preset: 'balanced', settings: { ...qaqPresetSettings('compact'), keyMinBits: 4 } });
-    // lean: attentive with values down to 2 bits, σ_S,max 0.0004, an attention window of 10 and a plan every 32 steps.
+    // lean: attentive with values down to 2 bits, σ_S,max 0.0004, an attention window of 10, a plan every 32 steps,
+    // and decode steps skipping tokens below 10⁻⁵ in the value pass.
     const lean = parseKvMethod('qaq:lean');
-    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0004,window=10,plan=32');
+    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0004,window=10,plan=32,skip=1e-5');
     if (lean.kind !== 'qaq' || spelledOut.kind !== 'qaq') throw new Error('expected qaq methods');
     // An explicit vbmin equal to B_min is kept as given; the preset leaves it to B_min (the same floor).
     const { valueMinBits, ...floorFromMinimum } = spelledOut.settings;
@@ -70,9 +71,12 @@ describe('parseKvMethod', () => {
     expect(lean.settings).toEqual(floorFromMinimum);
     expect(formatKvMethod(lean)).toBe('qaq:lean');
     expect(formatKvMethod(balanced)).toBe('qaq:balanced');
-    // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0012.
+    // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0012,
+    // and exact attention (no skipped tokens).
     const watchful = parseKvMethod('qaq:watchful');
-    expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...lean.settings, sigmaScoreMax: 0.0012, window: 32 } });
+    const { negligibleProbability, ...exactLean } = lean.settings;
+    expect(negligibleProbability).toBe(1e-5);
+    expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...exactLean, sigmaScoreMax: 0.0012, window: 32 } });
     expect(formatKvMethod(watchful)).toBe('qaq:watchful');
     // attentive: keys by their predicted attention down to 2 bits, values floored at 3.
     const attentive = parseKvMethod('qaq:attentive');
@@ -112,6 +116,11 @@ describe('parseKvMethod', () => {
     expect(formatKvMethod(recentAtEight)).toContain(',recent=32,recentbits=8,');
     const recentAtSixteen = parseKvMethod('qaq:attentive:recent=32,recentbits=16');
     expect(recentAtSixteen.kind === 'qaq' && recentAtSixteen.settings.recentWindowBits).toBeUndefined();
+    const skipping = parseKvMethod('qaq:lean:skip=1e-5');
+    expect(skipping.kind === 'qaq' && skipping.settings.negligibleProbability).toBe(1e-5);
+    expect(formatKvMethod(skipping)).toMatch(/,skip=0\.00001$/);
+    const exact = parseKvMethod('qaq:lean:skip=0');
+    expect(exact.kind === 'qaq' && exact.settings.negligibleProbability).toBeUndefined();
     const unclipped = parseKvMethod('qaq:attentive:clip=0');
     expect(unclipped.kind === 'qaq' && unclipped.settings.clippedRangeMaxBits).toBeUndefined();
     const noSinks = parseKvMethod('qaq:compact:sink=0');
@@ -128,7 +137,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -166,6 +175,8 @@ describe('parseKvMethod', () => {
       ['qaq:clip=9', 'clip must be a bit width 0..8'],
       ['qaq:recent=4,recentbits=12', 'recentbits must be a bit width 1..8 or 16'],
       ['qaq:clip=1.5', 'clip must be a bit width 0..8'],
+      ['qaq:skip=0.01', 'skip must be a probability in [0, 0.001]'],
+      ['qaq:skip=-1e-6', 'skip must be a probability in [0, 0.001]'],
       ['qaq:sink=2.5', 'sink must be a non-negative integer'],
       ['qaq:plan=1.5', 'plan must be a positive integer'],
       ['qaq:zz=1', 'unknown qaq setting'],
