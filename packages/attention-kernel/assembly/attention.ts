@@ -451,17 +451,33 @@ export function normalizeParts(chunkCount: i32, chunkStride: usize, partials: us
   const recordBytes = <usize>(headDim + 2) << 3;
   for (let index = 0; index < kvHeads * rows; index += 1) {
     const records = partials + recordBytes * <usize>index;
-    let maximum: f64 = -Infinity;
-    for (let chunk = 0; chunk < chunkCount; chunk += 1) maximum = max(maximum, load<f64>(records + chunkStride * <usize>chunk));
-    let total: f64 = 0;
-    for (let chunk = 0; chunk < chunkCount; chunk += 1) {
-      const record = records + chunkStride * <usize>chunk;
-      const sum = load<f64>(record, 8);
-      if (sum > 0) total += sum * Math.exp(load<f64>(record) - maximum);
-    }
+    const maximum = chunkMaximum(records, chunkStride, chunkCount);
     store<f64>(normalizers + (<usize>index << 4), maximum);
-    store<f64>(normalizers + (<usize>index << 4), total, 8);
+    store<f64>(normalizers + (<usize>index << 4), chunkScales(records, chunkStride, chunkCount, maximum, 0), 8);
   }
+}
+
+/** M = max_c m_c over one row's chunk records (m at each record's start). */
+@inline function chunkMaximum(records: usize, chunkStride: usize, chunkCount: i32): f64 {
+  let maximum: f64 = -Infinity;
+  for (let chunk = 0; chunk < chunkCount; chunk += 1) maximum = max(maximum, load<f64>(records + chunkStride * <usize>chunk));
+  return maximum;
+}
+
+/**
+ * Z = Σ_c sum_c·e^(m_c − M) over one row's chunk records (a chunk with sum 0 saw none of the row's tokens); with
+ * `coefficients` not 0 each chunk's e^(m_c − M) (0 for an empty chunk) is stored there as f64.
+ */
+@inline function chunkScales(records: usize, chunkStride: usize, chunkCount: i32, maximum: f64, coefficients: usize): f64 {
+  let total: f64 = 0;
+  for (let chunk = 0; chunk < chunkCount; chunk += 1) {
+    const record = records + chunkStride * <usize>chunk;
+    const sum = load<f64>(record, 8);
+    const scale: f64 = sum > 0 ? Math.exp(load<f64>(record) - maximum) : 0;
+    if (coefficients != 0) store<f64>(coefficients + (<usize>chunk << 3), scale);
+    total += sum * scale;
+  }
+  return total;
 }
 
 /** Writes low..high − 1 to `kept` (i32); returns the count. */
@@ -966,16 +982,7 @@ export function mergeParts(
   for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
     for (let row = 0; row < rows; row += 1) {
       const records = partials + recordBytes * <usize>(kvHead * rows + row);
-      let maximum: f64 = -Infinity;
-      for (let chunk = 0; chunk < chunkCount; chunk += 1) maximum = max(maximum, load<f64>(records + chunkStride * <usize>chunk));
-      let total: f64 = 0;
-      for (let chunk = 0; chunk < chunkCount; chunk += 1) {
-        const record = records + chunkStride * <usize>chunk;
-        const sum = load<f64>(record, 8);
-        const scale: f64 = sum > 0 ? Math.exp(load<f64>(record) - maximum) : 0;
-        store<f64>(coefficients + (<usize>chunk << 3), scale);
-        total += sum * scale;
-      }
+      const total = chunkScales(records, chunkStride, chunkCount, chunkMaximum(records, chunkStride, chunkCount), coefficients);
       const inverse = 1.0 / total;
       for (let chunk = 0; chunk < chunkCount; chunk += 1) {
         const address = coefficients + (<usize>chunk << 3);
