@@ -74,7 +74,8 @@ export class JsAttention {
     const keyStore = cache.store('keys', layer);
     const valueStore = cache.store('values', layer);
     const lowest = firstVisibleToken(firstPosition, options.slidingWindow);
-    const skipsNegligible = negligibleProbability > 0;
+    // As the WASM kernel, which keeps one threshold per row for at most 8 rows (query heads per KV head).
+    const skipsNegligible = negligibleProbability > 0 && rows <= 8;
     const { rowFirsts, rowLasts, rowOffsets } = this;
     for (let row = 0; row < rows; row += 1) {
       const position = firstPosition + Math.floor(row / headsPerKv);
