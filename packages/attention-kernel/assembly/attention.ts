@@ -434,7 +434,8 @@ function flushAccumulators(accumulators: usize, totals: usize, lanes: i32): void
 
 // A decode step's value pass may skip tokens whose probability is negligible for every row of their KV head
 // (AttentionOptions.negligibleProbability, τ): the output then lacks Σ_skipped p·v, at most τ·|v|max per skipped token.
-// Only calls with few rows (one query position) skip: in a prefill chunk nearly every token matters to some row.
+// The wrapper passes τ only for one query position (validate-attention.ts, negligibleProbabilityFor); the scratch
+// keeps one threshold per row for at most this many rows.
 const MAXIMUM_SKIPPING_ROWS: i32 = 8;
 
 // attendRange's phases. A split decode step that skips negligible tokens runs every chunk's scores first, then the
@@ -488,10 +489,9 @@ function keepAll(low: i32, high: i32, kept: usize): i32 {
 
 /**
  * Writes to `kept` the tokens in [low, high) that some row sees with probability ≥ τ; returns the count. Rows hold
- * probabilities, or in a chunk of a split call w = exp(score − m) with m and the chunk's sum in its partial record.
- * With the call's normalisers (phase 2: M and Z = Σ_c sum_c·e^(m_c − M) per row) the bar is w ≥ τ·Z·e^(M − m),
- * exactly p ≥ τ; without them (a single-pass split) it is w ≥ τ·sum, the chunk's own probability, which is at least
- * the call's, so fewer tokens are skipped. `thresholds` has room for MAXIMUM_SKIPPING_ROWS f32.
+ * probabilities, or in a chunk of a split call (phase 2 only) w = exp(score − m) with m in its partial record and the
+ * call's normalisers M and Z = Σ_c sum_c·e^(m_c − M) per row, where the bar is w ≥ τ·Z·e^(M − m): exactly p ≥ τ.
+ * `thresholds` has room for MAXIMUM_SKIPPING_ROWS f32.
  */
 function keepNonNegligible(
   scores: usize, paddedTokens: i32, rows: i32, firsts: usize, lasts: usize, low: i32, high: i32,
@@ -504,8 +504,6 @@ function keepNonNegligible(
       const sum = load<f64>(record, 8);
       if (sum <= 0) {
         threshold = Infinity; // the row sees none of the chunk's tokens: its score slots are stale
-      } else if (normalizers == 0) {
-        threshold = <f32>(<f64>negligibleProbability * sum);
       } else {
         const normalizer = normalizers + (<usize>(kvHead * rows + row) << 4);
         threshold = <f32>(<f64>negligibleProbability * load<f64>(normalizer, 8) * Math.exp(load<f64>(normalizer) - load<f64>(record)));
@@ -631,7 +629,8 @@ export function attendRange(
   const ownScores = totals + (<usize>(rows * valueLength) << 3);
   // The tokens the value pass reads (all visible ones unless negligible ones are skipped), after the scores.
   const keptTokens = sharedScores == 0 ? ownScores + (<usize>(rows * paddedTokens) << 2) : ownScores;
-  const skipsNegligible = negligibleProbability > 0 && rows <= MAXIMUM_SKIPPING_ROWS;
+  // A chunk knows the call's probabilities only in phase 2 (normalizeParts ran between the phases).
+  const skipsNegligible = negligibleProbability > 0 && rows <= MAXIMUM_SKIPPING_ROWS && (partials == 0 || phase == PHASE_VALUES);
   const partialRecordBytes = <usize>(headDim + 2) << 3;
   const rowBytes = <usize>headDim << 2;
   const keyOutliers = word(keyDescriptor, DESCRIPTOR_OUTLIERS);

@@ -1,6 +1,6 @@
 import { probabilityRowCount, type GroupStore, type KvCache } from '@qaq/kv-cache';
 import { float16BitsToFloat32 } from '@qaq/quantization';
-import { firstVisibleToken, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
+import { firstVisibleToken, negligibleProbabilityFor, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
 
 /**
  * The readable reference of the kernel, and its fallback where WebAssembly SIMD is missing: the same factored
@@ -38,8 +38,7 @@ export class JsAttention {
     if (maxProbabilities !== null) maxProbabilities.fill(0, 0, probabilityRows * cache.kvHeads * tokenCount);
     const headsPerKv = options.queryHeads / cache.kvHeads;
     const blockQueries = queryBlockSize(headsPerKv, tokenCount, cache.headDim);
-    // Decode steps only, as the WASM kernel: a prefill chunk's tokens nearly all matter to some row.
-    const negligibleProbability = queryCount === 1 ? (options.negligibleProbability ?? 0) : 0;
+    const negligibleProbability = negligibleProbabilityFor(queryCount, headsPerKv, options);
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const blockCount = Math.min(blockQueries, queryCount - firstQuery);
       this.attendBlock(cache, layer, queries, tokenCount - queryCount + firstQuery, firstQuery, blockCount, options, output, maxProbabilities, queryCount - probabilityRows, negligibleProbability);
@@ -74,8 +73,7 @@ export class JsAttention {
     const keyStore = cache.store('keys', layer);
     const valueStore = cache.store('values', layer);
     const lowest = firstVisibleToken(firstPosition, options.slidingWindow);
-    // As the WASM kernel, which keeps one threshold per row for at most 8 rows (query heads per KV head).
-    const skipsNegligible = negligibleProbability > 0 && rows <= 8;
+    const skipsNegligible = negligibleProbability > 0;
     const { rowFirsts, rowLasts, rowOffsets } = this;
     for (let row = 0; row < rows; row += 1) {
       const position = firstPosition + Math.floor(row / headsPerKv);

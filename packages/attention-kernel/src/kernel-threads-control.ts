@@ -68,10 +68,6 @@ export interface PublishedCall {
   readonly scratchStride: number;
   /** AttentionOptions.negligibleProbability (0: exact). */
   readonly negligibleProbability: number;
-  /** PHASE.both, or PHASE.scores then PHASE.values (skipping negligible tokens by the call's probabilities). */
-  readonly phase: number;
-  /** Where normalizeParts left the call's per-row M and Z (read in PHASE.values), else 0. */
-  readonly normalizers: number;
 }
 
 /**
@@ -92,8 +88,12 @@ export class KernelThreadsControl {
     this.words[CONTROL.spin] = spinPolls;
   }
 
-  /** Writes the call, then opens it: a fresh claim counter tagged with the new generation, and wakes the workers. */
-  publish(call: PublishedCall): void {
+  /**
+   * Writes the call and its phase (PHASE.both, or PHASE.scores then PHASE.values with `normalizers`, where
+   * normalizeParts left the call's per-row M and Z; else 0), then opens it: a fresh claim counter tagged with the
+   * new generation, and wakes the workers.
+   */
+  publish(call: PublishedCall, phase: number, normalizers: number): void {
     const words = this.words;
     words[CONTROL.keyDescriptor] = call.keyDescriptor;
     words[CONTROL.valueDescriptor] = call.valueDescriptor;
@@ -115,8 +115,8 @@ export class KernelThreadsControl {
     words[CONTROL.scratch] = call.scratch;
     words[CONTROL.scratchStride] = call.scratchStride;
     this.floats[CONTROL.negligibleProbability] = call.negligibleProbability;
-    words[CONTROL.phase] = call.phase;
-    words[CONTROL.normalizers] = call.normalizers;
+    words[CONTROL.phase] = phase;
+    words[CONTROL.normalizers] = normalizers;
     this.generation = (this.generation + 1) | 0;
     Atomics.store(words, CONTROL.done, 0);
     Atomics.store(words, CONTROL.claim, (this.generation & 0xffff) << 16);

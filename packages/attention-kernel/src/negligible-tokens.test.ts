@@ -55,7 +55,7 @@ function thresholdInGap(maxima: number[], quantile: number): number {
 describe.runIf(simdSupported())('negligibleProbability: the value pass skips tokens below τ for every head of their KV head', () => {
   const single = WasmAttention.createSync();
   const js = new JsAttention();
-  // Small chunks, so a 1,500-token cache is split into many (each chunk judges against its own sum).
+  // Small chunks, so a 1,500-token cache is split into many (scores, the step's normalisers, then values).
   const threaded = threadsSupported()
     ? WasmAttention.createThreaded({ threads: 2, startWorker: startNodeKernelWorker, minimumChunkTokens: 64, chunksPerThread: 4 })
     : null;

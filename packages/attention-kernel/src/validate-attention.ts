@@ -16,6 +16,17 @@ export function validateAttention(
   return validateAttentionCall(cache, layer, queries, queryCount, options, output, maxProbabilities);
 }
 
+/** Query heads per KV head up to which a decode step can skip negligible tokens (the kernel's per-row thresholds). */
+const MAXIMUM_SKIPPING_ROWS = 8;
+
+/**
+ * The τ a call applies (AttentionOptions.negligibleProbability): decode steps only (one query position; in a prefill
+ * chunk nearly every token matters to some row) with at most 8 query heads per KV head; 0 otherwise.
+ */
+export function negligibleProbabilityFor(queryCount: number, headsPerKv: number, options: KernelAttentionOptions): number {
+  return queryCount === 1 && headsPerKv <= MAXIMUM_SKIPPING_ROWS ? (options.negligibleProbability ?? 0) : 0;
+}
+
 /** First visible token of a query at `position` (integer window or none). */
 export function firstVisibleToken(position: number, window: number | undefined): number {
   return window === undefined || !Number.isFinite(window) ? 0 : Math.max(0, Math.floor(position - window + 1));

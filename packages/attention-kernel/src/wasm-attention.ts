@@ -1,12 +1,12 @@
 import { QaqError } from '@qaq/errors';
 import { KvCache, MemoryArena, POOL_BITS, probabilityRowCount, type GroupStore, type KvCacheConfig } from '@qaq/kv-cache';
 import { KERNEL_THREADS_WASM_BASE64 } from './kernel-threads-wasm.generated.js';
-import { CONTROL_BYTES, KernelThreadsControl, PHASE } from './kernel-threads-control.js';
+import { CONTROL_BYTES, KernelThreadsControl, PHASE, type PublishedCall } from './kernel-threads-control.js';
 import { KernelThreads, type ChunkPlan, type KernelThreadsOptions } from './kernel-threads.js';
 import { KERNEL_WASM_BASE64 } from './kernel-wasm.generated.js';
 import type { KernelWorkerHandle, StartKernelWorker } from './kernel-worker.js';
 import { JsAttention } from './js-attention.js';
-import { queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
+import { negligibleProbabilityFor, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
 import {
   decodeBase64,
   threadsSupported,
@@ -288,7 +288,7 @@ export class WasmAttention {
         base + queryBytes,
         wantsProbabilities ? base + 2 * queryBytes : 0,
         base + 2 * queryBytes + probabilityBytes,
-        negligibleProbabilityOf(queryCount, options),
+        negligibleProbabilityFor(queryCount, headsPerKv, options),
       );
       output.set(heap.subarray((base + queryBytes) / 4, (base + queryBytes) / 4 + count * rowLength), firstQuery * rowLength);
       if (wantsProbabilities) copyKeptRows(heap, (base + 2 * queryBytes) / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
@@ -317,7 +317,7 @@ export class WasmAttention {
     const valueDescriptor = this.descriptors + DESCRIPTOR_WORDS * 4;
     let descriptorsWritten = false;
     const skippedRows = queryCount - probabilityRowCount(queryCount, options);
-    const negligibleProbability = negligibleProbabilityOf(queryCount, options);
+    const negligibleProbability = negligibleProbabilityFor(queryCount, headsPerKv, options);
     for (let firstQuery = 0; firstQuery < queryCount; firstQuery += blockQueries) {
       const count = Math.min(blockQueries, queryCount - firstQuery);
       const firstPosition = tokenCount - queryCount + firstQuery;
@@ -357,23 +357,13 @@ export class WasmAttention {
           window, scoreScale, queries: base, sharedScores, partials, chunkStride: split.chunkStride, chunkTokens: plan.chunkTokens,
           chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability,
         };
-        const runPhase = (phase: number): void => {
-          threads.control.publish({ ...call, phase, normalizers: phase === PHASE.values ? normalizers : 0 });
-          try {
-            threadKernel.work(threads.control.offset, 0);
-            threads.control.waitDone(plan.chunkCount, threads.timeoutMs);
-          } catch (cause) {
-            threads.markBroken(cause);
-            throw cause;
-          }
-        };
         if (negligibleProbability > 0) {
           // Skipping by the call's probabilities needs every chunk's maximum and sum before any chunk's values.
-          runPhase(PHASE.scores);
+          this.runSplitPhase(threads, threadKernel, call, PHASE.scores, 0);
           threadKernel.normalizeParts(plan.chunkCount, split.chunkStride, partials, kvHeads, rows, headDim, normalizers);
-          runPhase(PHASE.values);
+          this.runSplitPhase(threads, threadKernel, call, PHASE.values, normalizers);
         } else {
-          runPhase(PHASE.both);
+          this.runSplitPhase(threads, threadKernel, call, PHASE.both, 0);
         }
         threadKernel.mergeParts(
           plan.chunkCount, split.chunkStride, partials, plan.chunkTokens, tokenCount, kvHeads, headDim, queryHeads, count, firstPosition,
@@ -382,6 +372,18 @@ export class WasmAttention {
       }
       output.set(heap.subarray(outputAddress / 4, outputAddress / 4 + count * rowLength), firstQuery * rowLength);
       if (wantsProbabilities) copyKeptRows(heap, probabilityAddress / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
+    }
+  }
+
+  /** Publishes one phase of a split call, works on its chunks here too, and waits for the others' chunks. */
+  private runSplitPhase(threads: KernelThreads, threadKernel: ThreadExports, call: PublishedCall, phase: number, normalizers: number): void {
+    threads.control.publish(call, phase, normalizers);
+    try {
+      threadKernel.work(threads.control.offset, 0);
+      threads.control.waitDone(call.chunkCount, threads.timeoutMs);
+    } catch (cause) {
+      threads.markBroken(cause);
+      throw cause;
     }
   }
 
@@ -455,9 +457,4 @@ function copyKeptRows(heap: Float32Array, start: number, target: Float32Array | 
   const firstKept = Math.max(0, skippedRows - firstQuery);
   if (firstKept >= count) return;
   target.set(heap.subarray(start + firstKept * rowLength, start + count * rowLength), (firstQuery + firstKept - skippedRows) * rowLength);
-}
-
-/** AttentionOptions.negligibleProbability where it applies: decode steps (one query position); 0 otherwise. */
-function negligibleProbabilityOf(queryCount: number, options: KernelAttentionOptions): number {
-  return queryCount === 1 ? (options.negligibleProbability ?? 0) : 0;
 }

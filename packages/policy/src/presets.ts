@@ -124,6 +124,8 @@ const compact = {
   sinkTokens: 4,
 } as const satisfies PolicyPreset;
 
+const lean = { ...compact, name: 'lean', sigmaScoreMax: 0.0004, keyMinBits: 2, valueMinBits: 2, keyBound: 'attention', window: 10, planInterval: 32 } as const;
+
 const presets = {
   quality: {
     name: 'quality',
@@ -144,17 +146,8 @@ const presets = {
   compact,
   balanced: { ...compact, name: 'balanced', keyMinBits: 4 },
   attentive: { ...compact, name: 'attentive', sigmaScoreMax: 0.0003, keyMinBits: 2, valueMinBits: 3, keyBound: 'attention' },
-  lean: { ...compact, name: 'lean', sigmaScoreMax: 0.0004, keyMinBits: 2, valueMinBits: 2, keyBound: 'attention', window: 10, planInterval: 32 },
-  watchful: {
-    ...compact,
-    name: 'watchful',
-    sigmaScoreMax: 0.0012,
-    keyMinBits: 2,
-    valueMinBits: 2,
-    keyBound: 'attention',
-    window: 32,
-    planInterval: 32,
-  },
+  lean,
+  watchful: { ...lean, name: 'watchful', sigmaScoreMax: 0.0012, window: 32 },
 } as const satisfies Record<string, PolicyPreset>;
 
 export type PolicyPresetName = keyof typeof presets;
