@@ -15,7 +15,8 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           attention), qaq, qaq:<quality|lean|watchful|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
                           kbmin=,vbmin=,kbound=<uniform|attention>,alpha=,
                           window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=,
-                          skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact)];
+                          skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact),
+                          kscale=<0|1>, vscale=<0|1> (per-channel key / value scales, exact in attention)];
                           ort-int4, ort-int8 (onnxruntime's built-in
                           GroupQueryAttention cache, per-channel scales from the sequence's first 128 tokens)
 `;

@@ -154,6 +154,81 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     transformed.dispose();
   });
 
+  it.each([
+    ['keys', 'none', 1],
+    ['keys', 'keys', 1],
+    ['values', 'both', 1],
+    ['keys and values', 'both', 2],
+  ] as const)('with channel scaling of %s (rotation %s) at 16 bits equals exact attention across its calibration, and counts its scales', async (sides, rotation, scaledSides) => {
+    const kernel = await makeKernel();
+    const mode = { kind: 'fixed' as const, bits: 16, outlierFraction: 0 };
+    const channelScaling = { keys: sides !== 'values', values: sides !== 'keys' };
+    const scaled = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode, rotation, channelScaling });
+    // Layer 1 calibrates in the 30-token chunk (re-storing its first 9 tokens); the sliding layer 0 never holds enough.
+    expectExactOverChunks(scaled, [3, 1, 4, 1, 30, 1, 2], 9, 1e-2);
+    const scales = shape.layerCount * shape.keyValueHeadCount * shape.headDim * 4 * 2 * scaledSides;
+    const tags = scaled.cache.accounting();
+    expect(scaled.memory().bytes).toBe(tags.totalBytes - tags.slackBytes - tags.bookkeepingBytes - tags.scratchBytes + scales);
+    scaled.dispose();
+  });
+
+  it('query-aware key scaling cuts the error of low-bit keys when queries look at a few channels', async () => {
+    const kernel = await makeKernel();
+    // Keys at 3 bits, values at fp16: the keys' error alone.
+    const mode = { kind: 'fixed' as const, bits: 3, outlierFraction: 0, valueBits: 16 };
+    const plain = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3', mode, rotation: 'keys' });
+    const channelScaling = { keys: true, values: false };
+    const scaled = new CompactCacheAttention({ shape: wideShape, kernel, name: 'uniform:3 scaled', mode, rotation: 'keys', channelScaling });
+    const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
+    const tokens = 48;
+    // Queries weigh RoPE pairs 0–3 (channels 0–3 and 32–35) 16× the rest; keys spread evenly.
+    const looked = (index: number): boolean => index % headDim < 4 || (index % headDim >= 32 && index % headDim < 36);
+    const queries = fp16Exact(tokens * queryHeadCount * headDim, 31).map((element, index) => element * (looked(index) ? 1 : 1 / 16));
+    const key = fp16Exact(tokens * keyValueHeadCount * headDim, 32).map((element) => element / 4);
+    const value = fp16Exact(tokens * keyValueHeadCount * headDim, 33);
+    const prefill = (tokens - 1) * queryHeadCount * headDim;
+    const past = (tokens - 1) * keyValueHeadCount * headDim;
+    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
+      attention.attend(1, queries.subarray(0, prefill), key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefill));
+      const output = new Float32Array(queryHeadCount * headDim);
+      attention.attend(1, queries.subarray(prefill), key.subarray(past), value.subarray(past), 1, output);
+      return output;
+    };
+    const reference = step(new ExactLayerAttention(wideShape));
+    const [plainError, scaledError] = [plain, scaled].map((attention) => step(attention).reduce((sum, element, index) => sum + (element - (reference[index] as number)) ** 2, 0));
+    expect(scaledError as number).toBeLessThan(0.5 * (plainError as number));
+    plain.dispose();
+    scaled.dispose();
+  });
+
+  it('equalizing value scaling cuts the error of low-bit values that carry a few large channels', async () => {
+    const kernel = await makeKernel();
+    // Values at 3 bits, keys at fp16: the values' error alone.
+    const mode = { kind: 'fixed' as const, bits: 16, outlierFraction: 0, valueBits: 3 };
+    const plain = new CompactCacheAttention({ shape: wideShape, kernel, name: 'values at 3', mode, rotation: 'values' });
+    const channelScaling = { keys: false, values: true };
+    const scaled = new CompactCacheAttention({ shape: wideShape, kernel, name: 'values at 3 scaled', mode, rotation: 'values', channelScaling });
+    const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
+    const tokens = 48;
+    const queries = fp16Exact(tokens * queryHeadCount * headDim, 41).map((element) => element / 8);
+    const key = fp16Exact(tokens * keyValueHeadCount * headDim, 42).map((element) => element / 8);
+    // Channels 3 and 17 of every value are 16× the rest, as a few channels of real values are.
+    const value = fp16Exact(tokens * keyValueHeadCount * headDim, 43).map((element, index) => (index % headDim === 3 || index % headDim === 17 ? element : element / 16));
+    const prefill = (tokens - 1) * queryHeadCount * headDim;
+    const past = (tokens - 1) * keyValueHeadCount * headDim;
+    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
+      attention.attend(1, queries.subarray(0, prefill), key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefill));
+      const output = new Float32Array(queryHeadCount * headDim);
+      attention.attend(1, queries.subarray(prefill), key.subarray(past), value.subarray(past), 1, output);
+      return output;
+    };
+    const reference = step(new ExactLayerAttention(wideShape));
+    const [plainError, scaledError] = [plain, scaled].map((attention) => step(attention).reduce((sum, element, index) => sum + (element - (reference[index] as number)) ** 2, 0));
+    expect(scaledError as number).toBeLessThan(0.5 * (plainError as number));
+    plain.dispose();
+    scaled.dispose();
+  });
+
   it('QAQ mode demotes old tokens, keeps the policy in step with sliding eviction, and reports its bits', async () => {
     const kernel = await makeKernel();
     const settings = { ...coarseSettings, window: 2 };

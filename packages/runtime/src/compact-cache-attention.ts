@@ -8,6 +8,7 @@ import type { KeyValueMemory } from './key-value-store.js';
 import { KeyValueCenteringState, type KeyValueCentering } from './key-value-centering.js';
 import type { KeyValueRotation, QaqSettings } from './kv-method.js';
 import type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
+import { ChannelScaling, type ChannelScalingSides } from './channel-scaling.js';
 
 /**
  * What CompactCacheAttention attends through: `@qaq/attention-kernel`'s fused kernel (synchronous; its
@@ -66,6 +67,11 @@ export interface CompactCacheAttentionOptions {
    * the keys' shift and the values' mean is added back). Default: the mode's setting (QaqSettings.centering) or 'none'.
    */
   readonly centering?: KeyValueCentering;
+  /**
+   * Per-channel scaling of keys (query-aware) and/or values (equalizing) before quantization (ChannelScaling; exact).
+   * Default: the mode's settings (QaqSettings.queryAwareKeyScaling / equalizingValueScaling) or neither.
+   */
+  readonly channelScaling?: ChannelScalingSides;
 }
 
 /**
@@ -100,6 +106,8 @@ export class CompactCacheAttention implements LayerAttention {
   #rotatedKey = new Float32Array(0);
   #rotatedValue = new Float32Array(0);
   readonly #centering: KeyValueCenteringState;
+  /** Per-channel scaling of keys and/or values (QaqSettings.queryAwareKeyScaling / equalizingValueScaling), or null. */
+  readonly #channelScaling: ChannelScaling | null;
   /** QaqSettings.negligibleProbability (0: the value pass reads every token). */
   readonly #negligibleProbability: number;
 
@@ -176,6 +184,12 @@ export class CompactCacheAttention implements LayerAttention {
     this.#rotation = rotation === 'none' ? null : new HadamardRotation(shape.headDim);
     const centering = options.centering ?? (mode.kind === 'qaq' ? mode.settings.centering : 'none');
     this.#centering = new KeyValueCenteringState(centering, shape.layerCount, shape.keyValueHeadCount, shape.headDim);
+    const scaling = options.channelScaling ?? {
+      keys: mode.kind === 'qaq' && mode.settings.queryAwareKeyScaling === true,
+      values: mode.kind === 'qaq' && mode.settings.equalizingValueScaling === true,
+    };
+    this.#channelScaling =
+      scaling.keys || scaling.values ? new ChannelScaling(scaling, shape.layerCount, shape.keyValueHeadCount, shape.queryHeadCount, shape.headDim) : null;
   }
 
   /** `vectors` head vectors of `source` rotated into one of the scratch buffers (grown by doubling, never shrunk). */
@@ -200,6 +214,20 @@ export class CompactCacheAttention implements LayerAttention {
 
   /** Synchronous with a synchronous kernel; returns the kernel's promise (policy work after it) with the graph. */
   attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
+    const scaling = this.#channelScaling;
+    if (scaling === null) return this.#attendRotated(layer, query, key, value, tokenCount, output);
+    const rotations = { keys: this.#rotateKeys ? this.#rotation : null, values: this.#rotateValues ? this.#rotation : null };
+    const widths = { keyBits: this.#appendBits, valueBits: this.#appendValueBits, sinkTokens: this.policy?.sinkTokenCount(layer) ?? 0 };
+    const scaled = scaling.scale(layer, query, key, value, tokenCount, this.cache, rotations, widths);
+    const attended = this.#attendRotated(layer, scaled.query, scaled.key, scaled.value, tokenCount, output);
+    if (!scaling.scalesValues) return attended;
+    // The output is a probability-weighted sum of scaled values: dividing by the scales gives the model's output.
+    if (attended instanceof Promise) return attended.then(() => scaling.restoreOutput(layer, output, tokenCount));
+    scaling.restoreOutput(layer, output, tokenCount);
+  }
+
+  /** Attention with the Hadamard rotation applied to the sides it rotates (and the output rotated back). */
+  #attendRotated(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
     const rotation = this.#rotation;
     if (rotation === null) return this.#attendStored(layer, query, key, value, tokenCount, output);
     const { queryHeadCount, keyValueHeadCount } = this.#shape;
@@ -301,11 +329,12 @@ export class CompactCacheAttention implements LayerAttention {
   }
 
   memory(): KeyValueMemory {
-    // Every byte the method keeps for its tokens: the cache, the centering means and the policy's statistics.
+    // Every byte the method keeps for its tokens: the cache, the centering means, the channel scales and the policy's statistics.
     const policy = this.policy;
     const statisticsLive = policy === null ? 0 : policy.statisticsLiveByteLength();
     const statisticsSlack = policy === null ? 0 : policy.statisticsByteLength() - statisticsLive;
-    const memory = memoryFromAccounting(this.cache.accounting(), this.#centering.bytes + statisticsLive, statisticsSlack);
+    const transformBytes = this.#centering.bytes + (this.#channelScaling?.bytes ?? 0);
+    const memory = memoryFromAccounting(this.cache.accounting(), transformBytes + statisticsLive, statisticsSlack);
     return policy === null ? memory : { ...memory, policyBytes: statisticsLive };
   }
 

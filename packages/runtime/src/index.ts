@@ -14,6 +14,7 @@ export { createCacheAttentionKernel, type AttentionStrategyName, type AttentionS
 export { memoryFromAccounting } from './cache-memory.js';
 export { KiviAttention, type KiviAttentionOptions } from './kivi-attention.js';
 export { KeyValueCenteringState, keyValueCenterings, type KeyValueCentering } from './key-value-centering.js';
+export { ChannelScaling, channelScalingCalibrationTokens, type ChannelScalingSides } from './channel-scaling.js';
 export {
   defaultQaqPreset,
   formatKvMethod,

@@ -121,6 +121,11 @@ describe('parseKvMethod', () => {
     expect(formatKvMethod(skipping)).toMatch(/,skip=0\.00001$/);
     const exact = parseKvMethod('qaq:lean:skip=0');
     expect(exact.kind === 'qaq' && exact.settings.negligibleProbability).toBeUndefined();
+    const keyScaled = parseKvMethod('qaq:watchful:kscale=1');
+    expect(keyScaled.kind === 'qaq' && keyScaled.settings.queryAwareKeyScaling).toBe(true);
+    expect(formatKvMethod(keyScaled)).toMatch(/,kscale=1$/);
+    const unscaled = parseKvMethod('qaq:watchful:kscale=0');
+    expect(unscaled.kind === 'qaq' && unscaled.settings).toEqual(qaqPresetSettings('watchful'));
     const unclipped = parseKvMethod('qaq:attentive:clip=0');
     expect(unclipped.kind === 'qaq' && unclipped.settings.clippedRangeMaxBits).toBeUndefined();
     const noSinks = parseKvMethod('qaq:compact:sink=0');
@@ -137,7 +142,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -177,6 +182,8 @@ describe('parseKvMethod', () => {
       ['qaq:clip=1.5', 'clip must be a bit width 0..8'],
       ['qaq:skip=0.01', 'skip must be a probability in [0, 0.001]'],
       ['qaq:skip=-1e-6', 'skip must be a probability in [0, 0.001]'],
+      ['qaq:kscale=2', 'kscale must be 0 or 1'],
+      ['qaq:vscale=yes', 'vscale must be 0 or 1'],
       ['qaq:sink=2.5', 'sink must be a non-negative integer'],
       ['qaq:plan=1.5', 'plan must be a positive integer'],
       ['qaq:zz=1', 'unknown qaq setting'],

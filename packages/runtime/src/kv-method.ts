@@ -71,6 +71,18 @@ export interface QaqSettings {
    * Absent or 0: every token (exact attention over the cache).
    */
   readonly negligibleProbability?: number;
+  /**
+   * Query-aware key scaling (`kscale=1`, ChannelScaling): keys stored as s ⊙ k and queries read as q / s per
+   * layer, KV head and channel, with s calibrated online from the first tokens so key error lands where queries do
+   * not look. Exact in attention. Absent or false: off.
+   */
+  readonly queryAwareKeyScaling?: boolean;
+  /**
+   * Equalizing value scaling (`vscale=1`, ChannelScaling): values stored as s ⊙ v with s_c² = 1 / √E[v_c²] per
+   * layer, KV head and channel (calibrated online), the attention output divided by s, so a few large channels no
+   * longer set every channel's step. Exact in attention. Absent or false: off.
+   */
+  readonly equalizingValueScaling?: boolean;
 }
 
 /** Which side the compact cache stores Hadamard-rotated (see QaqSettings.rotation). */
@@ -117,7 +129,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -224,6 +236,14 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         else settings.negligibleProbability = skip;
         break;
       }
+      case 'kscale':
+      case 'vscale': {
+        if (text !== '0' && text !== '1') invalid(`${key} must be 0 or 1`, { method, [key]: text });
+        const field = key === 'kscale' ? 'queryAwareKeyScaling' : 'equalizingValueScaling';
+        if (text === '1') settings[field] = true;
+        else delete settings[field];
+        break;
+      }
       case 'clip': {
         const clip = parseNumber(key, text, method);
         if (clip === 0) delete settings.clippedRangeMaxBits;
@@ -231,7 +251,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -420,7 +440,8 @@ export function formatKvMethod(method: KvMethod): string {
         `window=${s.window},recent=${s.recentWindow},${s.recentWindowBits === undefined ? '' : `recentbits=${s.recentWindowBits},`}layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
         `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}` +
         `${(s.clippedRangeMaxBits ?? 0) === 0 ? '' : `,clip=${s.clippedRangeMaxBits}`}` +
-        `${(s.negligibleProbability ?? 0) === 0 ? '' : `,skip=${s.negligibleProbability}`}`
+        `${(s.negligibleProbability ?? 0) === 0 ? '' : `,skip=${s.negligibleProbability}`}` +
+        `${s.queryAwareKeyScaling === true ? ',kscale=1' : ''}${s.equalizingValueScaling === true ? ',vscale=1' : ''}`
       );
     }
   }
