@@ -61,9 +61,9 @@ describe('parseKvMethod', () => {
     const balanced = parseKvMethod('qaq:balanced');
     expect(balanced).toEqual({ kind: 'qaq', preset: 'balanced', settings: { ...qaqPresetSettings('compact'), keyMinBits: 4 } });
     // lean: attentive with values down to 2 bits, σ_S,max 0.0004, an attention window of 10, a plan every 32 steps,
-    // and decode steps skipping tokens below 10⁻⁵ in the value pass.
+    // decode steps skipping tokens below 10⁻⁵ in the value pass, and query-aware key scales.
     const lean = parseKvMethod('qaq:lean');
-    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0004,window=10,plan=32,skip=1e-5');
+    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0004,window=10,plan=32,skip=1e-5,kscale=1');
     if (lean.kind !== 'qaq' || spelledOut.kind !== 'qaq') throw new Error('expected qaq methods');
     // An explicit vbmin equal to B_min is kept as given; the preset leaves it to B_min (the same floor).
     const { valueMinBits, ...floorFromMinimum } = spelledOut.settings;
@@ -118,14 +118,16 @@ describe('parseKvMethod', () => {
     expect(recentAtSixteen.kind === 'qaq' && recentAtSixteen.settings.recentWindowBits).toBeUndefined();
     const skipping = parseKvMethod('qaq:lean:skip=1e-5');
     expect(skipping.kind === 'qaq' && skipping.settings.negligibleProbability).toBe(1e-5);
-    expect(formatKvMethod(skipping)).toMatch(/,skip=0\.00001$/);
+    expect(formatKvMethod(skipping)).toMatch(/,skip=0\.00001,kscale=1$/);
     const exact = parseKvMethod('qaq:lean:skip=0');
     expect(exact.kind === 'qaq' && exact.settings.negligibleProbability).toBeUndefined();
-    const keyScaled = parseKvMethod('qaq:watchful:kscale=1');
-    expect(keyScaled.kind === 'qaq' && keyScaled.settings.queryAwareKeyScaling).toBe(true);
-    expect(formatKvMethod(keyScaled)).toMatch(/,kscale=1$/);
+    const keyScaled = parseKvMethod('qaq:attentive:kscale=1,vscale=1');
+    expect(keyScaled.kind === 'qaq' && [keyScaled.settings.queryAwareKeyScaling, keyScaled.settings.equalizingValueScaling]).toEqual([true, true]);
+    expect(formatKvMethod(keyScaled)).toMatch(/,kscale=1,vscale=1$/);
+    const { queryAwareKeyScaling, ...unscaledWatchful } = qaqPresetSettings('watchful');
+    expect(queryAwareKeyScaling).toBe(true);
     const unscaled = parseKvMethod('qaq:watchful:kscale=0');
-    expect(unscaled.kind === 'qaq' && unscaled.settings).toEqual(qaqPresetSettings('watchful'));
+    expect(unscaled.kind === 'qaq' && unscaled.settings).toEqual(unscaledWatchful);
     const unclipped = parseKvMethod('qaq:attentive:clip=0');
     expect(unclipped.kind === 'qaq' && unclipped.settings.clippedRangeMaxBits).toBeUndefined();
     const noSinks = parseKvMethod('qaq:compact:sink=0');

@@ -318,6 +318,18 @@ const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'n
  */
 const presetNegligibleProbability: Record<PolicyPresetName, number> = { quality: 0, compact: 0, balanced: 0, attentive: 0, lean: 1e-5, watchful: 0 };
 
+/**
+ * The presets that store keys with query-aware channel scales (`kscale=1`, a cache transform, so not a policy knob):
+ * `lean` and `watchful`. Chosen on Moby-Dick (`STRIDE=2047 node --conditions=source --import tsx
+ * packages/evaluation/bench/evaluate-text.ts <gguf> moby-prose.txt <tokens> 2048 <methods…>`, 2026-12-07 11:34–12:05
+ * UTC, 2-core VM, two evaluations side by side; bits/element / KL / top-1): Gemma 3 270M, first 2,047 tokens,
+ * watchful 3.99 / 0.0033 / 97.1% → with kscale=1 3.56 / 0.0049 / 96.5% (−0.44 bits/element; sk=0.002 3.35 / 0.0070
+ * / 95.3%, sk=0.003 3.23 / 0.0089 / 95.2%); SmolLM2-135M, 4,094 tokens, watchful 3.15 / 0.0062 / 96.0% → 3.16 /
+ * 0.0060 / 96.3%, lean (session 11) 3.11 / 0.0083 / 94.8% → 3.13 / 0.0081 / 95.7%. Equalized values (`vscale=1`) added
+ * bits on Gemma 3 (3.58 / 0.0049 / 96.2%) and were left out.
+ */
+const presetQueryAwareKeyScaling: Record<PolicyPresetName, boolean> = { quality: false, compact: false, balanced: false, attentive: false, lean: true, watchful: true };
+
 /** The settings of a named policy preset (recent window 0, no promotion tier, the preset's attention sinks). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
   const preset = policyPreset(name);
@@ -340,6 +352,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     scoreBudgetReferenceTokens: preset.scoreBudgetReferenceTokens,
     sinkTokens: preset.sinkTokens,
     ...(presetNegligibleProbability[name] === 0 ? {} : { negligibleProbability: presetNegligibleProbability[name] }),
+    ...(presetQueryAwareKeyScaling[name] ? { queryAwareKeyScaling: true } : {}),
   };
 }
 
