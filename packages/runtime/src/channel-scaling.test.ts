@@ -154,6 +154,8 @@ describe('ChannelScaling', () => {
     expect(scaling.isScaling(1)).toBe(true);
     expect(Array.from(scaling.scalesOf('keys', 1, 0))).not.toEqual(Array.from(first));
     expect(scaling.bytes).toBe(2 * shape.layers * shape.kvHeads * shape.headDim * 4);
+    // Query and key sums (keys only), fp64, and two row counts per layer.
+    expect(scaling.calibrationBytes).toBe(2 * shape.layers * shape.kvHeads * shape.headDim * 8 + 2 * shape.layers * 8);
   });
 
   it('scales values by E[v²]^(−¼) with mean(1 / s²) = 1, and divides the attention output back exactly', () => {

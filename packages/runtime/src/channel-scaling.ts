@@ -87,6 +87,11 @@ export class ChannelScaling {
     return (this.#keyScales.length + this.#keyReciprocals.length + this.#valueScales.length + this.#valueReciprocals.length) * 4;
   }
 
+  /** Bytes of the calibration sums (fp64 second moments), kept for a reset's new calibration: slack, not live. */
+  get calibrationBytes(): number {
+    return (this.#querySquares.length + this.#keySquares.length + this.#valueSquares.length) * 8 + (this.#queryRows.length + this.#tokenRows.length) * 8;
+  }
+
   /** Whether `layer` scales already. */
   isScaling(layer: number): boolean {
     return this.#scalesSet[layer] === 1;

@@ -332,7 +332,7 @@ export class CompactCacheAttention implements LayerAttention {
     // Every byte the method keeps for its tokens: the cache, the centering means, the channel scales and the policy's statistics.
     const policy = this.policy;
     const statisticsLive = policy === null ? 0 : policy.statisticsLiveByteLength();
-    const statisticsSlack = policy === null ? 0 : policy.statisticsByteLength() - statisticsLive;
+    const statisticsSlack = (policy === null ? 0 : policy.statisticsByteLength() - statisticsLive) + (this.#channelScaling?.calibrationBytes ?? 0);
     const transformBytes = this.#centering.bytes + (this.#channelScaling?.bytes ?? 0);
     const memory = memoryFromAccounting(this.cache.accounting(), transformBytes + statisticsLive, statisticsSlack);
     return policy === null ? memory : { ...memory, policyBytes: statisticsLive };
