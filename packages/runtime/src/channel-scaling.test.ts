@@ -1,35 +1,11 @@
 import { HadamardRotation } from '@qaq/quantization';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CenteringCache } from './key-value-centering.js';
 import { ChannelScaling, channelScalingCalibrationTokens } from './channel-scaling.js';
+import { ExactCache } from './exact-cache.test-utils.js';
 
 const shape = { layers: 2, kvHeads: 2, queryHeads: 4, headDim: 8 };
 const tokenLength = shape.kvHeads * shape.headDim;
-
-/** An exact in-memory cache: what the scaling's re-store asks for, nothing quantized. */
-class ExactCache implements CenteringCache {
-  readonly keys: number[][] = [[], []];
-  readonly values: number[][] = [[], []];
-  readonly appendWidths: [number, number, number][] = [];
-  tokenCount(layer: number): number {
-    return (this.keys[layer] as number[]).length / tokenLength;
-  }
-  readLayer(layer: number, keysOut: Float32Array, valuesOut: Float32Array): void {
-    keysOut.set(this.keys[layer] as number[]);
-    valuesOut.set(this.values[layer] as number[]);
-  }
-  evictOldest(layer: number, count: number): void {
-    (this.keys[layer] as number[]).splice(0, count * tokenLength);
-    (this.values[layer] as number[]).splice(0, count * tokenLength);
-  }
-  append(layer: number, keys: Float32Array, values: Float32Array, tokenCount: number, keyBits: number, valueBits: number): number {
-    this.appendWidths.push([tokenCount, keyBits, valueBits]);
-    (this.keys[layer] as number[]).push(...keys.subarray(0, tokenCount * tokenLength));
-    (this.values[layer] as number[]).push(...values.subarray(0, tokenCount * tokenLength));
-    return tokenCount;
-  }
-}
 
 function random(length: number, seed: number, channelScale: (channel: number) => number = () => 1): Float32Array {
   let state = seed >>> 0;
@@ -44,7 +20,7 @@ function random(length: number, seed: number, channelScale: (channel: number) =>
  * is given, as CompactCacheAttention does), and returns the cache with every call's query as stored.
  */
 function storeChunks(scaling: ChannelScaling, chunks: readonly number[], rotation: HadamardRotation | null, seed: number) {
-  const cache = new ExactCache();
+  const cache = new ExactCache(tokenLength);
   const total = chunks.reduce((sum, chunk) => sum + chunk, 0);
   const queries = random(total * shape.queryHeads * shape.headDim, seed, (channel) => (channel < 2 || (channel >= 4 && channel < 6) ? 4 : 0.25));
   const keys = random(total * tokenLength, seed + 1, (channel) => 1 + channel);

@@ -99,6 +99,25 @@ function errorsWithLargeKeyChannel(attentions: readonly CompactCacheAttention[],
   return attentions.map((attention) => step(attention).reduce((sum, value, index) => sum + (value - (reference[index] as number)) ** 2, 0));
 }
 
+/**
+ * Squared output error of each attention against exact attention on layer 1 of wideShape after a prefill of all
+ * tokens but the last and one decode step with the last (queries [T, queryHeads, D], keys and values [T, kvHeads, D]).
+ */
+function prefillAndStepErrors(attentions: readonly CompactCacheAttention[], queries: Float32Array, key: Float32Array, value: Float32Array): number[] {
+  const { queryHeadCount, keyValueHeadCount, headDim } = wideShape;
+  const tokens = key.length / (keyValueHeadCount * headDim);
+  const prefill = (tokens - 1) * queryHeadCount * headDim;
+  const past = (tokens - 1) * keyValueHeadCount * headDim;
+  const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
+    attention.attend(1, queries.subarray(0, prefill), key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefill));
+    const output = new Float32Array(queryHeadCount * headDim);
+    attention.attend(1, queries.subarray(prefill), key.subarray(past), value.subarray(past), 1, output);
+    return output;
+  };
+  const reference = step(new ExactLayerAttention(wideShape));
+  return attentions.map((attention) => step(attention).reduce((sum, element, index) => sum + (element - (reference[index] as number)) ** 2, 0));
+}
+
 describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   it('at 16 bits equals exact attention, with sliding-window eviction, over chunks and single steps', async () => {
     const kernel = await makeKernel();
@@ -186,16 +205,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     const queries = fp16Exact(tokens * queryHeadCount * headDim, 31).map((element, index) => element * (looked(index) ? 1 : 1 / 16));
     const key = fp16Exact(tokens * keyValueHeadCount * headDim, 32).map((element) => element / 4);
     const value = fp16Exact(tokens * keyValueHeadCount * headDim, 33);
-    const prefill = (tokens - 1) * queryHeadCount * headDim;
-    const past = (tokens - 1) * keyValueHeadCount * headDim;
-    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
-      attention.attend(1, queries.subarray(0, prefill), key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefill));
-      const output = new Float32Array(queryHeadCount * headDim);
-      attention.attend(1, queries.subarray(prefill), key.subarray(past), value.subarray(past), 1, output);
-      return output;
-    };
-    const reference = step(new ExactLayerAttention(wideShape));
-    const [plainError, scaledError] = [plain, scaled].map((attention) => step(attention).reduce((sum, element, index) => sum + (element - (reference[index] as number)) ** 2, 0));
+    const [plainError, scaledError] = prefillAndStepErrors([plain, scaled], queries, key, value);
     expect(scaledError as number).toBeLessThan(0.5 * (plainError as number));
     plain.dispose();
     scaled.dispose();
@@ -214,16 +224,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     const key = fp16Exact(tokens * keyValueHeadCount * headDim, 42).map((element) => element / 8);
     // Channels 3 and 17 of every value are 16× the rest, as a few channels of real values are.
     const value = fp16Exact(tokens * keyValueHeadCount * headDim, 43).map((element, index) => (index % headDim === 3 || index % headDim === 17 ? element : element / 16));
-    const prefill = (tokens - 1) * queryHeadCount * headDim;
-    const past = (tokens - 1) * keyValueHeadCount * headDim;
-    const step = (attention: { attend: CompactCacheAttention['attend'] }): Float32Array => {
-      attention.attend(1, queries.subarray(0, prefill), key.subarray(0, past), value.subarray(0, past), tokens - 1, new Float32Array(prefill));
-      const output = new Float32Array(queryHeadCount * headDim);
-      attention.attend(1, queries.subarray(prefill), key.subarray(past), value.subarray(past), 1, output);
-      return output;
-    };
-    const reference = step(new ExactLayerAttention(wideShape));
-    const [plainError, scaledError] = [plain, scaled].map((attention) => step(attention).reduce((sum, element, index) => sum + (element - (reference[index] as number)) ** 2, 0));
+    const [plainError, scaledError] = prefillAndStepErrors([plain, scaled], queries, key, value);
     expect(scaledError as number).toBeLessThan(0.5 * (plainError as number));
     plain.dispose();
     scaled.dispose();

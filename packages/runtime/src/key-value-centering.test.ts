@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { centeringMeanTokens, KeyValueCenteringState, type CenteringCache } from './key-value-centering.js';
+import { centeringMeanTokens, KeyValueCenteringState } from './key-value-centering.js';
+import { ExactCache } from './exact-cache.test-utils.js';
 
 /** Float64 softmax attention of `rows` query rows ([rows, queryHeads, D]) over `tokens` keys/values ([T, kvHeads, D]). */
 function attention(query: Float32Array, keys: Float32Array, values: Float32Array, rows: number, tokens: number, queryHeads: number, kvHeads: number, headDim: number): Float64Array {
@@ -31,37 +32,13 @@ function attention(query: Float32Array, keys: Float32Array, values: Float32Array
 const shape = { layers: 2, kvHeads: 2, queryHeads: 4, headDim: 4 };
 const tokenLength = shape.kvHeads * shape.headDim;
 
-/** An exact in-memory cache: what CenteringCache asks for, nothing quantized. */
-class ExactCache implements CenteringCache {
-  readonly keys: number[][] = [[], []];
-  readonly values: number[][] = [[], []];
-  appends = 0;
-  tokenCount(layer: number): number {
-    return (this.keys[layer] as number[]).length / tokenLength;
-  }
-  readLayer(layer: number, keysOut: Float32Array, valuesOut: Float32Array): void {
-    keysOut.set(this.keys[layer] as number[]);
-    valuesOut.set(this.values[layer] as number[]);
-  }
-  evictOldest(layer: number, count: number): void {
-    (this.keys[layer] as number[]).splice(0, count * tokenLength);
-    (this.values[layer] as number[]).splice(0, count * tokenLength);
-  }
-  append(layer: number, keys: Float32Array, values: Float32Array, tokenCount: number): number {
-    this.appends++;
-    (this.keys[layer] as number[]).push(...keys.subarray(0, tokenCount * tokenLength));
-    (this.values[layer] as number[]).push(...values.subarray(0, tokenCount * tokenLength));
-    return tokenCount;
-  }
-}
-
 /** Stores chunks through the centering into `cache` (as CompactCacheAttention does). */
 function storeChunks(centering: KeyValueCenteringState, cache: ExactCache, layer: number, keys: Float32Array, values: Float32Array, chunks: readonly number[]): void {
   let start = 0;
   for (const chunk of chunks) {
     const range = [start * tokenLength, (start + chunk) * tokenLength] as const;
     const stored = centering.center(layer, keys.subarray(...range), values.subarray(...range), chunk, cache, 8, 8);
-    cache.append(layer, stored.key, stored.value, chunk);
+    cache.append(layer, stored.key, stored.value, chunk, 8, 8);
     start += chunk;
   }
 }
@@ -82,7 +59,7 @@ describe('KeyValueCenteringState', () => {
         const values = random(tokens * tokenLength);
         const query = random(queryHeads * headDim);
         const centering = new KeyValueCenteringState('both', layers, kvHeads, headDim);
-        const cache = new ExactCache();
+        const cache = new ExactCache(tokenLength);
         storeChunks(centering, cache, 1, keys, values, chunks);
         expect(cache.tokenCount(1)).toBe(tokens);
         expect(centering.isCentering(1)).toBe(tokens >= centeringMeanTokens);
@@ -100,7 +77,7 @@ describe('KeyValueCenteringState', () => {
   it('takes the means once the layer holds 16 tokens, skipping the oldest, and re-stores the earlier tokens once', () => {
     const { layers, kvHeads, headDim } = shape;
     const centering = new KeyValueCenteringState('keys', layers, kvHeads, headDim);
-    const cache = new ExactCache();
+    const cache = new ExactCache(tokenLength);
     // Token t holds t in every element: the mean of tokens 1..15 is 8.
     const keys = Float32Array.from({ length: 20 * tokenLength }, (_, index) => Math.floor(index / tokenLength));
     const values = new Float32Array(keys.length).fill(5);
@@ -132,7 +109,7 @@ describe('KeyValueCenteringState', () => {
     const values = new Float32Array(160).fill(2);
     expect(off.active).toBe(false);
     expect(off.bytes).toBe(0);
-    const stored = off.center(0, keys, values, 20, new ExactCache(), 8, 8);
+    const stored = off.center(0, keys, values, 20, new ExactCache(tokenLength), 8, 8);
     expect(stored.key).toBe(keys);
     expect(stored.value).toBe(values);
   });
