@@ -30,7 +30,7 @@ function storeChunks(scaling: ChannelScaling, chunks: readonly number[], rotatio
   for (const chunk of chunks) {
     const query = queries.subarray(start * shape.queryHeads * shape.headDim, (start + chunk) * shape.queryHeads * shape.headDim);
     const range = [start * tokenLength, (start + chunk) * tokenLength] as const;
-    const scaled = scaling.scale(1, query, keys.subarray(...range), values.subarray(...range), chunk, cache, { keys: rotation, values: rotation }, { keyBits: 8, valueBits: 6, sinkTokens: 2 });
+    const scaled = scaling.scale(1, query, keys.subarray(...range), values.subarray(...range), chunk, cache, { keys: rotation, values: rotation }, { keyBits: 8, valueBits: 6 }, 2);
     const key = Float32Array.from(scaled.key);
     const value = Float32Array.from(scaled.value);
     rotation?.forward(key, key, chunk * shape.kvHeads);
@@ -120,13 +120,13 @@ describe('ChannelScaling', () => {
     const query = random(channelScalingCalibrationTokens * shape.queryHeads * shape.headDim, 99, (channel) => (channel % 4 === 3 ? 8 : 1));
     const key = random(channelScalingCalibrationTokens * tokenLength, 98);
     const none = { keys: null, values: null };
-    const widths = { keyBits: 8, valueBits: 8, sinkTokens: 0 };
-    scaling.scale(1, query, key, key, 4, cache, none, widths);
+    const widths = { keyBits: 8, valueBits: 8 };
+    scaling.scale(1, query, key, key, 4, cache, none, widths, 0);
     expect(scaling.isScaling(1)).toBe(false);
     expect(Array.from(scaling.scalesOf('keys', 1, 0))).toEqual(new Array(shape.headDim).fill(1));
     cache.append(1, key.subarray(0, 4 * tokenLength), key.subarray(0, 4 * tokenLength), 4, 8, 8);
     const rest = key.subarray(4 * tokenLength);
-    scaling.scale(1, query.subarray(4 * shape.queryHeads * shape.headDim), rest, rest, channelScalingCalibrationTokens - 4, cache, none, widths);
+    scaling.scale(1, query.subarray(4 * shape.queryHeads * shape.headDim), rest, rest, channelScalingCalibrationTokens - 4, cache, none, widths, 0);
     expect(scaling.isScaling(1)).toBe(true);
     expect(Array.from(scaling.scalesOf('keys', 1, 0))).not.toEqual(Array.from(first));
     expect(scaling.bytes).toBe(2 * shape.layers * shape.kvHeads * shape.headDim * 4);

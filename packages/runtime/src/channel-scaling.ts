@@ -8,6 +8,18 @@ export const channelScalingCalibrationTokens = 32;
 /** The widest a channel's scale may be from the geometric mean of its head's scales (either way). */
 const maximumScaleRatio = 32;
 
+/** The rotation each side is stored with (null: not rotated), to read stored tokens back for a re-store. */
+export interface StoredRotations {
+  readonly keys: HadamardRotation | null;
+  readonly values: HadamardRotation | null;
+}
+
+/** The widths new tokens are appended at, which a re-store uses too. */
+export interface AppendWidths {
+  readonly keyBits: number;
+  readonly valueBits: number;
+}
+
 /** Which sides ChannelScaling scales. */
 export interface ChannelScalingSides {
   /** Query-aware key scaling (`kscale=1`). */
@@ -107,8 +119,8 @@ export class ChannelScaling {
    * The query, key and value to store and attend with for `tokenCount` new tokens of `layer` (query [tokenCount,
    * queryHeads, headDim], key and value [tokenCount, kvHeads, headDim]): scaled once the layer is calibrated, as
    * given before. When this call calibrates the layer, the tokens `cache` holds already (in the stored basis: keys
-   * rotated by `keyRotation`, values by `valueRotation` where not null) are stored again scaled, the first
-   * `sinkTokens` at fp16 and the rest at `keyBits` / `valueBits`, before it returns. `sinkTokens` keys and values
+   * rotated by `rotations.keys`, values by `rotations.values` where not null) are stored again scaled, the first
+   * `sinkTokens` at fp16 and the rest at `widths`, before it returns. `sinkTokens` keys and values
    * stay out of the statistics.
    */
   scale(
@@ -118,16 +130,17 @@ export class ChannelScaling {
     value: Float32Array,
     tokenCount: number,
     cache: CenteringCache,
-    rotations: { readonly keys: HadamardRotation | null; readonly values: HadamardRotation | null },
-    widths: { readonly keyBits: number; readonly valueBits: number; readonly sinkTokens: number },
+    rotations: StoredRotations,
+    widths: AppendWidths,
+    sinkTokens: number,
   ): { query: Float32Array; key: Float32Array; value: Float32Array } {
     const cachedBefore = cache.tokenCount(layer);
     if (cachedBefore === 0) this.#forget(layer);
     if (this.#scalesSet[layer] === 0) {
-      this.#accumulate(layer, query, key, value, tokenCount, cachedBefore, widths.sinkTokens);
+      this.#accumulate(layer, query, key, value, tokenCount, cachedBefore, sinkTokens);
       if (cachedBefore + tokenCount < channelScalingCalibrationTokens) return { query, key, value };
       this.#calibrate(layer);
-      if (cachedBefore > 0) this.#storeAgain(layer, cache, cachedBefore, rotations, widths);
+      if (cachedBefore > 0) this.#storeAgain(layer, cache, cachedBefore, rotations, widths, sinkTokens);
     }
     const vectors = tokenCount * this.#kvHeads;
     return {
@@ -222,8 +235,9 @@ export class ChannelScaling {
     layer: number,
     cache: CenteringCache,
     cachedTokens: number,
-    rotations: { readonly keys: HadamardRotation | null; readonly values: HadamardRotation | null },
-    widths: { readonly keyBits: number; readonly valueBits: number; readonly sinkTokens: number },
+    rotations: StoredRotations,
+    widths: AppendWidths,
+    sinkTokens: number,
   ): void {
     const vectors = cachedTokens * this.#kvHeads;
     const keys = new Float32Array(vectors * this.#headDim);
@@ -240,7 +254,7 @@ export class ChannelScaling {
       rotations.values?.forward(values, values, vectors);
     }
     cache.evictOldest(layer, cachedTokens);
-    appendWithSinks(cache, layer, keys, values, cachedTokens, widths.sinkTokens, widths.keyBits, widths.valueBits);
+    appendWithSinks(cache, layer, keys, values, cachedTokens, sinkTokens, widths.keyBits, widths.valueBits);
   }
 
   /** A scratch buffer of `vectors` head vectors (grown by doubling, never shrunk). */

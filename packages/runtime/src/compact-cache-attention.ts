@@ -8,7 +8,7 @@ import type { KeyValueMemory } from './key-value-store.js';
 import { KeyValueCenteringState, type KeyValueCentering } from './key-value-centering.js';
 import type { KeyValueRotation, QaqSettings } from './kv-method.js';
 import type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
-import { ChannelScaling, type ChannelScalingSides } from './channel-scaling.js';
+import { ChannelScaling, type AppendWidths, type ChannelScalingSides, type StoredRotations } from './channel-scaling.js';
 
 /**
  * What CompactCacheAttention attends through: `@qaq/attention-kernel`'s fused kernel (synchronous; its
@@ -108,6 +108,9 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #centering: KeyValueCenteringState;
   /** Per-channel scaling of keys and/or values (QaqSettings.queryAwareKeyScaling / equalizingValueScaling), or null. */
   readonly #channelScaling: ChannelScaling | null;
+  /** What a channel-scaling re-store needs: the stored sides' rotations and the append widths (fixed per instance). */
+  readonly #storedRotations: StoredRotations;
+  readonly #appendWidths: AppendWidths;
   /** QaqSettings.negligibleProbability (0: the value pass reads every token). */
   readonly #negligibleProbability: number;
 
@@ -190,6 +193,8 @@ export class CompactCacheAttention implements LayerAttention {
     };
     this.#channelScaling =
       scaling.keys || scaling.values ? new ChannelScaling(scaling, shape.layerCount, shape.keyValueHeadCount, shape.queryHeadCount, shape.headDim) : null;
+    this.#storedRotations = { keys: this.#rotateKeys ? this.#rotation : null, values: this.#rotateValues ? this.#rotation : null };
+    this.#appendWidths = { keyBits: this.#appendBits, valueBits: this.#appendValueBits };
   }
 
   /** `vectors` head vectors of `source` rotated into one of the scratch buffers (grown by doubling, never shrunk). */
@@ -216,9 +221,8 @@ export class CompactCacheAttention implements LayerAttention {
   attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
     const scaling = this.#channelScaling;
     if (scaling === null) return this.#attendRotated(layer, query, key, value, tokenCount, output);
-    const rotations = { keys: this.#rotateKeys ? this.#rotation : null, values: this.#rotateValues ? this.#rotation : null };
-    const widths = { keyBits: this.#appendBits, valueBits: this.#appendValueBits, sinkTokens: this.policy?.sinkTokenCount(layer) ?? 0 };
-    const scaled = scaling.scale(layer, query, key, value, tokenCount, this.cache, rotations, widths);
+    const sinks = this.policy?.sinkTokenCount(layer) ?? 0;
+    const scaled = scaling.scale(layer, query, key, value, tokenCount, this.cache, this.#storedRotations, this.#appendWidths, sinks);
     const attended = this.#attendRotated(layer, scaled.query, scaled.key, scaled.value, tokenCount, output);
     if (!scaling.scalesValues) return attended;
     // The output is a probability-weighted sum of scaled values: dividing by the scales gives the model's output.

@@ -14,7 +14,7 @@ export { createCacheAttentionKernel, type AttentionStrategyName, type AttentionS
 export { memoryFromAccounting } from './cache-memory.js';
 export { KiviAttention, type KiviAttentionOptions } from './kivi-attention.js';
 export { KeyValueCenteringState, keyValueCenterings, type KeyValueCentering } from './key-value-centering.js';
-export { ChannelScaling, channelScalingCalibrationTokens, type ChannelScalingSides } from './channel-scaling.js';
+export { ChannelScaling, channelScalingCalibrationTokens, type AppendWidths, type ChannelScalingSides, type StoredRotations } from './channel-scaling.js';
 export {
   defaultQaqPreset,
   formatKvMethod,
