@@ -47,7 +47,8 @@ export interface ChannelScalingSides {
  * The scales are fixed once per layer, online, when it first holds `channelScalingCalibrationTokens` tokens: from
  * the second moments of every query row seen so far (all query heads of the KV head) and of every key and value but
  * the attention sinks'. Tokens stored before (token-by-token starts) are read back, scaled and stored again, once; a
- * prefill chunk that brings enough tokens is scaled as it comes. An emptied layer (reset) calibrates again. Scaling
+ * prefill chunk that brings enough tokens is scaled as it comes. An emptied layer (reset) calibrates again; a layer
+ * that never holds that many (a sliding window under 33 tokens) stays unscaled. Scaling
  * comes before the rotation and before centering (which is fixed in the same call or later, in the scaled basis).
  */
 export class ChannelScaling {
