@@ -49,7 +49,8 @@ export interface ChannelScalingSides {
  * the attention sinks'. Tokens stored before (token-by-token starts) are read back, scaled and stored again, once; a
  * prefill chunk that brings enough tokens is scaled as it comes. An emptied layer (reset) calibrates again; a layer
  * that never holds that many (a sliding window under 33 tokens) stays unscaled. Scaling
- * comes before the rotation and before centering (which is fixed in the same call or later, in the scaled basis).
+ * comes before the rotation and before centering, which waits for the scales (CompactCacheAttention passes
+ * `isScaling` to KeyValueCenteringState.center) and takes its means in the scaled basis.
  */
 export class ChannelScaling {
   readonly scalesKeys: boolean;

@@ -51,15 +51,21 @@ const coarseSettings: QaqSettings = {
  * Feeds `attention` and exact attention the same fp16-exact chunks on every layer (seeds from `firstSeed`) and
  * checks each output element within `tolerance` and the token counts after each call.
  */
-function expectExactOverChunks(attention: CompactCacheAttention, chunks: readonly number[], firstSeed: number, tolerance: number): void {
+function expectExactOverChunks(
+  attention: CompactCacheAttention,
+  chunks: readonly number[],
+  firstSeed: number,
+  tolerance: number,
+  reshape: (which: 'query' | 'key' | 'value', data: Float32Array) => Float32Array = (_, data) => data,
+): void {
   const exact = new ExactLayerAttention(shape);
   const { queryHeadCount, keyValueHeadCount, headDim } = shape;
   let seed = firstSeed;
   for (const chunk of chunks) {
     for (let layer = 0; layer < shape.layerCount; layer++) {
-      const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
-      const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
-      const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+      const query = reshape('query', fp16Exact(chunk * queryHeadCount * headDim, seed++));
+      const key = reshape('key', fp16Exact(chunk * keyValueHeadCount * headDim, seed++));
+      const value = reshape('value', fp16Exact(chunk * keyValueHeadCount * headDim, seed++));
       const expected = new Float32Array(chunk * queryHeadCount * headDim);
       const actual = new Float32Array(chunk * queryHeadCount * headDim);
       exact.attend(layer, query, key, value, chunk, expected);
@@ -174,18 +180,24 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
   });
 
   it.each([
-    ['keys', 'none', 1],
-    ['keys', 'keys', 1],
-    ['values', 'both', 1],
-    ['keys and values', 'both', 2],
-  ] as const)('with channel scaling of %s (rotation %s) at 16 bits equals exact attention across its calibration, and counts its scales', async (sides, rotation, scaledSides) => {
+    ['keys', 'none', 'none', 1],
+    ['keys', 'keys', 'none', 1],
+    ['values', 'both', 'none', 1],
+    ['keys and values', 'both', 'none', 2],
+    ['keys and values', 'both', 'both', 2],
+  ] as const)('with channel scaling of %s (rotation %s, centering %s) at 16 bits equals exact attention across its calibration, and counts its scales', async (sides, rotation, centering, scaledSides) => {
     const kernel = await makeKernel();
     const mode = { kind: 'fixed' as const, bits: 16, outlierFraction: 0 };
     const channelScaling = { keys: sides !== 'values', values: sides !== 'keys' };
-    const scaled = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode, rotation, channelScaling });
-    // Layer 1 calibrates in the 30-token chunk (re-storing its first 9 tokens); the sliding layer 0 never holds enough.
-    expectExactOverChunks(scaled, [3, 1, 4, 1, 30, 1, 2], 9, 1e-2);
-    const scales = shape.layerCount * shape.keyValueHeadCount * shape.headDim * 4 * 2 * scaledSides;
+    const scaled = new CompactCacheAttention({ shape, kernel, name: 'fp16', mode, rotation, centering, channelScaling });
+    // Layer 1 calibrates in the 30-token chunk (re-storing its first 21 tokens; centering waits for it, past its own 16
+    // tokens, so it takes its means in the scaled basis); the sliding layer 0 never holds enough. Queries that look
+    // at channels 0 and 4 (a RoPE pair) and keys offset there make scales far from 1 and a large key mean.
+    const reshape = (which: 'query' | 'key' | 'value', data: Float32Array): Float32Array =>
+      which === 'value' ? data : data.map((element, index) => (index % shape.headDim) % 4 === 0 ? (which === 'key' ? element / 4 + 6 : element) : element / 8);
+    expectExactOverChunks(scaled, [3, 1, 4, 1, 12, 30, 1, 2], 9, 1e-2, reshape);
+    const means = centering === 'none' ? 0 : shape.layerCount * shape.keyValueHeadCount * shape.headDim * 4 * 2;
+    const scales = shape.layerCount * shape.keyValueHeadCount * shape.headDim * 4 * 2 * scaledSides + means;
     const tags = scaled.cache.accounting();
     expect(scaled.memory().bytes).toBe(tags.totalBytes - tags.slackBytes - tags.bookkeepingBytes - tags.scratchBytes + scales);
     scaled.dispose();

@@ -253,7 +253,9 @@ export class CompactCacheAttention implements LayerAttention {
     const centering = this.#centering;
     if (centering.active) {
       const sinks = this.policy?.sinkTokenCount(layer) ?? 0;
-      ({ key, value } = centering.center(layer, key, value, tokenCount, this.cache, this.#appendBits, this.#appendValueBits, sinks));
+      // Centering takes its means in the basis the layer is stored in: after the channel scales are fixed.
+      const basisFixed = this.#channelScaling?.isScaling(layer) ?? true;
+      ({ key, value } = centering.center(layer, key, value, tokenCount, this.cache, this.#appendBits, this.#appendValueBits, sinks, basisFixed));
     }
     this.#append(layer, key, value, tokenCount);
     const cachedTokens = this.cache.tokenCount(layer);

@@ -72,7 +72,8 @@ export class KeyValueCenteringState {
    * The keys and values to store for `tokenCount` new tokens ([tokenCount, kvHeads, headDim] each), centered as
    * configured. When this call sets the layer's means, the tokens `cache` already holds are re-stored centered
    * (the first `sinkTokens` of them at fp16, the attention sinks; the rest at `keyBits` / `valueBits`) before it
-   * returns.
+   * returns. `basisFixed` false holds the means back (the tokens pass as they are): a transform before this one
+   * (ChannelScaling) has not fixed the basis the layer is stored in yet, and means taken now would not match it.
    */
   center(
     layer: number,
@@ -83,13 +84,14 @@ export class KeyValueCenteringState {
     keyBits: number,
     valueBits: number,
     sinkTokens = 0,
+    basisFixed = true,
   ): { key: Float32Array; value: Float32Array } {
     if (!this.active) return { key, value };
     const cachedBefore = cache.tokenCount(layer);
     if (cachedBefore === 0) this.#meansSet[layer] = 0;
     if (this.#meansSet[layer] === 0) {
       const total = cachedBefore + tokenCount;
-      if (total < centeringMeanTokens) return { key, value };
+      if (total < centeringMeanTokens || !basisFixed) return { key, value };
       const tokenLength = this.#kvHeads * this.#headDim;
       // The layer's tokens so far, as stored, then the new ones: one transient layer of this size.
       const allKeys = new Float32Array(total * tokenLength);
