@@ -13,7 +13,8 @@ export const defaultKvMethod = 'qaq:lean';
 export const kvMethodHelp = `  --kv <method>           KV cache method (default qaq:lean; qaq = qaq:quality):
                           fp32 (dense, in the graph), fp16, uniform:<B>[,alpha=<α>], kivi:<B> (slow reference
                           attention), qaq, qaq:<quality|lean|watchful|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
-                          kbmin=,vbmin=,kbound=<uniform|attention>,alpha=,
+                          kbmin=,vbmin=,kbnew=,vbnew= (bits new keys / values enter at; default bmax),
+                          kbound=<uniform|attention>,alpha=,
                           window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=,
                           skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact),
                           kscale=<0|1>, vscale=<0|1> (per-channel key / value scales, exact in attention)];

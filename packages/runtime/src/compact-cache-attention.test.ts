@@ -343,6 +343,39 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     rarely.dispose();
   });
 
+  it('enters new keys and values at their own widths (kbnew= / vbnew=); a plan that wants more leaves them there', async () => {
+    const kernel = await makeKernel();
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    const make = (sigma: number, planInterval: number): CompactCacheAttention =>
+      new CompactCacheAttention({
+        shape,
+        kernel,
+        name: 'qaq',
+        mode: { kind: 'qaq', settings: { ...coarseSettings, sigmaScoreMax: sigma, sigmaOutputMax: sigma, window: 1, planInterval, keyEntryBits: 3, valueEntryBits: 2 } },
+      });
+    // Unplanned decode steps (k = 1000) and budgets so tight that every plan wants B_max = 4 on both sides.
+    const waiting = make(0.05, 1000);
+    const demanding = make(1e-9, 1);
+    let seed = 31;
+    for (const chunk of [6, 1, 1, 1]) {
+      const query = fp16Exact(chunk * queryHeadCount * headDim, seed++);
+      const key = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+      const value = fp16Exact(chunk * keyValueHeadCount * headDim, seed++);
+      for (const attention of [waiting, demanding]) attention.attend(1, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
+    }
+    const bitsOf = (attention: CompactCacheAttention, kind: 'keys' | 'values'): number[] =>
+      Array.from({ length: 9 * keyValueHeadCount }, (_, group) => attention.cache.store(kind, 1).bits[group] as number);
+    for (const attention of [waiting, demanding]) {
+      expect(bitsOf(attention, 'keys').slice(6 * keyValueHeadCount)).toEqual(Array(3 * keyValueHeadCount).fill(3));
+      expect(bitsOf(attention, 'values').slice(6 * keyValueHeadCount)).toEqual(Array(3 * keyValueHeadCount).fill(2));
+    }
+    // The prefill entered at the same widths: no plan could raise them without the tier.
+    expect(Math.max(...bitsOf(demanding, 'keys'))).toBe(3);
+    expect(Math.max(...bitsOf(demanding, 'values'))).toBe(2);
+    waiting.dispose();
+    demanding.dispose();
+  });
+
   it('hands the kernel QaqSettings.negligibleProbability (skip=) on every call; exact by default', async () => {
     const kernel = await makeKernel();
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;

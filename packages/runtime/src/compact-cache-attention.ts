@@ -169,8 +169,8 @@ export class CompactCacheAttention implements LayerAttention {
         },
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );
-      this.#appendBits = settings.maxBits;
-      this.#appendValueBits = settings.maxBits;
+      this.#appendBits = settings.keyEntryBits ?? settings.maxBits;
+      this.#appendValueBits = settings.valueEntryBits ?? settings.maxBits;
       this.#probabilityRows = settings.window;
     } else {
       this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });

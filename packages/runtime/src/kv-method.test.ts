@@ -41,6 +41,8 @@ describe('parseKvMethod', () => {
     expect(capped.kind === 'qaq' && [capped.settings.maxBits, capped.settings.keyMinBits]).toEqual([2, undefined]);
     const attention = parseKvMethod('qaq:compact:kbound=attention');
     expect(attention.kind === 'qaq' && attention.settings).toEqual({ ...qaqPresetSettings('compact'), keyBound: 'attention' });
+    const entry = parseKvMethod('qaq:watchful:kbnew=6,vbnew=4');
+    expect(entry.kind === 'qaq' && entry.settings).toEqual({ ...qaqPresetSettings('watchful'), keyEntryBits: 6, valueEntryBits: 4 });
     const valueFloor = parseKvMethod('qaq:compact:vbmin=3');
     expect(valueFloor.kind === 'qaq' && valueFloor.settings).toEqual({ ...qaqPresetSettings('compact'), valueMinBits: 3 });
     // Settings built in code are checked with the same message.
@@ -144,7 +146,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -166,6 +168,9 @@ describe('parseKvMethod', () => {
       ['qaq:bmin=3,kbmin=2', 'kbmin must be a bit width in bmin..bmax'],
       ['qaq:bmax=4,kbmin=5', 'kbmin must be a bit width in bmin..bmax'],
       ['qaq:bmin=3,vbmin=2', 'vbmin must be a bit width in bmin..bmax'],
+      ['qaq:bmax=6,kbnew=8', 'kbnew must be a bit width in bmin..bmax'],
+      ['qaq:bmin=3,vbnew=2', 'vbnew must be a bit width in bmin..bmax'],
+      ['qaq:kbnew=4.5', 'kbnew must be a bit width in bmin..bmax'],
       ['qaq:kbound=blind', 'kbound must be uniform or attention'],
       ['qaq:fast', 'unknown qaq preset'],
       ['qaq:sk=0', 'sk and sv must be > 0'],

@@ -15,6 +15,14 @@ export interface QaqSettings {
   /** The values' own floor (`vbmin=`), B_min..B_max; absent: B_min (PolicyConfig.valueMinBits). */
   readonly valueMinBits?: number;
   /**
+   * Bits a new key enters the cache at (`kbnew=`), B_min..B_max; absent: B_max. A token waits at this width until a
+   * plan has watched its attention for a full window; demotions from it are exact (nested grids), but a plan that
+   * wants more bits finds it at this width (no promotion without the tier).
+   */
+  readonly keyEntryBits?: number;
+  /** Bits a new value enters the cache at (`vbnew=`), B_min..B_max; absent: B_max (see keyEntryBits). */
+  readonly valueEntryBits?: number;
+  /**
    * The keys' bound (`kbound=`, PolicyConfig.keyBound): 'uniform' (the paper's, every token at attention 1/T) or
    * 'attention' (each token at its predicted attention S_t). Absent: 'uniform'.
    */
@@ -129,7 +137,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -186,6 +194,12 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       case 'vbmin':
         settings.valueMinBits = parseNumber(key, text, method);
+        break;
+      case 'kbnew':
+        settings.keyEntryBits = parseNumber(key, text, method);
+        break;
+      case 'vbnew':
+        settings.valueEntryBits = parseNumber(key, text, method);
         break;
       case 'kbound':
         // 'uniform' is the default, kept absent; anything else is checked by validateQaqSettings.
@@ -251,7 +265,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -278,6 +292,12 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
     const floor = settings[field];
     if (floor !== undefined && (!allowedBits(floor) || floor < minBits || floor > maxBits)) {
       invalid(`${flag} must be a bit width in bmin..bmax`, { method, [field]: floor, minBits, maxBits });
+    }
+  }
+  for (const [flag, field] of [['kbnew', 'keyEntryBits'], ['vbnew', 'valueEntryBits']] as const) {
+    const entry = settings[field];
+    if (entry !== undefined && (!allowedBits(entry) || entry < minBits || entry > maxBits)) {
+      invalid(`${flag} must be a bit width in bmin..bmax`, { method, [field]: entry, minBits, maxBits });
     }
   }
   if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
@@ -448,7 +468,8 @@ export function formatKvMethod(method: KvMethod): string {
       const s = method.settings;
       return (
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
-        `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}${s.valueMinBits === undefined ? '' : `vbmin=${s.valueMinBits},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
+        `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}${s.valueMinBits === undefined ? '' : `vbmin=${s.valueMinBits},`}` +
+        `${s.keyEntryBits === undefined ? '' : `kbnew=${s.keyEntryBits},`}${s.valueEntryBits === undefined ? '' : `vbnew=${s.valueEntryBits},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
         `alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},${s.recentWindowBits === undefined ? '' : `recentbits=${s.recentWindowBits},`}layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
         `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}` +
