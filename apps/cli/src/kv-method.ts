@@ -14,7 +14,8 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           fp32 (dense, in the graph), fp16, uniform:<B>[,alpha=<α>], kivi:<B> (slow reference
                           attention), qaq, qaq:<quality|lean|watchful|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
                           kbmin=,vbmin=,kbnew=,vbnew= (bits new keys / values enter at; default bmax),
-                          kbound=<uniform|attention>,alpha=,
+                          layers=<i+j+…> (plan only these layers, an ablation),
+                          kbound=<uniform|attention|attention-shared>,alpha=,
                           window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=,
                           skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact),
                           kscale=<0|1>, vscale=<0|1> (per-channel key / value scales, exact in attention)];

@@ -11,11 +11,14 @@ export function isAllowedBitWidth(bits: number): boolean {
 /**
  * Which attention the key bound assumes for a token: 'uniform' — the paper's 1/T for every token, so all keys of a
  * layer and head share one allowed error; 'attention' — the token's predicted attention S_t, as the value bound does
- * (keyAllowedStdForAttention), so keys that draw little attention get fewer bits and those that draw much get more.
+ * (keyAllowedStdForAttention), so keys that draw little attention get fewer bits and those that draw much get more;
+ * 'attention-shared' — the same at σ_S,max / √T: each token's probability error is then σ_S,max / √T, and the T
+ * independent errors of a layer add up to σ_S,max, as the value bound shares σ_X,max (with 'attention' the layer's
+ * total grows as √T, so a layer holding 2,048 tokens gets twice the error of one holding 512).
  */
-export type KeyBound = 'uniform' | 'attention';
+export type KeyBound = 'uniform' | 'attention' | 'attention-shared';
 
-export const keyBounds: readonly KeyBound[] = Object.freeze(['uniform', 'attention']);
+export const keyBounds: readonly KeyBound[] = Object.freeze(['uniform', 'attention', 'attention-shared']);
 
 export interface PolicyConfig {
   /** Number of decoder layers. */
@@ -148,7 +151,7 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
   const valueMinBits = resolveSideFloor('valueMinBits', config.valueMinBits, config);
   const keyBound = config.keyBound ?? 'uniform';
   if (!keyBounds.includes(keyBound)) {
-    throw new QaqError('invalid-policy-config', 'keyBound must be uniform or attention', { details: { keyBound, known: keyBounds } });
+    throw new QaqError('invalid-policy-config', 'keyBound must be uniform, attention or attention-shared', { details: { keyBound, known: keyBounds } });
   }
   const window = config.window ?? 5;
   requirePositiveInteger('window', window, 255);

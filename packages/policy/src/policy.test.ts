@@ -189,7 +189,7 @@ describe('AttentionAwarePolicy', () => {
     expect(plan.values.demoteCount).toBeGreaterThan(0);
   });
 
-  it("keyBound 'attention' sizes each key from its token's predicted attention; more attention never fewer bits", () => {
+  it("keyBound 'attention' (and 'attention-shared', at σ_S,max / √T) sizes each key from its token's predicted attention; more attention never fewer bits", () => {
     expectCode(() => new AttentionAwarePolicy({ ...baseConfig, keyBound: 'both' as never }, norms(1, 2, 2)), 'invalid-policy-config');
     expect(new AttentionAwarePolicy(baseConfig, norms(1, 2, 2)).config.keyBound).toBe('uniform');
     fc.assert(
@@ -197,16 +197,19 @@ describe('AttentionAwarePolicy', () => {
         fc.double({ min: 1e-5, max: 0.1, noNaN: true }),
         fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 12 }),
         fc.double({ min: 0.01, max: 50, noNaN: true }),
-        (sigma, attention, range) => {
+        fc.constantFrom('attention' as const, 'attention-shared' as const),
+        (sigma, attention, range, keyBound) => {
           const tokenCount = attention.length;
-          const policy = new AttentionAwarePolicy({ ...baseConfig, kvHeads: 1, window: 1, sigmaScoreMax: sigma, keyBound: 'attention' }, norms(1, 1, 3));
+          const policy = new AttentionAwarePolicy({ ...baseConfig, kvHeads: 1, window: 1, sigmaScoreMax: sigma, keyBound }, norms(1, 1, 3));
           policy.observe(0, Float32Array.from(attention), tokenCount);
           const ranges = new Float64Array(tokenCount).fill(range);
           const plan = new LayerPlan(4);
           policy.decide(0, new ArrayView(tokenCount, 1, ranges, ranges, 8), plan);
+          // 'attention-shared': the T tokens share σ_S,max, each bounded at σ_S,max / √T.
+          const tokenSigma = keyBound === 'attention' ? sigma : sigma / Math.sqrt(tokenCount);
           for (let token = 0; token < tokenCount; token += 1) {
             const predicted = Math.fround(attention[token] as number);
-            expect(plan.keys.targetBits[token]).toBe(bitsForRange(range, keyAllowedStdForAttention(sigma, predicted, 3), 1, 8));
+            expect(plan.keys.targetBits[token]).toBe(bitsForRange(range, keyAllowedStdForAttention(tokenSigma, predicted, 3), 1, 8));
             for (let other = 0; other < tokenCount; other += 1) {
               if ((attention[other] as number) > (attention[token] as number)) {
                 expect(plan.keys.targetBits[other]).toBeGreaterThanOrEqual(plan.keys.targetBits[token] as number);

@@ -16,7 +16,8 @@ import type { QueryNormSource } from './query-norms.js';
  * For a group spanning several KV heads (groupLayout 'token-layer'), the attention statistic is the
  * maximum over those heads and ‖q̃‖² the maximum over those heads: both are the conservative choice.
  * Keys follow the paper's uniform bound, or with keyBound 'attention' the same bound at the token's predicted
- * attention S_t instead of 1/T (keyAllowedStdForAttention of @qaq/quantization, as attentionKeyStd below).
+ * attention S_t instead of 1/T (keyAllowedStdForAttention of @qaq/quantization, as attentionKeyStd below), or with
+ * 'attention-shared' that bound at σ_S,max / √T.
  */
 export class AttentionAwarePolicy {
   readonly config: ResolvedPolicyConfig;
@@ -242,7 +243,9 @@ export class AttentionAwarePolicy {
       this.keyStdScratch[0] = smallest;
       this.queryNormScratch[0] = largestNorm;
     }
-    const attentionBound = keyBound === 'attention';
+    const attentionBound = keyBound !== 'uniform';
+    // 'attention-shared': the layer's T tokens share σ_S,max, as the values share σ_X,max (KeyBound).
+    const tokenSigmaScoreMax = keyBound === 'attention-shared' ? sigmaScoreMax / Math.sqrt(tokenCount) : sigmaScoreMax;
     const groupCount = tokenCount * groupsPerToken;
     this.reserveScratch(groupCount);
     const keyBits = this.keyBitsScratch;
@@ -277,7 +280,7 @@ export class AttentionAwarePolicy {
         if (full) {
           const attention = predicted[group] as number;
           const keyStd = attentionBound
-            ? attentionKeyStd(sigmaScoreMax, attention, this.queryNormScratch[head] as number)
+            ? attentionKeyStd(tokenSigmaScoreMax, attention, this.queryNormScratch[head] as number)
             : (this.keyStdScratch[head] as number);
           keyTarget = fastBitsForRange(keyRanges[group] as number, keyStd, keyMinBits, maxBits);
           // valueAllowedStd of @qaq/quantization, inlined: σ_X,max / (√T · S_t), +Infinity when S_t = 0.

@@ -376,6 +376,31 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     demanding.dispose();
   });
 
+  it('plans only the layers named by plannedLayers (layers=); the others keep their entry width', async () => {
+    const kernel = await makeKernel();
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    const settings = { ...coarseSettings, window: 2 };
+    expect(() => new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings: { ...settings, plannedLayers: [2] } } })).toThrow(/layers the model does not have/);
+    const every = new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings } });
+    const firstOnly = new CompactCacheAttention({ shape, kernel, name: 'qaq:layers=0', mode: { kind: 'qaq', settings: { ...settings, plannedLayers: [0] } } });
+    let seed = 7;
+    for (const chunk of [8, 1, 1, 1, 1, 1, 1]) {
+      for (let layer = 0; layer < shape.layerCount; layer++) {
+        const sizes = [queryHeadCount, keyValueHeadCount, keyValueHeadCount].map((heads) => chunk * heads * headDim);
+        const [query, key, value] = sizes.map((size) => fp16Exact(size, seed++)) as [Float32Array, Float32Array, Float32Array];
+        for (const attention of [every, firstOnly]) attention.attend(layer, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
+      }
+    }
+    const bitsOf = (attention: CompactCacheAttention, layer: number): number[] =>
+      Array.from({ length: attention.tokenCount(layer) * keyValueHeadCount }, (_, group) => attention.cache.store('keys', layer).bits[group] as number);
+    // Layer 1 is demoted when planned, and stays at B_max = 4 when not; layer 0 is planned the same in both.
+    expect(Math.min(...bitsOf(every, 1))).toBeLessThan(4);
+    expect(bitsOf(firstOnly, 1).every((bits) => bits === 4)).toBe(true);
+    expect(bitsOf(firstOnly, 0)).toEqual(bitsOf(every, 0));
+    every.dispose();
+    firstOnly.dispose();
+  });
+
   it('hands the kernel QaqSettings.negligibleProbability (skip=) on every call; exact by default', async () => {
     const kernel = await makeKernel();
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;

@@ -111,6 +111,8 @@ export class CompactCacheAttention implements LayerAttention {
   /** What a channel-scaling re-store needs: the stored sides' rotations and the append widths (fixed per instance). */
   readonly #storedRotations: StoredRotations;
   readonly #appendWidths: AppendWidths;
+  /** QaqSettings.plannedLayers as a 0/1 flag per layer, or null: every layer is planned. */
+  readonly #planned: Uint8Array | null = null;
   /** QaqSettings.negligibleProbability (0: the value pass reads every token). */
   readonly #negligibleProbability: number;
 
@@ -169,6 +171,15 @@ export class CompactCacheAttention implements LayerAttention {
         },
         mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
       );
+      if (settings.plannedLayers !== undefined) {
+        const outside = settings.plannedLayers.filter((layer) => layer >= shape.layerCount);
+        if (outside.length > 0) {
+          throw new QaqError('invalid-kv-method', `layers= names layers the model does not have (it has ${shape.layerCount})`, {
+            details: { plannedLayers: settings.plannedLayers, layerCount: shape.layerCount },
+          });
+        }
+        this.#planned = Uint8Array.from({ length: shape.layerCount }, (_, layer) => (settings.plannedLayers?.includes(layer) === true ? 1 : 0));
+      }
       this.#appendBits = settings.keyEntryBits ?? settings.maxBits;
       this.#appendValueBits = settings.valueEntryBits ?? settings.maxBits;
       this.#probabilityRows = settings.window;
@@ -312,7 +323,8 @@ export class CompactCacheAttention implements LayerAttention {
       else if (tokenCount === 1) policy.observe(layer, probabilities, cachedTokens);
       else policy.observePrefill(layer, probabilities, probabilityRows, cachedTokens);
       // Prefill chunks always plan; decode steps every planInterval (the policy counts them).
-      if (tokenCount > 1 || policy.planDue(layer)) {
+      const planned = this.#planned === null || this.#planned[layer] === 1;
+      if ((tokenCount > 1 || policy.planDue(layer)) && planned) {
         policy.decide(layer, this.cache.view(layer), this.#plan);
         this.cache.applyPlan(layer, this.#plan);
       }

@@ -43,10 +43,12 @@ describe('parseKvMethod', () => {
     expect(attention.kind === 'qaq' && attention.settings).toEqual({ ...qaqPresetSettings('compact'), keyBound: 'attention' });
     const entry = parseKvMethod('qaq:watchful:kbnew=6,vbnew=4');
     expect(entry.kind === 'qaq' && entry.settings).toEqual({ ...qaqPresetSettings('watchful'), keyEntryBits: 6, valueEntryBits: 4 });
+    const someLayers = parseKvMethod('qaq:watchful:layers=5+11+17');
+    expect(someLayers.kind === 'qaq' && someLayers.settings.plannedLayers).toEqual([5, 11, 17]);
     const valueFloor = parseKvMethod('qaq:compact:vbmin=3');
     expect(valueFloor.kind === 'qaq' && valueFloor.settings).toEqual({ ...qaqPresetSettings('compact'), valueMinBits: 3 });
     // Settings built in code are checked with the same message.
-    expect(() => validateQaqSettings({ ...qaqPresetSettings('compact'), keyBound: 'blind' as never })).toThrow(/kbound must be uniform or attention/);
+    expect(() => validateQaqSettings({ ...qaqPresetSettings('compact'), keyBound: 'blind' as never })).toThrow(/kbound must be uniform, attention or attention-shared/);
     const uniform = parseKvMethod('qaq:compact:kbound=uniform');
     expect(uniform.kind === 'qaq' && uniform.settings.keyBound).toBeUndefined();
     const plain = parseKvMethod('qaq:quality:rotate=keys');
@@ -146,7 +148,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -171,7 +173,10 @@ describe('parseKvMethod', () => {
       ['qaq:bmax=6,kbnew=8', 'kbnew must be a bit width in bmin..bmax'],
       ['qaq:bmin=3,vbnew=2', 'vbnew must be a bit width in bmin..bmax'],
       ['qaq:kbnew=4.5', 'kbnew must be a bit width in bmin..bmax'],
-      ['qaq:kbound=blind', 'kbound must be uniform or attention'],
+      ['qaq:layers=1+1', 'layers must be distinct layer indices'],
+      ['qaq:layers=0-4', 'layers must be distinct layer indices'],
+      ['qaq:layers=', 'layers must be distinct layer indices'],
+      ['qaq:kbound=blind', 'kbound must be uniform, attention or attention-shared'],
       ['qaq:fast', 'unknown qaq preset'],
       ['qaq:sk=0', 'sk and sv must be > 0'],
       ['qaq:sk=abc', 'sk must be a number'],

@@ -23,6 +23,11 @@ export interface QaqSettings {
   /** Bits a new value enters the cache at (`vbnew=`), B_min..B_max; absent: B_max (see keyEntryBits). */
   readonly valueEntryBits?: number;
   /**
+   * The layers the policy plans (`layers=0+5+11`, an ablation): the others keep every token at its entry width
+   * (B_max unless kbnew= / vbnew=), so a run measures the error those layers alone add. Absent: every layer.
+   */
+  readonly plannedLayers?: readonly number[];
+  /**
    * The keys' bound (`kbound=`, PolicyConfig.keyBound): 'uniform' (the paper's, every token at attention 1/T) or
    * 'attention' (each token at its predicted attention S_t). Absent: 'uniform'.
    */
@@ -137,7 +142,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,kbound=<uniform|attention>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -164,6 +169,15 @@ function parseNumber(key: string, text: string, method: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value)) invalid(`${key} must be a number, got "${text}"`, { method, key, value: text });
   return value;
+}
+
+/** `layers=`: layer indices joined by "+", each a non-negative integer, none twice. */
+function parseLayerList(text: string, method: string): readonly number[] {
+  const layers = text.split('+').map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
+  if (layers.some((layer) => !Number.isSafeInteger(layer)) || new Set(layers).size !== layers.length) {
+    invalid('layers must be distinct layer indices joined by "+" (e.g. layers=5+11+17)', { method, layers: text });
+  }
+  return layers;
 }
 
 function qaqSettings(base: QaqSettings, assignments: readonly string[], method: string): QaqSettings {
@@ -194,6 +208,9 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       case 'vbmin':
         settings.valueMinBits = parseNumber(key, text, method);
+        break;
+      case 'layers':
+        settings.plannedLayers = parseLayerList(text, method);
         break;
       case 'kbnew':
         settings.keyEntryBits = parseNumber(key, text, method);
@@ -265,7 +282,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -313,7 +330,7 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
     invalid('skref must be a non-negative integer (0: off)', { method, scoreBudgetReferenceTokens });
   }
   const { keyBound } = settings;
-  if (keyBound !== undefined && !(keyBounds as readonly string[]).includes(keyBound)) invalid('kbound must be uniform or attention', { method, keyBound });
+  if (keyBound !== undefined && !(keyBounds as readonly string[]).includes(keyBound)) invalid('kbound must be uniform, attention or attention-shared', { method, keyBound });
   const sinkTokens = settings.sinkTokens ?? 0;
   if (!Number.isInteger(sinkTokens) || sinkTokens < 0 || sinkTokens > 1 << 20) {
     invalid('sink must be a non-negative integer (0: off)', { method, sinkTokens });
@@ -469,7 +486,8 @@ export function formatKvMethod(method: KvMethod): string {
       return (
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
         `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}${s.valueMinBits === undefined ? '' : `vbmin=${s.valueMinBits},`}` +
-        `${s.keyEntryBits === undefined ? '' : `kbnew=${s.keyEntryBits},`}${s.valueEntryBits === undefined ? '' : `vbnew=${s.valueEntryBits},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
+        `${s.keyEntryBits === undefined ? '' : `kbnew=${s.keyEntryBits},`}${s.valueEntryBits === undefined ? '' : `vbnew=${s.valueEntryBits},`}` +
+        `${s.plannedLayers === undefined ? '' : `layers=${s.plannedLayers.join('+')},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
         `alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},${s.recentWindowBits === undefined ? '' : `recentbits=${s.recentWindowBits},`}layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
         `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}` +
