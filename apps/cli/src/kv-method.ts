@@ -15,6 +15,8 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           attention), qaq, qaq:<quality|lean|watchful|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
                           kbmin=,vbmin=,kbnew=,vbnew= (bits new keys / values enter at; default bmax),
                           layers=<i+j+…> (plan only these layers, an ablation),
+                          fullsk=,fullwindow=,fullplan= / slidingsk=,slidingwindow=,slidingplan= (a mixed
+                          model's full-context / sliding-window layers with their own σS, window and plan interval),
                           kbound=<uniform|attention|attention-shared>,alpha=,
                           window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=,
                           skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact),

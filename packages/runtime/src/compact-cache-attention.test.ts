@@ -401,6 +401,46 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     firstOnly.dispose();
   });
 
+  it('plans the full-context layers of a mixed model with their own settings (fullsk= / fullwindow= / fullplan=)', async () => {
+    const kernel = await makeKernel();
+    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    // Layer 0 slides (window 5), layer 1 sees everything: only layer 1 takes fullplan = 1000 (no decode plans).
+    const settings = { ...coarseSettings, window: 1, fullContext: { planInterval: 1000, window: 2 } };
+    const qaq = new CompactCacheAttention({ shape, kernel, name: 'qaq:fullplan=1000', mode: { kind: 'qaq', settings } });
+    const unmixed = new CompactCacheAttention({ shape: { ...shape, slidingWindows: [null, null] }, kernel, name: 'qaq:fullplan=1000', mode: { kind: 'qaq', settings } });
+    expect(qaq.policyOf(1)).not.toBe(qaq.policyOf(0));
+    expect(qaq.policyOf(0)).toBe(qaq.policy);
+    expect(qaq.policyOf(1)?.config.window).toBe(2);
+    expect(unmixed.policyOf(1)).toBe(unmixed.policy);
+    let seed = 51;
+    for (const chunk of [4, 1, 1, 1]) {
+      for (let layer = 0; layer < shape.layerCount; layer++) {
+        const sizes = [queryHeadCount, keyValueHeadCount, keyValueHeadCount].map((heads) => chunk * heads * headDim);
+        const [query, key, value] = sizes.map((size) => fp16Exact(size, seed++)) as [Float32Array, Float32Array, Float32Array];
+        for (const attention of [qaq, unmixed]) attention.attend(layer, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
+      }
+    }
+    const decodedValueBits = (attention: CompactCacheAttention, layer: number): number[] => {
+      const tokens = attention.tokenCount(layer);
+      return Array.from({ length: 3 * keyValueHeadCount }, (_, index) => attention.cache.store('values', layer).bits[(tokens - 3) * keyValueHeadCount + index] as number);
+    };
+    // Layer 1's decoded tokens wait at B_max = 4 for a plan that does not come in a mixed model; planned otherwise.
+    expect(decodedValueBits(qaq, 1).every((bits) => bits === 4)).toBe(true);
+    expect(Math.min(...decodedValueBits(unmixed, 1))).toBeLessThan(4);
+    // Both policies' statistics are counted.
+    const both = (qaq.policyOf(0)?.statisticsLiveByteLength() ?? 0) + (qaq.policyOf(1)?.statisticsLiveByteLength() ?? 0);
+    expect(qaq.memory().policyBytes).toBe(both);
+    qaq.dispose();
+    unmixed.dispose();
+    // slidingsk= / slidingwindow= / slidingplan=: the sliding layers' own policy; a model without them ignores it.
+    const slidingSettings = { ...coarseSettings, window: 1, sliding: { window: 3, sigmaScoreMax: 0.5 } };
+    const slidingOwn = new CompactCacheAttention({ shape, kernel, name: 'qaq:slidingwindow=3', mode: { kind: 'qaq', settings: slidingSettings } });
+    expect(slidingOwn.policyOf(0)?.config).toMatchObject({ window: 3, sigmaScoreMax: 0.5 });
+    expect(slidingOwn.policyOf(1)).toBe(slidingOwn.policy);
+    expect(slidingOwn.policy?.config).toMatchObject({ window: 1, sigmaScoreMax: coarseSettings.sigmaScoreMax });
+    slidingOwn.dispose();
+  });
+
   it('hands the kernel QaqSettings.negligibleProbability (skip=) on every call; exact by default', async () => {
     const kernel = await makeKernel();
     const { queryHeadCount, keyValueHeadCount, headDim } = shape;

@@ -6,7 +6,7 @@ import { appendWithSinks } from './append-with-sinks.js';
 import { memoryFromAccounting } from './cache-memory.js';
 import type { KeyValueMemory } from './key-value-store.js';
 import { KeyValueCenteringState, type KeyValueCentering } from './key-value-centering.js';
-import type { KeyValueRotation, QaqSettings } from './kv-method.js';
+import type { KeyValueRotation, LayerKindSettings, QaqSettings } from './kv-method.js';
 import type { LayerAttention, LayerAttentionShape } from './layer-attention.js';
 import { ChannelScaling, type AppendWidths, type ChannelScalingSides, type StoredRotations } from './channel-scaling.js';
 
@@ -85,7 +85,7 @@ export interface CompactCacheAttentionOptions {
 export class CompactCacheAttention implements LayerAttention {
   readonly name: string;
   readonly cache: KvCache;
-  /** The policy (QAQ mode), else null. */
+  /** The policy (QAQ mode), else null; in a mixed model with QaqSettings.fullContext / sliding, that of the other layers (policyOf). */
   readonly policy: AttentionAwarePolicy | null;
   /** The online ‖q̃‖² estimator when no calibrated table was given (QAQ mode), else null. */
   readonly onlineQueryNorms: OnlineQueryNormQuantile | null;
@@ -96,8 +96,11 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #plan = new LayerPlan();
   /** [min(S, n), kvHeads, T] max probabilities of the last call's last rows; grown by doubling. */
   #probabilities = new Float32Array(0);
-  /** Query rows of a call whose probabilities the policy reads: its attention window n (QAQ mode). */
-  readonly #probabilityRows: number;
+  /** Per layer, query rows of a call whose probabilities its policy reads: the attention window n (QAQ mode). */
+  readonly #probabilityRows: Int32Array;
+  /** The policies of a mixed model's full-context and sliding layers when QaqSettings.fullContext / sliding set their own. */
+  readonly #fullContextPolicy: AttentionAwarePolicy | null = null;
+  readonly #slidingPolicy: AttentionAwarePolicy | null = null;
   /** The per-head rotation, or null; with it, rotated copies of the query, key and value (grown by doubling). */
   readonly #rotation: HadamardRotation | null;
   readonly #rotateKeys: boolean;
@@ -149,28 +152,40 @@ export class CompactCacheAttention implements LayerAttention {
               scoreScale: shape.scoreScale,
             })
           : null;
-      this.policy = new AttentionAwarePolicy(
-        {
-          layers: shape.layerCount,
-          kvHeads: shape.keyValueHeadCount,
-          scoreScale: shape.scoreScale,
-          sigmaScoreMax: settings.sigmaScoreMax,
-          sigmaOutputMax: settings.sigmaOutputMax,
-          minBits: settings.minBits,
-          maxBits: settings.maxBits,
-          ...(settings.keyMinBits === undefined ? {} : { keyMinBits: settings.keyMinBits }),
-          ...(settings.valueMinBits === undefined ? {} : { valueMinBits: settings.valueMinBits }),
-          ...(settings.keyBound === undefined ? {} : { keyBound: settings.keyBound }),
-          window: settings.window,
-          groupLayout: settings.groupLayout,
-          initialCapacityTokens,
-          scoreBudgetReferenceTokens: settings.scoreBudgetReferenceTokens,
-          sinkTokens: settings.sinkTokens ?? 0,
-          // Plans at least a window apart: the policy records only the steps that reach a plan (see #attendStored).
-          planInterval: settings.planInterval,
-        },
-        mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile),
-      );
+      const queryNorms = mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile);
+      const policyFor = (sigmaScoreMax: number, window: number, planInterval: number): AttentionAwarePolicy =>
+        new AttentionAwarePolicy(
+          {
+            layers: shape.layerCount,
+            kvHeads: shape.keyValueHeadCount,
+            scoreScale: shape.scoreScale,
+            sigmaScoreMax,
+            sigmaOutputMax: settings.sigmaOutputMax,
+            minBits: settings.minBits,
+            maxBits: settings.maxBits,
+            ...(settings.keyMinBits === undefined ? {} : { keyMinBits: settings.keyMinBits }),
+            ...(settings.valueMinBits === undefined ? {} : { valueMinBits: settings.valueMinBits }),
+            ...(settings.keyBound === undefined ? {} : { keyBound: settings.keyBound }),
+            window,
+            groupLayout: settings.groupLayout,
+            initialCapacityTokens,
+            scoreBudgetReferenceTokens: settings.scoreBudgetReferenceTokens,
+            sinkTokens: settings.sinkTokens ?? 0,
+            // Plans at least a window apart: the policy records only the steps that reach a plan (see #attendStored).
+            planInterval,
+          },
+          queryNorms,
+        );
+      this.policy = policyFor(settings.sigmaScoreMax, settings.window, settings.planInterval);
+      // A mixed model's two kinds of layers may each have their own budget, window and cadence: a policy per kind.
+      const mixed = shape.slidingWindows.some((window) => window !== null);
+      const kindPolicy = (kind: LayerKindSettings | undefined): AttentionAwarePolicy | null =>
+        mixed && kind !== undefined && Object.keys(kind).length > 0
+          ? policyFor(kind.sigmaScoreMax ?? settings.sigmaScoreMax, kind.window ?? settings.window, kind.planInterval ?? settings.planInterval)
+          : null;
+      this.#fullContextPolicy = kindPolicy(settings.fullContext);
+      this.#slidingPolicy = kindPolicy(settings.sliding);
+      this.#probabilityRows = Int32Array.from(shape.slidingWindows, (_, layer) => (this.policyOf(layer) as AttentionAwarePolicy).config.window);
       if (settings.plannedLayers !== undefined) {
         const outside = settings.plannedLayers.filter((layer) => layer >= shape.layerCount);
         if (outside.length > 0) {
@@ -182,14 +197,13 @@ export class CompactCacheAttention implements LayerAttention {
       }
       this.#appendBits = settings.keyEntryBits ?? settings.maxBits;
       this.#appendValueBits = settings.valueEntryBits ?? settings.maxBits;
-      this.#probabilityRows = settings.window;
     } else {
       this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });
       this.policy = null;
       this.onlineQueryNorms = null;
       this.#appendBits = mode.bits;
       this.#appendValueBits = mode.valueBits ?? mode.bits;
-      this.#probabilityRows = 1;
+      this.#probabilityRows = new Int32Array(shape.layerCount).fill(1);
     }
     this.#negligibleProbability = mode.kind === 'qaq' ? (mode.settings.negligibleProbability ?? 0) : 0;
     const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
@@ -228,11 +242,17 @@ export class CompactCacheAttention implements LayerAttention {
     return this.cache.tokenCount(layer);
   }
 
+  /** The policy that plans a layer (QAQ mode), else null. */
+  policyOf(layer: number): AttentionAwarePolicy | null {
+    const kind = this.#shape.slidingWindows[layer] === null ? this.#fullContextPolicy : this.#slidingPolicy;
+    return kind ?? this.policy;
+  }
+
   /** Synchronous with a synchronous kernel; returns the kernel's promise (policy work after it) with the graph. */
   attend(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
     const scaling = this.#channelScaling;
     if (scaling === null) return this.#attendRotated(layer, query, key, value, tokenCount, output);
-    const sinks = this.policy?.sinkTokenCount(layer) ?? 0;
+    const sinks = this.policyOf(layer)?.sinkTokenCount(layer) ?? 0;
     const scaled = scaling.scale(layer, query, key, value, tokenCount, this.cache, this.#storedRotations, this.#appendWidths, sinks);
     const attended = this.#attendRotated(layer, scaled.query, scaled.key, scaled.value, tokenCount, output);
     if (!scaling.scalesValues) return attended;
@@ -263,18 +283,18 @@ export class CompactCacheAttention implements LayerAttention {
     const window = slidingWindows[layer] ?? null;
     const centering = this.#centering;
     if (centering.active) {
-      const sinks = this.policy?.sinkTokenCount(layer) ?? 0;
+      const sinks = this.policyOf(layer)?.sinkTokenCount(layer) ?? 0;
       // Centering takes its means in the basis the layer is stored in: after the channel scales are fixed.
       const basisFixed = this.#channelScaling?.isScaling(layer) ?? true;
       ({ key, value } = centering.center(layer, key, value, tokenCount, this.cache, this.#appendBits, this.#appendValueBits, sinks, basisFixed));
     }
     this.#append(layer, key, value, tokenCount);
     const cachedTokens = this.cache.tokenCount(layer);
-    const policy = this.policy;
+    const policy = this.policyOf(layer);
     let probabilities: Float32Array | null = null;
     // The policy reads the last n query rows of a prefill chunk (its window), so only those are kept; and of the
     // decode steps between two plans only the last n, so the kernel skips the statistics of the others.
-    const probabilityRows = Math.min(tokenCount, this.#probabilityRows);
+    const probabilityRows = Math.min(tokenCount, this.#probabilityRows[layer] as number);
     if (policy !== null && (tokenCount > 1 || policy.recordsNextStep(layer))) {
       const length = probabilityRows * keyValueHeadCount * cachedTokens;
       if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
@@ -302,7 +322,8 @@ export class CompactCacheAttention implements LayerAttention {
 
   /** Appends a call's tokens: those at sink positions still to come in this layer at fp16, the rest at the append width. */
   #append(layer: number, key: Float32Array, value: Float32Array, tokenCount: number): void {
-    const sinks = this.policy === null ? 0 : this.policy.sinkTokenCount(layer) - this.cache.tokenCount(layer);
+    const policy = this.policyOf(layer);
+    const sinks = policy === null ? 0 : policy.sinkTokenCount(layer) - this.cache.tokenCount(layer);
     appendWithSinks(this.cache, layer, key, value, tokenCount, sinks, this.#appendBits, this.#appendValueBits);
   }
 
@@ -316,7 +337,7 @@ export class CompactCacheAttention implements LayerAttention {
     probabilityRows: number,
   ): void {
     const window = this.#shape.slidingWindows[layer] ?? null;
-    const policy = this.policy;
+    const policy = this.policyOf(layer);
     if (policy !== null) {
       this.onlineQueryNorms?.observe(layer, query);
       if (probabilities === null) policy.passStep(layer, cachedTokens);
@@ -342,15 +363,16 @@ export class CompactCacheAttention implements LayerAttention {
       const count = this.cache.tokenCount(layer);
       if (count === 0) continue;
       this.cache.evictOldest(layer, count);
-      this.policy?.evictOldest(layer, count);
+      this.policyOf(layer)?.evictOldest(layer, count);
     }
   }
 
   memory(): KeyValueMemory {
     // Every byte the method keeps for its tokens: the cache, the centering means, the channel scales and the policy's statistics.
+    const policies = [this.policy, this.#fullContextPolicy, this.#slidingPolicy].filter((policy) => policy !== null);
     const policy = this.policy;
-    const statisticsLive = policy === null ? 0 : policy.statisticsLiveByteLength();
-    const statisticsSlack = (policy === null ? 0 : policy.statisticsByteLength() - statisticsLive) + (this.#channelScaling?.calibrationBytes ?? 0);
+    const statisticsLive = policies.reduce((sum, each) => sum + each.statisticsLiveByteLength(), 0);
+    const statisticsSlack = policies.reduce((sum, each) => sum + each.statisticsByteLength(), 0) - statisticsLive + (this.#channelScaling?.calibrationBytes ?? 0);
     const transformBytes = this.#centering.bytes + (this.#channelScaling?.bytes ?? 0);
     const memory = memoryFromAccounting(this.cache.accounting(), transformBytes + statisticsLive, statisticsSlack);
     return policy === null ? memory : { ...memory, policyBytes: statisticsLive };

@@ -26,6 +26,7 @@ export {
   keyValueRotations,
   type KeyValueRotation,
   type KvMethod,
+  type LayerKindSettings,
   type QaqSettings,
 } from './kv-method.js';
 export type { LayerAttention, LayerAttentionShape } from './layer-attention.js';

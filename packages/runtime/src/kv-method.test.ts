@@ -45,6 +45,8 @@ describe('parseKvMethod', () => {
     expect(entry.kind === 'qaq' && entry.settings).toEqual({ ...qaqPresetSettings('watchful'), keyEntryBits: 6, valueEntryBits: 4 });
     const someLayers = parseKvMethod('qaq:watchful:layers=5+11+17');
     expect(someLayers.kind === 'qaq' && someLayers.settings.plannedLayers).toEqual([5, 11, 17]);
+    const full = parseKvMethod('qaq:watchful:fullsk=0.0006,fullwindow=64,fullplan=64');
+    expect(full.kind === 'qaq' && full.settings.fullContext).toEqual({ sigmaScoreMax: 0.0006, window: 64, planInterval: 64 });
     const valueFloor = parseKvMethod('qaq:compact:vbmin=3');
     expect(valueFloor.kind === 'qaq' && valueFloor.settings).toEqual({ ...qaqPresetSettings('compact'), valueMinBits: 3 });
     // Settings built in code are checked with the same message.
@@ -148,7 +150,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3', 'qaq:watchful:fullwindow=64', 'qaq:lean:fullsk=0.0002,fullplan=8', 'qaq:watchful:slidingwindow=16,slidingplan=16,slidingsk=0.002']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -174,6 +176,10 @@ describe('parseKvMethod', () => {
       ['qaq:bmin=3,vbnew=2', 'vbnew must be a bit width in bmin..bmax'],
       ['qaq:kbnew=4.5', 'kbnew must be a bit width in bmin..bmax'],
       ['qaq:layers=1+1', 'layers must be distinct layer indices'],
+      ['qaq:fullsk=0', 'fullsk must be > 0'],
+      ['qaq:fullwindow=300', 'fullwindow must be an integer in 1..255'],
+      ['qaq:fullplan=0.5', 'fullplan must be a positive integer'],
+      ['qaq:slidingwindow=0', 'slidingwindow must be an integer in 1..255'],
       ['qaq:layers=0-4', 'layers must be distinct layer indices'],
       ['qaq:layers=', 'layers must be distinct layer indices'],
       ['qaq:kbound=blind', 'kbound must be uniform, attention or attention-shared'],

@@ -28,6 +28,19 @@ export interface QaqSettings {
    */
   readonly plannedLayers?: readonly number[];
   /**
+   * σ_S,max, attention window n and plan interval of the layers that see the whole context, in a model that also has
+   * sliding-window layers (`fullsk=`, `fullwindow=`, `fullplan=`; Gemma 3's layers 5, 11, 17): a few layers that hold
+   * every token and retrieve from far back, where a token demoted during a dip of its attention is read at low bits
+   * when it is wanted again. Absent: the settings above. Ignored in a model whose layers all see the whole context.
+   */
+  readonly fullContext?: LayerKindSettings;
+  /**
+   * The same for the sliding-window layers (`slidingsk=`, `slidingwindow=`, `slidingplan=`): tokens leave them after
+   * the window (512 on Gemma 3), so a token waiting for its first plan at B_max is a larger share of what they hold.
+   * Absent: the settings above. A model without sliding layers has nothing to apply them to.
+   */
+  readonly sliding?: LayerKindSettings;
+  /**
    * The keys' bound (`kbound=`, PolicyConfig.keyBound): 'uniform' (the paper's, every token at attention 1/T) or
    * 'attention' (each token at its predicted attention S_t). Absent: 'uniform'.
    */
@@ -98,6 +111,13 @@ export interface QaqSettings {
   readonly equalizingValueScaling?: boolean;
 }
 
+/** QaqSettings.fullContext / sliding: what one kind of layer uses instead of the common settings. */
+export interface LayerKindSettings {
+  readonly sigmaScoreMax?: number;
+  readonly window?: number;
+  readonly planInterval?: number;
+}
+
 /** Which side the compact cache stores Hadamard-rotated (see QaqSettings.rotation). */
 export type KeyValueRotation = 'none' | 'keys' | 'values' | 'both';
 
@@ -142,7 +162,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,fullsk=<σS>,fullwindow=<n>,fullplan=<k>,slidingsk=<σS>,slidingwindow=<n>,slidingplan=<k>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -209,6 +229,17 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'vbmin':
         settings.valueMinBits = parseNumber(key, text, method);
         break;
+      case 'fullsk':
+      case 'fullwindow':
+      case 'fullplan':
+      case 'slidingsk':
+      case 'slidingwindow':
+      case 'slidingplan': {
+        const kind = key.startsWith('full') ? 'fullContext' : 'sliding';
+        const field = key.endsWith('sk') ? 'sigmaScoreMax' : key.endsWith('window') ? 'window' : 'planInterval';
+        settings[kind] = { ...settings[kind], [field]: parseNumber(key, text, method) };
+        break;
+      }
       case 'layers':
         settings.plannedLayers = parseLayerList(text, method);
         break;
@@ -282,7 +313,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'fullsk', 'fullwindow', 'fullplan', 'slidingsk', 'slidingwindow', 'slidingplan', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -319,6 +350,16 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   }
   if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
   if (!Number.isInteger(window) || window < 1 || window > 255) invalid('window must be an integer in 1..255', { method, window });
+  for (const [prefix, kind] of [['full', settings.fullContext], ['sliding', settings.sliding]] as const) {
+    const { sigmaScoreMax: sigma, window: kindWindow, planInterval: kindPlan } = kind ?? {};
+    if (sigma !== undefined && !(sigma > 0)) invalid(`${prefix}sk must be > 0`, { method, [`${prefix}sk`]: sigma });
+    if (kindWindow !== undefined && (!Number.isInteger(kindWindow) || kindWindow < 1 || kindWindow > 255)) {
+      invalid(`${prefix}window must be an integer in 1..255`, { method, [`${prefix}window`]: kindWindow });
+    }
+    if (kindPlan !== undefined && (!Number.isInteger(kindPlan) || kindPlan < 1 || kindPlan > 1 << 20)) {
+      invalid(`${prefix}plan must be a positive integer`, { method, [`${prefix}plan`]: kindPlan });
+    }
+  }
   if (!Number.isInteger(recentWindow) || recentWindow < 0 || recentWindow > 1 << 20) {
     invalid('recent must be a non-negative integer', { method, recentWindow });
   }
@@ -487,7 +528,13 @@ export function formatKvMethod(method: KvMethod): string {
         `qaq:sk=${s.sigmaScoreMax},sv=${s.sigmaOutputMax},bmin=${s.minBits},bmax=${s.maxBits},` +
         `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}${s.valueMinBits === undefined ? '' : `vbmin=${s.valueMinBits},`}` +
         `${s.keyEntryBits === undefined ? '' : `kbnew=${s.keyEntryBits},`}${s.valueEntryBits === undefined ? '' : `vbnew=${s.valueEntryBits},`}` +
-        `${s.plannedLayers === undefined ? '' : `layers=${s.plannedLayers.join('+')},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
+        `${s.plannedLayers === undefined ? '' : `layers=${s.plannedLayers.join('+')},`}` +
+        `${s.fullContext?.sigmaScoreMax === undefined ? '' : `fullsk=${s.fullContext.sigmaScoreMax},`}` +
+        `${s.fullContext?.window === undefined ? '' : `fullwindow=${s.fullContext.window},`}` +
+        `${s.fullContext?.planInterval === undefined ? '' : `fullplan=${s.fullContext.planInterval},`}` +
+        `${s.sliding?.sigmaScoreMax === undefined ? '' : `slidingsk=${s.sliding.sigmaScoreMax},`}` +
+        `${s.sliding?.window === undefined ? '' : `slidingwindow=${s.sliding.window},`}` +
+        `${s.sliding?.planInterval === undefined ? '' : `slidingplan=${s.sliding.planInterval},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
         `alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},${s.recentWindowBits === undefined ? '' : `recentbits=${s.recentWindowBits},`}layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
         `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}` +
