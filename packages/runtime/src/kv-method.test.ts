@@ -78,11 +78,15 @@ describe('parseKvMethod', () => {
     expect(formatKvMethod(lean)).toBe('qaq:lean');
     expect(formatKvMethod(balanced)).toBe('qaq:balanced');
     // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0012,
-    // and exact attention (no skipped tokens).
+    // and exact attention (no skipped tokens); in a mixed model, 64 steps in the full-context layers, 16 in the sliding.
     const watchful = parseKvMethod('qaq:watchful');
     const { negligibleProbability, ...exactLean } = lean.settings;
     expect(negligibleProbability).toBe(1e-5);
-    expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...exactLean, sigmaScoreMax: 0.0012, window: 32 } });
+    const layerKinds = { fullContext: { window: 64, planInterval: 64 }, sliding: { window: 16, planInterval: 16 } };
+    expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...exactLean, sigmaScoreMax: 0.0012, window: 32, ...layerKinds } });
+    // Overrides of one kind's field keep the preset's others.
+    const looser = parseKvMethod('qaq:watchful:slidingsk=0.002');
+    expect(looser.kind === 'qaq' && looser.settings.sliding).toEqual({ window: 16, planInterval: 16, sigmaScoreMax: 0.002 });
     expect(formatKvMethod(watchful)).toBe('qaq:watchful');
     // attentive: keys by their predicted attention down to 2 bits, values floored at 3.
     const attentive = parseKvMethod('qaq:attentive');

@@ -408,6 +408,22 @@ const presetNegligibleProbability: Record<PolicyPresetName, number> = { quality:
  */
 const presetQueryAwareKeyScaling: Record<PolicyPresetName, boolean> = { quality: false, compact: false, balanced: false, attentive: false, lean: true, watchful: true };
 
+/**
+ * What each named preset gives the two kinds of layers of a model that interleaves them (QaqSettings.fullContext /
+ * sliding; a model whose layers all see the whole context is unaffected): `watchful` watches attention for 64 steps
+ * and plans every 64 in the full-context layers (a token demoted while its attention dips is read at low bits when a
+ * long-range layer wants it back) and for 16 in the sliding layers (where a token waiting for its first plan at 8
+ * bits is a large share of 512). Chosen on Moby-Dick (`STRIDE=2047 node --conditions=source --import tsx
+ * packages/evaluation/bench/evaluate-text.ts <Gemma 3 gguf> moby-prose.txt 2048 2048 <methods…>`, 2026-12-07
+ * 15:51–16:10 UTC, 2-core VM; bits/element / KL / top-1): Gemma 3 270M, first 2,047 tokens, watchful with one
+ * window and cadence 3.55 / 0.0049 / 96.5% → this 3.37 / 0.0039 / 96.3%; sliding layers alone at 16 3.19 / 0.0063 /
+ * 95.9%; with the full-context layers' σ_S,max at 0.0006 too 3.52 / 0.0033 / 96.7%; with the sliding layers' at 0.002
+ * 3.27 / 0.0049 / 95.7% (packages/runtime/README.md, "Where Gemma 3's error lives").
+ */
+const presetLayerKinds: Partial<Record<PolicyPresetName, Pick<QaqSettings, 'fullContext' | 'sliding'>>> = {
+  watchful: { fullContext: { window: 64, planInterval: 64 }, sliding: { window: 16, planInterval: 16 } },
+};
+
 /** The settings of a named policy preset (recent window 0, no promotion tier, the preset's attention sinks). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
   const preset = policyPreset(name);
@@ -431,6 +447,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     sinkTokens: preset.sinkTokens,
     ...(presetNegligibleProbability[name] === 0 ? {} : { negligibleProbability: presetNegligibleProbability[name] }),
     ...(presetQueryAwareKeyScaling[name] ? { queryAwareKeyScaling: true } : {}),
+    ...presetLayerKinds[name],
   };
 }
 
