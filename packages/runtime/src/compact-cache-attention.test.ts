@@ -24,6 +24,19 @@ function fp16Exact(length: number, seed: number): Float32Array {
   });
 }
 
+/** Feeds every attention the same fp16-exact chunks on every layer in turn (seeds counted up from `firstSeed`). */
+function feedEveryLayer(attentions: readonly CompactCacheAttention[], chunks: readonly number[], firstSeed: number): void {
+  const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+  let seed = firstSeed;
+  for (const chunk of chunks) {
+    for (let layer = 0; layer < shape.layerCount; layer++) {
+      const sizes = [queryHeadCount, keyValueHeadCount, keyValueHeadCount].map((heads) => chunk * heads * headDim);
+      const [query, key, value] = sizes.map((size) => fp16Exact(size, seed++)) as [Float32Array, Float32Array, Float32Array];
+      for (const attention of attentions) attention.attend(layer, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
+    }
+  }
+}
+
 const kernels: [string, () => Promise<CompactAttention>][] = [
   ['wasm', () => createAttention()],
   ['js', () => createAttention({ preferJs: true })],
@@ -378,19 +391,12 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
 
   it('plans only the layers named by plannedLayers (layers=); the others keep their entry width', async () => {
     const kernel = await makeKernel();
-    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    const { keyValueHeadCount } = shape;
     const settings = { ...coarseSettings, window: 2 };
     expect(() => new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings: { ...settings, plannedLayers: [2] } } })).toThrow(/layers the model does not have/);
     const every = new CompactCacheAttention({ shape, kernel, name: 'qaq', mode: { kind: 'qaq', settings } });
     const firstOnly = new CompactCacheAttention({ shape, kernel, name: 'qaq:layers=0', mode: { kind: 'qaq', settings: { ...settings, plannedLayers: [0] } } });
-    let seed = 7;
-    for (const chunk of [8, 1, 1, 1, 1, 1, 1]) {
-      for (let layer = 0; layer < shape.layerCount; layer++) {
-        const sizes = [queryHeadCount, keyValueHeadCount, keyValueHeadCount].map((heads) => chunk * heads * headDim);
-        const [query, key, value] = sizes.map((size) => fp16Exact(size, seed++)) as [Float32Array, Float32Array, Float32Array];
-        for (const attention of [every, firstOnly]) attention.attend(layer, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
-      }
-    }
+    feedEveryLayer([every, firstOnly], [8, 1, 1, 1, 1, 1, 1], 7);
     const bitsOf = (attention: CompactCacheAttention, layer: number): number[] =>
       Array.from({ length: attention.tokenCount(layer) * keyValueHeadCount }, (_, group) => attention.cache.store('keys', layer).bits[group] as number);
     // Layer 1 is demoted when planned, and stays at B_max = 4 when not; layer 0 is planned the same in both.
@@ -403,7 +409,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
 
   it('plans the full-context layers of a mixed model with their own settings (fullsk= / fullwindow= / fullplan=)', async () => {
     const kernel = await makeKernel();
-    const { queryHeadCount, keyValueHeadCount, headDim } = shape;
+    const { keyValueHeadCount } = shape;
     // Layer 0 slides (window 5), layer 1 sees everything: only layer 1 takes fullplan = 1000 (no decode plans).
     const settings = { ...coarseSettings, window: 1, fullContext: { planInterval: 1000, window: 2 } };
     const qaq = new CompactCacheAttention({ shape, kernel, name: 'qaq:fullplan=1000', mode: { kind: 'qaq', settings } });
@@ -412,14 +418,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(qaq.policyOf(0)).toBe(qaq.policy);
     expect(qaq.policyOf(1)?.config.window).toBe(2);
     expect(unmixed.policyOf(1)).toBe(unmixed.policy);
-    let seed = 51;
-    for (const chunk of [4, 1, 1, 1]) {
-      for (let layer = 0; layer < shape.layerCount; layer++) {
-        const sizes = [queryHeadCount, keyValueHeadCount, keyValueHeadCount].map((heads) => chunk * heads * headDim);
-        const [query, key, value] = sizes.map((size) => fp16Exact(size, seed++)) as [Float32Array, Float32Array, Float32Array];
-        for (const attention of [qaq, unmixed]) attention.attend(layer, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
-      }
-    }
+    feedEveryLayer([qaq, unmixed], [4, 1, 1, 1], 51);
     const decodedValueBits = (attention: CompactCacheAttention, layer: number): number[] => {
       const tokens = attention.tokenCount(layer);
       return Array.from({ length: 3 * keyValueHeadCount }, (_, index) => attention.cache.store('values', layer).bits[(tokens - 3) * keyValueHeadCount + index] as number);
