@@ -101,6 +101,8 @@ export class CompactCacheAttention implements LayerAttention {
   /** The policies of a mixed model's full-context and sliding layers when QaqSettings.fullContext / sliding set their own. */
   readonly #fullContextPolicy: AttentionAwarePolicy | null = null;
   readonly #slidingPolicy: AttentionAwarePolicy | null = null;
+  /** Every policy above that exists (memory() sums their statistics). */
+  readonly #policies: readonly AttentionAwarePolicy[];
   /** The per-head rotation, or null; with it, rotated copies of the query, key and value (grown by doubling). */
   readonly #rotation: HadamardRotation | null;
   readonly #rotateKeys: boolean;
@@ -185,21 +187,25 @@ export class CompactCacheAttention implements LayerAttention {
           : null;
       this.#fullContextPolicy = kindPolicy(settings.fullContext);
       this.#slidingPolicy = kindPolicy(settings.sliding);
+      this.#policies = [this.policy, this.#fullContextPolicy, this.#slidingPolicy].filter((policy) => policy !== null);
       this.#probabilityRows = Int32Array.from(shape.slidingWindows, (_, layer) => (this.policyOf(layer) as AttentionAwarePolicy).config.window);
       if (settings.plannedLayers !== undefined) {
-        const outside = settings.plannedLayers.filter((layer) => layer >= shape.layerCount);
+        const outside = settings.plannedLayers.filter((layer) => !(Number.isInteger(layer) && layer >= 0 && layer < shape.layerCount));
         if (outside.length > 0) {
           throw new QaqError('invalid-kv-method', `layers= names layers the model does not have (it has ${shape.layerCount})`, {
             details: { plannedLayers: settings.plannedLayers, layerCount: shape.layerCount },
           });
         }
-        this.#planned = Uint8Array.from({ length: shape.layerCount }, (_, layer) => (settings.plannedLayers?.includes(layer) === true ? 1 : 0));
+        const planned = new Uint8Array(shape.layerCount);
+        for (const layer of settings.plannedLayers) planned[layer] = 1;
+        this.#planned = planned;
       }
       this.#appendBits = settings.keyEntryBits ?? settings.maxBits;
       this.#appendValueBits = settings.valueEntryBits ?? settings.maxBits;
     } else {
       this.cache = kernel.createCache({ ...common, outlierFraction: mode.outlierFraction });
       this.policy = null;
+      this.#policies = [];
       this.onlineQueryNorms = null;
       this.#appendBits = mode.bits;
       this.#appendValueBits = mode.valueBits ?? mode.bits;
@@ -369,13 +375,16 @@ export class CompactCacheAttention implements LayerAttention {
 
   memory(): KeyValueMemory {
     // Every byte the method keeps for its tokens: the cache, the centering means, the channel scales and the policy's statistics.
-    const policies = [this.policy, this.#fullContextPolicy, this.#slidingPolicy].filter((policy) => policy !== null);
-    const policy = this.policy;
-    const statisticsLive = policies.reduce((sum, each) => sum + each.statisticsLiveByteLength(), 0);
-    const statisticsSlack = policies.reduce((sum, each) => sum + each.statisticsByteLength(), 0) - statisticsLive + (this.#channelScaling?.calibrationBytes ?? 0);
+    let statisticsLive = 0;
+    let statisticsHeld = 0;
+    for (const policy of this.#policies) {
+      statisticsLive += policy.statisticsLiveByteLength();
+      statisticsHeld += policy.statisticsByteLength();
+    }
+    const statisticsSlack = statisticsHeld - statisticsLive + (this.#channelScaling?.calibrationBytes ?? 0);
     const transformBytes = this.#centering.bytes + (this.#channelScaling?.bytes ?? 0);
     const memory = memoryFromAccounting(this.cache.accounting(), transformBytes + statisticsLive, statisticsSlack);
-    return policy === null ? memory : { ...memory, policyBytes: statisticsLive };
+    return this.policy === null ? memory : { ...memory, policyBytes: statisticsLive };
   }
 
   dispose(): void | Promise<void> {

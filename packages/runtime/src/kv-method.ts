@@ -191,15 +191,6 @@ function parseNumber(key: string, text: string, method: string): number {
   return value;
 }
 
-/** `layers=`: layer indices joined by "+", each a non-negative integer, none twice. */
-function parseLayerList(text: string, method: string): readonly number[] {
-  const layers = text.split('+').map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
-  if (layers.some((layer) => !Number.isSafeInteger(layer)) || new Set(layers).size !== layers.length) {
-    invalid('layers must be distinct layer indices joined by "+" (e.g. layers=5+11+17)', { method, layers: text });
-  }
-  return layers;
-}
-
 function qaqSettings(base: QaqSettings, assignments: readonly string[], method: string): QaqSettings {
   const settings = { ...base };
   const seen = new Set<string>();
@@ -241,7 +232,8 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       case 'layers':
-        settings.plannedLayers = parseLayerList(text, method);
+        // Layer indices joined by "+"; anything but digits reads as NaN, which validateQaqSettings refuses.
+        settings.plannedLayers = text.split('+').map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
         break;
       case 'kbnew':
         settings.keyEntryBits = parseNumber(key, text, method);
@@ -350,6 +342,10 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
   }
   if (!(outlierFraction >= 0 && outlierFraction < 0.5)) invalid('alpha must be in [0, 0.5)', { method, outlierFraction });
   if (!Number.isInteger(window) || window < 1 || window > 255) invalid('window must be an integer in 1..255', { method, window });
+  const { plannedLayers } = settings;
+  if (plannedLayers !== undefined && (plannedLayers.some((layer) => !Number.isSafeInteger(layer) || layer < 0) || new Set(plannedLayers).size !== plannedLayers.length)) {
+    invalid('layers must be distinct layer indices joined by "+" (e.g. layers=5+11+17)', { method, plannedLayers });
+  }
   for (const [prefix, kind] of [['full', settings.fullContext], ['sliding', settings.sliding]] as const) {
     const { sigmaScoreMax: sigma, window: kindWindow, planInterval: kindPlan } = kind ?? {};
     if (sigma !== undefined && !(sigma > 0)) invalid(`${prefix}sk must be > 0`, { method, [`${prefix}sk`]: sigma });
