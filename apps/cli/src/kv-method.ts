@@ -15,12 +15,15 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           attention), qaq, qaq:<quality|lean|watchful|attentive|balanced|compact>, or qaq:sk=<σS>,sv=<σX>[,bmin=,bmax=,
                           kbmin=,vbmin=,kbnew=,vbnew= (bits new keys / values enter at; default bmax),
                           layers=<i+j+…> (plan only these layers, an ablation),
-                          fullsk=,fullwindow=,fullplan= / slidingsk=,slidingwindow=,slidingplan= (a mixed
-                          model's full-context / sliding-window layers with their own σS, window and plan interval),
+                          fullsk=,fullsv=,fullkbmin=,fullvbmin=,fullwindow=,fullplan= and the same with
+                          sliding… (a mixed model's full-context / sliding-window layers with their own σS, σX,
+                          floors, window and plan interval),
                           kbound=<uniform|attention|attention-shared>,alpha=,
                           window=,recent=,recentbits=,layout=,tier=,plan=,rotate=,center=,skref=,sink=,clip=,
                           skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact),
-                          kscale=<0|1>, vscale=<0|1> (per-channel key / value scales, exact in attention)];
+                          kscale=<0|1>, vscale=<0|1> (per-channel key / value scales, exact in attention),
+                          stagger=<0|1> (layers plan on staggered steps, so they do not all hold their newest
+                          tokens at entry width at once; watchful 1)];
                           ort-int4, ort-int8 (onnxruntime's built-in
                           GroupQueryAttention cache, per-channel scales from the sequence's first 128 tokens)
 `;

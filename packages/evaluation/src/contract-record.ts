@@ -44,6 +44,7 @@ export function contractRecord(input: ContractRecordInput): EvaluationRecord {
     decode_tokens_per_s: significant(input.evaluation.decodeTokensPerSecond),
     peak_rss_bytes: input.peakResidentBytes,
     ...(memory.policyBytes > 0 ? { policy_bytes: Math.round(memory.policyBytes) } : {}),
+    bits_per_element_peak: significant(memory.peakBitsPerElement),
     scored_tokens: metrics.scoredTokens,
     stride: input.stride,
     windows: input.windows,

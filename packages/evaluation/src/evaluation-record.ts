@@ -22,7 +22,10 @@ export interface EvaluationRecord {
   readonly kl_p99: number;
   /** Share of scored tokens where both argmax tokens agree. */
   readonly top1_agreement: number;
-  /** Held cache bytes × 8 / cached elements (every overhead counted; fp32 reports 32). */
+  /**
+   * Held cache bytes × 8 / cached elements (every overhead counted; fp32 reports 32), averaged over the last 128
+   * decode steps of every window, so a QAQ cache's plan cadence is seen whole.
+   */
   readonly bits_per_element: number;
   /** kv_bytes_fp16 / kv_bytes. */
   readonly compression_ratio: number;
@@ -35,6 +38,8 @@ export interface EvaluationRecord {
   // Extras.
   /** Of kv_bytes, the QAQ policy's attention statistics for the cached tokens (absent for other methods). */
   readonly policy_bytes?: number;
+  /** The largest bits/element over those steps (absent in records made before it was measured). */
+  readonly bits_per_element_peak?: number;
   readonly scored_tokens: number;
   readonly stride: number;
   readonly windows: number;

@@ -88,9 +88,33 @@ describe('evaluateStreaming', () => {
     expect(summary?.referencePerplexity).toBeCloseTo(want.referencePerplexity, 10);
     expect(summary?.topOneAgreement).toBe(want.topOneAgreement);
     expect(progress).toEqual(Array.from({ length: tokens.length - 1 }, (_, index) => index + 1));
-    // Memory is sampled once per window with the whole window cached: context tokens × 4 elements.
-    expect(result.methods[0]?.memory).toEqual({ bytes: 32, fp16Bytes: 64, elements: 32, bitsPerElement: 8, policyBytes: 0, samples: windows.length });
+    // Memory is sampled after each of the last memorySampleSteps (128) decode steps of a window: here every scored
+    // step, with tokens fed since the window's start × 4 elements.
+    const sampledElements = windows.flatMap((window) => Array.from({ length: window.end - window.scoredFrom }, (_, step) => (window.scoredFrom - window.start + step + 1) * 4));
+    const meanElements = sampledElements.reduce((sum, value) => sum + value, 0) / sampledElements.length;
+    expect(result.methods[0]?.memory).toEqual({ bytes: meanElements, fp16Bytes: 2 * meanElements, elements: meanElements, bitsPerElement: 8, peakBitsPerElement: 8, policyBytes: 0, samples: tokens.length - 1 });
     expect(result.methods[0]?.decodeSteps).toBe(tokens.length - 1);
+  });
+
+  it('averages memory over the last memorySampleSteps decode steps of each window and keeps the peak', async () => {
+    const context = 8;
+    const stride = 3;
+    const windows = planEvaluationWindows(tokens.length, context, stride);
+    // One sample per window, with the whole window cached: context tokens × 4 elements.
+    const last = await evaluateStreaming({ reference: new ToyModel(3), methods: [new ToyModel(2)], tokens, context, stride, memorySampleSteps: 1 });
+    expect(last.methods[0]?.memory).toEqual({ bytes: 32, fp16Bytes: 64, elements: 32, bitsPerElement: 8, peakBitsPerElement: 8, policyBytes: 0, samples: windows.length });
+    // A cache whose size cycles (bits 4, 6, 4, 6, … per step): the mean of the sampled steps, and their largest.
+    class CyclingModel extends ToyModel {
+      #steps = 0;
+      override memory(): KeyValueMemory {
+        this.#steps++;
+        const bitsPerElement = this.#steps % 2 === 0 ? 6 : 4;
+        return { bytes: 4, slackBytes: 0, fp16Bytes: 8, elements: 4, bitsPerElement };
+      }
+    }
+    const cycling = await evaluateStreaming({ reference: new ToyModel(3), methods: [new CyclingModel(2)], tokens, context, stride, memorySampleSteps: 2 });
+    expect(cycling.methods[0]?.memory).toMatchObject({ bitsPerElement: 5, peakBitsPerElement: 6, samples: 2 * windows.length });
+    await expect(evaluateStreaming({ reference: new ToyModel(3), methods: [new ToyModel(2)], tokens, context, memorySampleSteps: 0 })).rejects.toThrow(/memorySampleSteps/);
   });
 
   it('runs several methods in lockstep with results identical to running each alone', async () => {

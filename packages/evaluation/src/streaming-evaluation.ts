@@ -24,7 +24,17 @@ export interface StreamingEvaluationOptions {
   readonly onWindowEnd?: (partial: StreamingEvaluationResult) => void;
   /** A clock in milliseconds (default performance.now). */
   readonly now?: () => number;
+  /**
+   * The cache's memory is sampled after each of the last N decode steps of every window and averaged (default 128,
+   * at most the window's scored tokens): a QAQ cache's size cycles with its plan cadence (the newest tokens wait at
+   * their entry width until a plan), so one sample would land on a point of that cycle the cadence happens to put
+   * there. 128 steps hold whole cycles of every preset's cadence.
+   */
+  readonly memorySampleSteps?: number;
 }
+
+/** Default EvaluationOptions.memorySampleSteps. */
+export const defaultMemorySampleSteps = 128;
 
 export interface EvaluationProgress {
   readonly scoredTokens: number;
@@ -33,15 +43,17 @@ export interface EvaluationProgress {
   readonly windowCount: number;
 }
 
-/** The cache's memory averaged over the windows, each sampled after the window's last token was fed. */
+/** The cache's memory averaged over the samples: the last decode steps of every window (memorySampleSteps). */
 export interface AveragedMemory {
   readonly bytes: number;
   readonly fp16Bytes: number;
   readonly elements: number;
   readonly bitsPerElement: number;
+  /** The largest bits/element of any sample: the most the cache held per element at those steps. */
+  readonly peakBitsPerElement: number;
   /** Of `bytes`, the QAQ policy's attention statistics (0 for fixed-width methods). */
   readonly policyBytes: number;
-  /** How many samples (one per window). */
+  /** How many samples (memorySampleSteps per window, or the window's scored tokens if fewer). */
   readonly samples: number;
 }
 
@@ -72,9 +84,11 @@ class MemoryAverage {
   #fp16Bytes = 0;
   #elements = 0;
   #bits = 0;
+  #peakBits = 0;
   #policyBytes = 0;
   #samples = 0;
   add(memory: KeyValueMemory): void {
+    this.#peakBits = Math.max(this.#peakBits, memory.bitsPerElement);
     this.#bytes += memory.bytes;
     this.#policyBytes += memory.policyBytes ?? 0;
     this.#fp16Bytes += memory.fp16Bytes;
@@ -84,12 +98,13 @@ class MemoryAverage {
   }
   result(): AveragedMemory {
     const samples = this.#samples;
-    if (samples === 0) return { bytes: 0, fp16Bytes: 0, elements: 0, bitsPerElement: 0, policyBytes: 0, samples };
+    if (samples === 0) return { bytes: 0, fp16Bytes: 0, elements: 0, bitsPerElement: 0, peakBitsPerElement: 0, policyBytes: 0, samples };
     return {
       bytes: this.#bytes / samples,
       fp16Bytes: this.#fp16Bytes / samples,
       elements: this.#elements / samples,
       bitsPerElement: this.#bits / samples,
+      peakBitsPerElement: this.#peakBits,
       policyBytes: this.#policyBytes / samples,
       samples,
     };
@@ -101,8 +116,9 @@ class MemoryAverage {
  * unscored prefix, then feed the scored tokens one at a time, so the methods' caches evolve exactly as in decoding
  * (QAQ's policy observes and re-plans at every step). Before each scored token is fed, the logits that predict it are
  * compared with the reference's (KL(reference ‖ method), top-1, −log p of the true token). The methods also get
- * the window's last token, so their caches hold the whole window when memory is sampled; the reference does not
- * need it. Decode time counts only the methods' single-token forward() calls.
+ * the window's last token, so their caches hold the whole window at the last sample; the reference does not
+ * need it. Memory is averaged over the last `memorySampleSteps` decode steps of each window. Decode time counts
+ * only the methods' single-token forward() calls (memory sampling excluded).
  */
 export async function evaluateStreaming(options: StreamingEvaluationOptions): Promise<StreamingEvaluationResult> {
   const { reference, methods, tokens, context } = options;
@@ -127,6 +143,10 @@ export async function evaluateStreaming(options: StreamingEvaluationOptions): Pr
   }
   const now = options.now ?? defaultNow;
   const chunkSize = options.prefillChunkSize ?? 512;
+  const memorySampleSteps = options.memorySampleSteps ?? defaultMemorySampleSteps;
+  if (!Number.isInteger(memorySampleSteps) || memorySampleSteps < 1) {
+    throw new QaqError('invalid-evaluation', 'memorySampleSteps must be a positive integer', { details: { memorySampleSteps } });
+  }
   const vocabularySize = reference.vocabularySize;
   const referenceLogProbabilities = new Float64Array(vocabularySize);
   const scratch = new Float64Array(vocabularySize);
@@ -201,11 +221,13 @@ export async function evaluateStreaming(options: StreamingEvaluationOptions): Pr
         decodeMilliseconds[index] = (decodeMilliseconds[index] as number) + (now() - begin);
         decodeSteps[index] = (decodeSteps[index] as number) + 1;
       }
+      if (position >= window.end - memorySampleSteps) {
+        for (let index = 0; index < methods.length; index++) (memories[index] as MemoryAverage).add((methods[index] as RuntimeLanguageModel).memory());
+      }
       if (position + 1 < window.end) {
         referenceDistributionNow = referenceDistribution(await reference.forward(one, options.signal), referenceLogProbabilities);
       }
     }
-    for (let index = 0; index < methods.length; index++) (memories[index] as MemoryAverage).add((methods[index] as RuntimeLanguageModel).memory());
     if (windowIndex + 1 < windows.length) options.onWindowEnd?.(results(windowIndex + 1));
   }
 

@@ -78,6 +78,14 @@ export interface PolicyConfig {
    * (`AttentionWindow`) it keeps otherwise. Unset (0): no cadence is promised, the ring.
    */
   readonly planInterval?: number;
+  /**
+   * Staggered plans: layer l's cadence is shifted by ⌊l · planInterval / layers⌋ steps, so the layers do not all plan
+   * (and all hold their newest tokens at entry width) on the same step. The cache's size at any step is then about
+   * the average over the cadence instead of its peak, and a step's planning work is spread over the steps. A phase
+   * applies from a sequence's start and after every plan off the cadence (a prefill chunk). Default false: every
+   * layer plans on the same steps.
+   */
+  readonly staggeredPlans?: boolean;
 }
 
 export interface ResolvedPolicyConfig {
@@ -98,6 +106,7 @@ export interface ResolvedPolicyConfig {
   readonly sinkTokens: number;
   /** 0 when no plan cadence was declared. */
   readonly planInterval: number;
+  readonly staggeredPlans: boolean;
 }
 
 function requirePositiveInteger(name: string, value: number, maximum = Number.MAX_SAFE_INTEGER): void {
@@ -186,6 +195,7 @@ export function resolvePolicyConfig(config: PolicyConfig): ResolvedPolicyConfig 
     scoreBudgetReferenceTokens,
     sinkTokens,
     planInterval,
+    staggeredPlans: config.staggeredPlans ?? false,
   };
 }
 

@@ -354,4 +354,43 @@ describe('AttentionAwarePolicy', () => {
     expect(fresh.tokenCount(0)).toBe(0);
     expectCode(() => fresh.observePrefill(0, matrix, queryCount, tokenCount + 1), 'shape-mismatch');
   });
+
+  it('staggers the layers\' plans by ⌊l·k / layers⌋ steps, from a sequence start and after a plan off the cadence', () => {
+    const layers = 4;
+    const planInterval = 8;
+    const config = { ...baseConfig, layers, kvHeads: 1, window: planInterval, planInterval };
+    /** Decode steps 1..steps of every layer (one token each); the steps at which each layer planned. */
+    const planSteps = (policy: AttentionAwarePolicy, firstTokens: number, steps: number): number[][] => {
+      const planned: number[][] = Array.from({ length: layers }, () => []);
+      for (let step = 1; step <= steps; step += 1) {
+        const tokens = firstTokens + step;
+        for (let layer = 0; layer < layers; layer += 1) {
+          if (policy.recordsNextStep(layer)) policy.observe(layer, new Float32Array(tokens).fill(1 / tokens), tokens);
+          else policy.passStep(layer, tokens);
+          if (!policy.planDue(layer)) continue;
+          const ranges = new Float64Array(tokens).fill(0.01);
+          policy.decide(layer, new ArrayView(tokens, 1, ranges, ranges, 8), new LayerPlan(1));
+          (planned[layer] as number[]).push(step);
+        }
+      }
+      return planned;
+    };
+    const together = planSteps(new AttentionAwarePolicy(config, norms(layers, 1, 1)), 0, 20);
+    expect(together).toEqual([[8, 16], [8, 16], [8, 16], [8, 16]]);
+    const staggered = new AttentionAwarePolicy({ ...config, staggeredPlans: true }, norms(layers, 1, 1));
+    // Phases 0, 2, 4, 6: layer l first plans after 8 − 2l steps, then every 8.
+    expect(planSteps(staggered, 0, 20)).toEqual([[8, 16], [6, 14], [4, 12, 20], [2, 10, 18]]);
+    // A prefill plan (off the cadence) puts every layer back on its phase.
+    for (let layer = 0; layer < layers; layer += 1) {
+      const rows = new Float32Array(3 * 23).fill(1 / 23);
+      staggered.observePrefill(layer, rows, 3, 23);
+      const ranges = new Float64Array(23).fill(0.01);
+      staggered.decide(layer, new ArrayView(23, 1, ranges, ranges, 8), new LayerPlan(1));
+    }
+    expect(planSteps(staggered, 23, 9)).toEqual([[8], [6], [4], [2]]);
+    // A sequence's end (every token evicted) does too.
+    for (let layer = 0; layer < layers; layer += 1) staggered.evictOldest(layer, 32);
+    expect(planSteps(staggered, 0, 8)).toEqual([[8], [6], [4], [2]]);
+  });
+
 });

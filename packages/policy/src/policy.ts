@@ -24,8 +24,13 @@ export class AttentionAwarePolicy {
   private readonly attention: AttentionStatistics;
   /** Set when plans are at least `window` steps apart: the running maximum that replaces the ring. */
   private readonly running: RunningAttentionMaximum | null;
-  /** Per layer: decode steps since the last decide (observed or passed). */
+  /**
+   * Per layer: decode steps since the last decide (observed or passed), counted from the layer's phase after a
+   * sequence start or a plan off the cadence (config.staggeredPlans).
+   */
   private readonly stepsSinceDecide: Float64Array;
+  /** Per layer: where its cadence starts (0 unless config.staggeredPlans). */
+  private readonly planPhase: Float64Array;
   /** Per layer: the cache's token count as last reported (the statistics lag it over passed steps). */
   private readonly cacheTokens: Float64Array;
   private readonly queryNorms: QueryNormSource;
@@ -51,7 +56,11 @@ export class AttentionAwarePolicy {
     const options = { mergeHeads: this.config.groupLayout !== 'token-layer-head' };
     this.running = planInterval !== 0 && planInterval >= window ? new RunningAttentionMaximum(layers, kvHeads, window, initialCapacityTokens, options) : null;
     this.attention = this.running ?? new AttentionWindow(layers, kvHeads, window, initialCapacityTokens, options);
-    this.stepsSinceDecide = new Float64Array(layers);
+    this.planPhase = new Float64Array(layers);
+    if (this.config.staggeredPlans && planInterval > 1) {
+      for (let layer = 0; layer < layers; layer++) this.planPhase[layer] = Math.floor((layer * planInterval) / layers);
+    }
+    this.stepsSinceDecide = Float64Array.from(this.planPhase);
     this.cacheTokens = new Float64Array(layers);
     this.keyStdScratch = new Float64Array(this.config.kvHeads);
     this.queryNormScratch = new Float64Array(this.config.kvHeads);
@@ -162,7 +171,7 @@ export class AttentionAwarePolicy {
     this.evictedTokens[layer] = ended ? 0 : (this.evictedTokens[layer] as number) + count;
     if (ended) {
       this.running?.restart(layer);
-      this.stepsSinceDecide[layer] = 0;
+      this.stepsSinceDecide[layer] = this.planPhase[layer] as number;
     }
   }
 
@@ -222,6 +231,7 @@ export class AttentionAwarePolicy {
         details: { cacheGroupsPerToken: view.groupsPerToken, policyGroupsPerToken: groupsPerToken },
       });
     }
+    const due = this.planDue(layer);
     const { maxBits, keyMinBits, valueMinBits, keyBound, sigmaOutputMax, kvHeads } = this.config;
     const sigmaScoreMax = effectiveSigmaScoreMax(this.config.sigmaScoreMax, tokenCount, this.config.scoreBudgetReferenceTokens);
     for (let head = 0; head < kvHeads; head += 1) {
@@ -291,9 +301,10 @@ export class AttentionAwarePolicy {
         record(plan.values, group, currentValue, valueTarget, canPromote);
       }
     }
-    // The next plan reads only steps recorded after this one.
+    // The next plan reads only steps recorded after this one; a plan off the cadence (a prefill chunk) puts the layer
+    // back on its phase.
     this.running?.restart(layer);
-    this.stepsSinceDecide[layer] = 0;
+    this.stepsSinceDecide[layer] = due ? 0 : (this.planPhase[layer] as number);
   }
 
   private reserveScratch(groupCount: number): void {

@@ -407,7 +407,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     firstOnly.dispose();
   });
 
-  it('plans the full-context layers of a mixed model with their own settings (fullsk= / fullwindow= / fullplan=)', async () => {
+  it('plans the full-context layers of a mixed model with their own settings (fullsk= / fullwindow= / fullplan= …)', async () => {
     const kernel = await makeKernel();
     const { keyValueHeadCount } = shape;
     // Layer 0 slides (window 5), layer 1 sees everything: only layer 1 takes fullplan = 1000 (no decode plans).
@@ -438,6 +438,19 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(slidingOwn.policyOf(1)).toBe(slidingOwn.policy);
     expect(slidingOwn.policy?.config).toMatchObject({ window: 1, sigmaScoreMax: coarseSettings.sigmaScoreMax });
     slidingOwn.dispose();
+    // slidingsv= / slidingkbmin= / slidingvbmin= (and the full… ones): a kind's own value budget and floors. Keys
+    // floored at B_max in the sliding layer stay there; the full-context layer still demotes its keys.
+    const floors = { ...coarseSettings, window: 1, sliding: { sigmaOutputMax: 0.2, keyMinBits: 4, valueMinBits: 2 }, staggeredPlans: true };
+    const floored = new CompactCacheAttention({ shape, kernel: await makeKernel(), name: 'qaq:slidingkbmin=4', mode: { kind: 'qaq', settings: floors } });
+    expect(floored.policyOf(0)?.config).toMatchObject({ sigmaOutputMax: 0.2, keyMinBits: 4, valueMinBits: 2, staggeredPlans: true });
+    expect(floored.policy?.config.staggeredPlans).toBe(true);
+    expect(floored.policyOf(1)?.config).toMatchObject({ sigmaOutputMax: coarseSettings.sigmaOutputMax });
+    feedEveryLayer([floored], [4, 1, 1, 1], 71);
+    const keyBits = (layer: number): number[] =>
+      Array.from({ length: floored.tokenCount(layer) * keyValueHeadCount }, (_, group) => floored.cache.store('keys', layer).bits[group] as number);
+    expect(keyBits(0).every((bits) => bits === 4)).toBe(true);
+    expect(Math.min(...keyBits(1))).toBeLessThan(4);
+    floored.dispose();
   });
 
   it('hands the kernel QaqSettings.negligibleProbability (skip=) on every call; exact by default', async () => {

@@ -155,18 +155,23 @@ export class CompactCacheAttention implements LayerAttention {
             })
           : null;
       const queryNorms = mode.queryNorms ?? (this.onlineQueryNorms as OnlineQueryNormQuantile);
-      const policyFor = (sigmaScoreMax: number, window: number, planInterval: number): AttentionAwarePolicy =>
-        new AttentionAwarePolicy(
+      // kind: what one kind of layer of a mixed model sets instead of the common settings (none: the common ones).
+      const policyFor = (kind: LayerKindSettings = {}): AttentionAwarePolicy => {
+        const window = kind.window ?? settings.window;
+        const planInterval = kind.planInterval ?? settings.planInterval;
+        const keyMinBits = kind.keyMinBits ?? settings.keyMinBits;
+        const valueMinBits = kind.valueMinBits ?? settings.valueMinBits;
+        return new AttentionAwarePolicy(
           {
             layers: shape.layerCount,
             kvHeads: shape.keyValueHeadCount,
             scoreScale: shape.scoreScale,
-            sigmaScoreMax,
-            sigmaOutputMax: settings.sigmaOutputMax,
+            sigmaScoreMax: kind.sigmaScoreMax ?? settings.sigmaScoreMax,
+            sigmaOutputMax: kind.sigmaOutputMax ?? settings.sigmaOutputMax,
             minBits: settings.minBits,
             maxBits: settings.maxBits,
-            ...(settings.keyMinBits === undefined ? {} : { keyMinBits: settings.keyMinBits }),
-            ...(settings.valueMinBits === undefined ? {} : { valueMinBits: settings.valueMinBits }),
+            ...(keyMinBits === undefined ? {} : { keyMinBits }),
+            ...(valueMinBits === undefined ? {} : { valueMinBits }),
             ...(settings.keyBound === undefined ? {} : { keyBound: settings.keyBound }),
             window,
             groupLayout: settings.groupLayout,
@@ -175,16 +180,16 @@ export class CompactCacheAttention implements LayerAttention {
             sinkTokens: settings.sinkTokens ?? 0,
             // Plans at least a window apart: the policy records only the steps that reach a plan (see #attendStored).
             planInterval,
+            staggeredPlans: settings.staggeredPlans === true,
           },
           queryNorms,
         );
-      this.policy = policyFor(settings.sigmaScoreMax, settings.window, settings.planInterval);
+      };
+      this.policy = policyFor();
       // A mixed model's two kinds of layers may each have their own budget, window and cadence: a policy per kind.
       const mixed = shape.slidingWindows.some((window) => window !== null);
       const kindPolicy = (kind: LayerKindSettings | undefined): AttentionAwarePolicy | null =>
-        mixed && kind !== undefined && Object.keys(kind).length > 0
-          ? policyFor(kind.sigmaScoreMax ?? settings.sigmaScoreMax, kind.window ?? settings.window, kind.planInterval ?? settings.planInterval)
-          : null;
+        mixed && kind !== undefined && Object.keys(kind).length > 0 ? policyFor(kind) : null;
       this.#fullContextPolicy = kindPolicy(settings.fullContext);
       this.#slidingPolicy = kindPolicy(settings.sliding);
       this.#policies = [this.policy, this.#fullContextPolicy, this.#slidingPolicy].filter((policy) => policy !== null);

@@ -47,6 +47,11 @@ describe('parseKvMethod', () => {
     expect(someLayers.kind === 'qaq' && someLayers.settings.plannedLayers).toEqual([5, 11, 17]);
     const full = parseKvMethod('qaq:watchful:fullsk=0.0006,fullwindow=64,fullplan=64');
     expect(full.kind === 'qaq' && full.settings.fullContext).toEqual({ sigmaScoreMax: 0.0006, window: 64, planInterval: 64 });
+    const kindBudgets = parseKvMethod('qaq:watchful:slidingsv=0.08,slidingkbmin=3,slidingvbmin=2,fullsv=0.02,fullkbmin=4,fullvbmin=3');
+    expect(kindBudgets.kind === 'qaq' && [kindBudgets.settings.sliding, kindBudgets.settings.fullContext]).toEqual([
+      { window: 16, planInterval: 16, sigmaOutputMax: 0.08, keyMinBits: 3, valueMinBits: 2 },
+      { window: 64, planInterval: 64, sigmaOutputMax: 0.02, keyMinBits: 4, valueMinBits: 3 },
+    ]);
     const valueFloor = parseKvMethod('qaq:compact:vbmin=3');
     expect(valueFloor.kind === 'qaq' && valueFloor.settings).toEqual({ ...qaqPresetSettings('compact'), valueMinBits: 3 });
     // Settings built in code are checked with the same message.
@@ -77,13 +82,16 @@ describe('parseKvMethod', () => {
     expect(lean.settings).toEqual(floorFromMinimum);
     expect(formatKvMethod(lean)).toBe('qaq:lean');
     expect(formatKvMethod(balanced)).toBe('qaq:balanced');
-    // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0012,
+    // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0014,
     // and exact attention (no skipped tokens); in a mixed model, 64 steps in the full-context layers, 16 in the sliding.
     const watchful = parseKvMethod('qaq:watchful');
     const { negligibleProbability, ...exactLean } = lean.settings;
     expect(negligibleProbability).toBe(1e-5);
     const layerKinds = { fullContext: { window: 64, planInterval: 64 }, sliding: { window: 16, planInterval: 16 } };
-    expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...exactLean, sigmaScoreMax: 0.0012, window: 32, ...layerKinds } });
+    expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...exactLean, sigmaScoreMax: 0.0014, window: 32, ...layerKinds, staggeredPlans: true } });
+    // stagger=0 puts every layer on the same plan steps again.
+    const together = parseKvMethod('qaq:watchful:stagger=0');
+    expect(together.kind === 'qaq' && together.settings.staggeredPlans).toBeUndefined();
     // Overrides of one kind's field keep the preset's others.
     const looser = parseKvMethod('qaq:watchful:slidingsk=0.002');
     expect(looser.kind === 'qaq' && looser.settings.sliding).toEqual({ window: 16, planInterval: 16, sigmaScoreMax: 0.002 });
@@ -154,7 +162,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3', 'qaq:watchful:fullwindow=64', 'qaq:lean:fullsk=0.0002,fullplan=8', 'qaq:watchful:slidingwindow=16,slidingplan=16,slidingsk=0.002']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3', 'qaq:watchful:fullwindow=64', 'qaq:lean:fullsk=0.0002,fullplan=8', 'qaq:watchful:slidingwindow=16,slidingplan=16,slidingsk=0.002', 'qaq:lean:slidingsv=0.1,slidingkbmin=3,fullvbmin=4,fullsv=0.01', 'qaq:lean:stagger=1', 'qaq:watchful:stagger=0']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }
@@ -184,6 +192,10 @@ describe('parseKvMethod', () => {
       ['qaq:fullwindow=300', 'fullwindow must be an integer in 1..255'],
       ['qaq:fullplan=0.5', 'fullplan must be a positive integer'],
       ['qaq:slidingwindow=0', 'slidingwindow must be an integer in 1..255'],
+      ['qaq:slidingsv=-1', 'slidingsv must be > 0'],
+      ['qaq:stagger=2', 'stagger must be 0 or 1'],
+      ['qaq:bmin=3,slidingkbmin=2', 'slidingkbmin must be a bit width in bmin..bmax'],
+      ['qaq:fullvbmin=2.5', 'fullvbmin must be a bit width in bmin..bmax'],
       ['qaq:layers=0-4', 'layers must be distinct layer indices'],
       ['qaq:layers=', 'layers must be distinct layer indices'],
       ['qaq:kbound=blind', 'kbound must be uniform, attention or attention-shared'],

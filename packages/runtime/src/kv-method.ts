@@ -28,14 +28,15 @@ export interface QaqSettings {
    */
   readonly plannedLayers?: readonly number[];
   /**
-   * σ_S,max, attention window n and plan interval of the layers that see the whole context, in a model that also has
-   * sliding-window layers (`fullsk=`, `fullwindow=`, `fullplan=`; Gemma 3's layers 5, 11, 17): a few layers that hold
+   * σ_S,max, σ_X,max, floors, attention window n and plan interval of the layers that see the whole context, in a
+   * model that also has sliding-window layers (`fullsk=`, `fullsv=`, `fullkbmin=`, `fullvbmin=`, `fullwindow=`,
+   * `fullplan=`; Gemma 3's layers 5, 11, 17): a few layers that hold
    * every token and retrieve from far back, where a token demoted during a dip of its attention is read at low bits
    * when it is wanted again. Absent: the settings above. Ignored in a model whose layers all see the whole context.
    */
   readonly fullContext?: LayerKindSettings;
   /**
-   * The same for the sliding-window layers (`slidingsk=`, `slidingwindow=`, `slidingplan=`): tokens leave them after
+   * The same for the sliding-window layers (`slidingsk=`, `slidingsv=`, … `slidingplan=`): tokens leave them after
    * the window (512 on Gemma 3), so a token waiting for its first plan at B_max is a larger share of what they hold.
    * Absent: the settings above. A model without sliding layers has nothing to apply them to.
    */
@@ -109,13 +110,40 @@ export interface QaqSettings {
    * longer set every channel's step. Exact in attention. Absent or false: off.
    */
   readonly equalizingValueScaling?: boolean;
+  /**
+   * Staggered plans (`stagger=1`, PolicyConfig.staggeredPlans): layer l plans ⌊l·k / layers⌋ steps off the common
+   * cadence k, so the layers' newest tokens do not all wait at their entry width on the same step: the cache's size
+   * at any step is near the average over the cadence instead of its peak, and the planning work is spread over the
+   * steps. Absent or false: every layer plans on the same steps.
+   */
+  readonly staggeredPlans?: boolean;
 }
 
 /** QaqSettings.fullContext / sliding: what one kind of layer uses instead of the common settings. */
 export interface LayerKindSettings {
   readonly sigmaScoreMax?: number;
+  /** σ_X,max of this kind of layer (`fullsv=` / `slidingsv=`). */
+  readonly sigmaOutputMax?: number;
+  /** The keys' floor of this kind of layer (`fullkbmin=` / `slidingkbmin=`), B_min..B_max. */
+  readonly keyMinBits?: number;
+  /** The values' floor of this kind of layer (`fullvbmin=` / `slidingvbmin=`), B_min..B_max. */
+  readonly valueMinBits?: number;
   readonly window?: number;
   readonly planInterval?: number;
+}
+
+/** The 0/1 settings and the QaqSettings field each sets. */
+const switchFields = { kscale: 'queryAwareKeyScaling', vscale: 'equalizingValueScaling', stagger: 'staggeredPlans' } as const;
+
+/** The `full…=` / `sliding…=` setting suffixes and the LayerKindSettings field each sets. */
+const layerKindFields = { sk: 'sigmaScoreMax', sv: 'sigmaOutputMax', kbmin: 'keyMinBits', vbmin: 'valueMinBits', window: 'window', plan: 'planInterval' } as const;
+
+/** `fullsk=…,fullwindow=…,` for the fields a kind of layer sets (empty when none). */
+function formatLayerKind(prefix: 'full' | 'sliding', kind: LayerKindSettings | undefined): string {
+  if (kind === undefined) return '';
+  return Object.entries(layerKindFields)
+    .map(([suffix, field]) => (kind[field] === undefined ? '' : `${prefix}${suffix}=${kind[field]},`))
+    .join('');
 }
 
 /** Which side the compact cache stores Hadamard-rotated (see QaqSettings.rotation). */
@@ -162,7 +190,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,fullsk=<σS>,fullwindow=<n>,fullplan=<k>,slidingsk=<σS>,slidingwindow=<n>,slidingplan=<k>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,fullsk=<σS>,fullsv=<σX>,fullkbmin=<B>,fullvbmin=<B>,fullwindow=<n>,fullplan=<k>,slidingsk=<σS>,slidingsv=<σX>,slidingkbmin=<B>,slidingvbmin=<B>,slidingwindow=<n>,slidingplan=<k>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>,stagger=<0|1>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -221,13 +249,19 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         settings.valueMinBits = parseNumber(key, text, method);
         break;
       case 'fullsk':
+      case 'fullsv':
+      case 'fullkbmin':
+      case 'fullvbmin':
       case 'fullwindow':
       case 'fullplan':
       case 'slidingsk':
+      case 'slidingsv':
+      case 'slidingkbmin':
+      case 'slidingvbmin':
       case 'slidingwindow':
       case 'slidingplan': {
         const kind = key.startsWith('full') ? 'fullContext' : 'sliding';
-        const field = key.endsWith('sk') ? 'sigmaScoreMax' : key.endsWith('window') ? 'window' : 'planInterval';
+        const field = layerKindFields[key.slice(kind === 'fullContext' ? 4 : 7) as keyof typeof layerKindFields];
         settings[kind] = { ...settings[kind], [field]: parseNumber(key, text, method) };
         break;
       }
@@ -291,9 +325,10 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       case 'kscale':
-      case 'vscale': {
+      case 'vscale':
+      case 'stagger': {
         if (text !== '0' && text !== '1') invalid(`${key} must be 0 or 1`, { method, [key]: text });
-        const field = key === 'kscale' ? 'queryAwareKeyScaling' : 'equalizingValueScaling';
+        const field = switchFields[key];
         if (text === '1') settings[field] = true;
         else delete settings[field];
         break;
@@ -305,7 +340,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'fullsk', 'fullwindow', 'fullplan', 'slidingsk', 'slidingwindow', 'slidingplan', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'fullsk', 'fullsv', 'fullkbmin', 'fullvbmin', 'fullwindow', 'fullplan', 'slidingsk', 'slidingsv', 'slidingkbmin', 'slidingvbmin', 'slidingwindow', 'slidingplan', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale', 'stagger'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -347,8 +382,14 @@ export function validateQaqSettings(settings: QaqSettings, method = 'qaq'): void
     invalid('layers must be distinct layer indices joined by "+" (e.g. layers=5+11+17)', { method, plannedLayers });
   }
   for (const [prefix, kind] of [['full', settings.fullContext], ['sliding', settings.sliding]] as const) {
-    const { sigmaScoreMax: sigma, window: kindWindow, planInterval: kindPlan } = kind ?? {};
+    const { sigmaScoreMax: sigma, sigmaOutputMax: outputSigma, keyMinBits: keyFloor, valueMinBits: valueFloor, window: kindWindow, planInterval: kindPlan } = kind ?? {};
     if (sigma !== undefined && !(sigma > 0)) invalid(`${prefix}sk must be > 0`, { method, [`${prefix}sk`]: sigma });
+    if (outputSigma !== undefined && !(outputSigma > 0)) invalid(`${prefix}sv must be > 0`, { method, [`${prefix}sv`]: outputSigma });
+    for (const [flag, floor] of [['kbmin', keyFloor], ['vbmin', valueFloor]] as const) {
+      if (floor !== undefined && (!allowedBits(floor) || floor < minBits || floor > maxBits)) {
+        invalid(`${prefix}${flag} must be a bit width in bmin..bmax`, { method, [`${prefix}${flag}`]: floor, minBits, maxBits });
+      }
+    }
     if (kindWindow !== undefined && (!Number.isInteger(kindWindow) || kindWindow < 1 || kindWindow > 255)) {
       invalid(`${prefix}window must be an integer in 1..255`, { method, [`${prefix}window`]: kindWindow });
     }
@@ -420,6 +461,14 @@ const presetLayerKinds: Partial<Record<PolicyPresetName, Pick<QaqSettings, 'full
   watchful: { fullContext: { window: 64, planInterval: 64 }, sliding: { window: 16, planInterval: 16 } },
 };
 
+/**
+ * The presets whose layers plan on staggered steps (`stagger=1`): those with long plan intervals, where a layer's
+ * newest tokens waiting at 8 bits for their first plan are a visible share of the cache (up to k − 1 tokens per layer;
+ * with every layer on the same step, all of them at once). Measured on Moby-Dick: see QaqSettings.staggeredPlans'
+ * rows in packages/runtime/README.md, "Staggered plans".
+ */
+const presetStaggeredPlans: Record<PolicyPresetName, boolean> = { quality: false, compact: false, balanced: false, attentive: false, lean: false, watchful: true };
+
 /** The settings of a named policy preset (recent window 0, no promotion tier, the preset's attention sinks). */
 export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
   const preset = policyPreset(name);
@@ -443,6 +492,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     sinkTokens: preset.sinkTokens,
     ...(presetNegligibleProbability[name] === 0 ? {} : { negligibleProbability: presetNegligibleProbability[name] }),
     ...(presetQueryAwareKeyScaling[name] ? { queryAwareKeyScaling: true } : {}),
+    ...(presetStaggeredPlans[name] ? { staggeredPlans: true } : {}),
     ...presetLayerKinds[name],
   };
 }
@@ -542,18 +592,14 @@ export function formatKvMethod(method: KvMethod): string {
         `${s.keyMinBits === undefined ? '' : `kbmin=${s.keyMinBits},`}${s.valueMinBits === undefined ? '' : `vbmin=${s.valueMinBits},`}` +
         `${s.keyEntryBits === undefined ? '' : `kbnew=${s.keyEntryBits},`}${s.valueEntryBits === undefined ? '' : `vbnew=${s.valueEntryBits},`}` +
         `${s.plannedLayers === undefined ? '' : `layers=${s.plannedLayers.join('+')},`}` +
-        `${s.fullContext?.sigmaScoreMax === undefined ? '' : `fullsk=${s.fullContext.sigmaScoreMax},`}` +
-        `${s.fullContext?.window === undefined ? '' : `fullwindow=${s.fullContext.window},`}` +
-        `${s.fullContext?.planInterval === undefined ? '' : `fullplan=${s.fullContext.planInterval},`}` +
-        `${s.sliding?.sigmaScoreMax === undefined ? '' : `slidingsk=${s.sliding.sigmaScoreMax},`}` +
-        `${s.sliding?.window === undefined ? '' : `slidingwindow=${s.sliding.window},`}` +
-        `${s.sliding?.planInterval === undefined ? '' : `slidingplan=${s.sliding.planInterval},`}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
+        `${formatLayerKind('full', s.fullContext)}${formatLayerKind('sliding', s.sliding)}${s.keyBound === undefined || s.keyBound === 'uniform' ? '' : `kbound=${s.keyBound},`}` +
         `alpha=${s.outlierFraction},` +
         `window=${s.window},recent=${s.recentWindow},${s.recentWindowBits === undefined ? '' : `recentbits=${s.recentWindowBits},`}layout=${s.groupLayout},tier=${s.promotionTier ? 1 : 0},plan=${s.planInterval},` +
         `rotate=${s.rotation},${s.centering === 'none' ? '' : `center=${s.centering},`}skref=${s.scoreBudgetReferenceTokens},sink=${s.sinkTokens ?? 0}` +
         `${(s.clippedRangeMaxBits ?? 0) === 0 ? '' : `,clip=${s.clippedRangeMaxBits}`}` +
         `${(s.negligibleProbability ?? 0) === 0 ? '' : `,skip=${s.negligibleProbability}`}` +
-        `${s.queryAwareKeyScaling === true ? ',kscale=1' : ''}${s.equalizingValueScaling === true ? ',vscale=1' : ''}`
+        `${s.queryAwareKeyScaling === true ? ',kscale=1' : ''}${s.equalizingValueScaling === true ? ',vscale=1' : ''}` +
+        `${s.staggeredPlans === true ? ',stagger=1' : ''}`
       );
     }
   }
