@@ -33,7 +33,7 @@ export interface StreamingEvaluationOptions {
   readonly memorySampleSteps?: number;
 }
 
-/** Default EvaluationOptions.memorySampleSteps. */
+/** Default StreamingEvaluationOptions.memorySampleSteps. */
 export const defaultMemorySampleSteps = 128;
 
 export interface EvaluationProgress {
