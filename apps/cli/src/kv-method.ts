@@ -23,7 +23,8 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           skip=<τ> (decode skips tokens below τ in the value pass; lean 1e-5, skip=0 exact),
                           kscale=<0|1>, vscale=<0|1> (per-channel key / value scales, exact in attention),
                           stagger=<0|1> (layers plan on staggered steps, so they do not all hold their newest
-                          tokens at entry width at once; watchful 1)];
+                          tokens at entry width at once; watchful 1),
+                          fastscores=<0|1> (the kernel scores quantized keys against 16-bit queries)];
                           ort-int4, ort-int8 (onnxruntime's built-in
                           GroupQueryAttention cache, per-channel scales from the sequence's first 128 tokens)
 `;

@@ -254,8 +254,11 @@ let sliceOutlierPositions: usize = 0;
   return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
 }
 
-/** Products of up to four rows (row r at rows + r·rowStride, high then low words) with the codes, as f32x4. */
-@inline function dotWordsBlock(codes: usize, count: i32, rows: usize, rowStride: usize, rowCount: i32): v128 {
+/**
+ * Products of up to four rows (row r at rows + r·rowStride, high then low words) with the codes, as f32x4. With a
+ * literal `withLow` false only the high words enter (AttentionOptions.fastScores: the query rounded to 16 bits).
+ */
+@inline function dotWordsBlock(codes: usize, count: i32, rows: usize, rowStride: usize, rowCount: i32, withLow: bool): v128 {
   const lowOffset = <usize>count << 1;
   const r1 = rows + rowStride;
   const r2 = r1 + rowStride;
@@ -272,19 +275,28 @@ let sliceOutlierPositions: usize = 0;
     const offset = <usize>index << 1;
     const c = v128.load(codes + offset);
     h0 = i32x4.add(h0, i32x4.dot_i16x8_s(v128.load(rows + offset), c));
-    l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(rows + lowOffset + offset), c));
     h1 = i32x4.add(h1, i32x4.dot_i16x8_s(v128.load(r1 + offset), c));
-    l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
     h2 = i32x4.add(h2, i32x4.dot_i16x8_s(v128.load(r2 + offset), c));
-    l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
-    if (rowCount > 3) {
-      h3 = i32x4.add(h3, i32x4.dot_i16x8_s(v128.load(r3 + offset), c));
-      l3 = i32x4.add(l3, i32x4.dot_i16x8_s(v128.load(r3 + lowOffset + offset), c));
+    if (rowCount > 3) h3 = i32x4.add(h3, i32x4.dot_i16x8_s(v128.load(r3 + offset), c));
+    if (withLow) {
+      l0 = i32x4.add(l0, i32x4.dot_i16x8_s(v128.load(rows + lowOffset + offset), c));
+      l1 = i32x4.add(l1, i32x4.dot_i16x8_s(v128.load(r1 + lowOffset + offset), c));
+      l2 = i32x4.add(l2, i32x4.dot_i16x8_s(v128.load(r2 + lowOffset + offset), c));
+      if (rowCount > 3) l3 = i32x4.add(l3, i32x4.dot_i16x8_s(v128.load(r3 + lowOffset + offset), c));
     }
   }
   const high = f32x4.convert_i32x4_s(reduceFour(h0, h1, h2, h3));
+  if (!withLow) return high;
   const low = f32x4.convert_i32x4_s(reduceFour(l0, l1, l2, l3));
   return f32x4.add(high, f32x4.mul(low, f32x4.splat(<f32>1.0 / 32768.0)));
+}
+
+/** dotWordsBlock for 3 or 4 rows, exact or with the high words only. */
+@inline function dotWordsRows(codes: usize, count: i32, rows: usize, rowStride: usize, rowCount: i32, fastScores: bool): v128 {
+  if (fastScores) {
+    return rowCount == 4 ? dotWordsBlock(codes, count, rows, rowStride, 4, false) : dotWordsBlock(codes, count, rows, rowStride, 3, false);
+  }
+  return rowCount == 4 ? dotWordsBlock(codes, count, rows, rowStride, 4, true) : dotWordsBlock(codes, count, rows, rowStride, 3, true);
 }
 
 @inline function horizontalSumInt(vector: v128): f32 {
@@ -295,7 +307,8 @@ let sliceOutlierPositions: usize = 0;
   return horizontalSumInt(high) + horizontalSumInt(low) * (<f32>1.0 / 32768.0);
 }
 
-@inline function dotWords(codes: usize, count: i32, row: usize): f32 {
+/** One row's product with the codes; with `fastScores` the high words only. */
+@inline function dotWords(codes: usize, count: i32, row: usize, fastScores: bool): f32 {
   const lowOffset = <usize>count << 1;
   let high = i32x4.splat(0);
   let low = i32x4.splat(0);
@@ -303,12 +316,11 @@ let sliceOutlierPositions: usize = 0;
     const offset = <usize>index << 1;
     const c = v128.load(codes + offset);
     high = i32x4.add(high, i32x4.dot_i16x8_s(v128.load(row + offset), c));
-    low = i32x4.add(low, i32x4.dot_i16x8_s(v128.load(row + lowOffset + offset), c));
+    if (!fastScores) low = i32x4.add(low, i32x4.dot_i16x8_s(v128.load(row + lowOffset + offset), c));
   }
   return finishWords(high, low);
 }
 
-/** Σ a·b over `count` f32 (a multiple of 8), two accumulators. */
 @inline function dot(a: usize, b: usize, count: i32): f32 {
   let even = f32x4.splat(0);
   let odd = f32x4.splat(0);
@@ -512,7 +524,29 @@ function keepNonNegligible(
     store<f32>(thresholds + (<usize>row << 2), threshold);
   }
   let count = 0;
-  for (let token = low; token < high; token += 1) {
+  let token = low;
+  if (load<i32>(firsts) == load<i32>(firsts + (<usize>(rows - 1) << 2)) && load<i32>(lasts) == load<i32>(lasts + (<usize>(rows - 1) << 2))) {
+    // One query position (decode): every row sees [first, last], so four tokens are judged at once.
+    const from = max(low, load<i32>(firsts));
+    const to = min(high - 1, load<i32>(lasts));
+    token = from;
+    for (; token + 4 <= to + 1; token += 4) {
+      let keep = i32x4.splat(0);
+      for (let row = 0; row < rows; row += 1) {
+        const rowScores = v128.load(scores + (<usize>(row * paddedTokens + token) << 2));
+        keep = v128.or(keep, f32x4.ge(rowScores, f32x4.splat(load<f32>(thresholds + (<usize>row << 2)))));
+      }
+      let lanes = i32x4.bitmask(keep);
+      while (lanes != 0) {
+        store<i32>(kept + (<usize>count << 2), token + <i32>ctz(lanes));
+        count += 1;
+        lanes &= lanes - 1;
+      }
+    }
+    low = token;
+    high = to + 1;
+  }
+  for (token = low; token < high; token += 1) {
     let keep = false;
     for (let row = 0; row < rows && !keep; row += 1) {
       if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
@@ -525,11 +559,241 @@ function keepNonNegligible(
   return count;
 }
 
-/** Scratch bytes `attend` needs for `rows` query rows (query positions · query heads per KV head). */
-export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32): i32 {
-  const paddedTokens = (tokenCount + 3) & ~3;
-  return (6 * headDim + 24 + rows * 22 + 4 * rows * headDim + rows * paddedTokens + paddedTokens) * 4 + 128;
+/**
+ * A query row's sum Σq (at `sum`), its scale σ (at `scale`) and its 16-bit high and low parts for the integer
+ * products (D high words then D low words at `rowWords`; see dotWordsBlock).
+ */
+@inline function prepareQueryRow(query: usize, headDim: i32, sum: usize, scale: usize, rowWords: usize): void {
+  let total = f32x4.splat(0);
+  for (let index = 0; index < headDim; index += 4) total = f32x4.add(total, v128.load(query + (<usize>index << 2)));
+  store<f32>(sum, horizontalSum(total));
+  let largest: f64 = 0;
+  for (let index = 0; index < headDim; index += 1) largest = max(largest, abs(<f64>load<f32>(query + (<usize>index << 2))));
+  const rowScale: f64 = largest > 0 ? largest / 16383.0 : 1.0;
+  store<f32>(scale, <f32>rowScale);
+  const inverse = 1.0 / <f64>(<f32>rowScale);
+  for (let index = 0; index < headDim; index += 1) {
+    const scaled = <f64>load<f32>(query + (<usize>index << 2)) * inverse;
+    const high = nearest(scaled);
+    store<i16>(rowWords + (<usize>index << 1), <i16>high);
+    store<i16>(rowWords + (<usize>(headDim + index) << 1), <i16>nearest((scaled - high) * 32768.0));
+  }
 }
+
+/**
+ * Decode scores of every KV head in one pass over tokens [from, to], for groups that span all KV heads (the
+ * token-layer layout): each group is located and unpacked once, then each head's rows (3 or 4: one query position)
+ * take their products from its D-element slice. Per head and token this is what attendRange's fast path computes,
+ * but the per-head loop located and unpacked every group once per KV head. No key outliers (every preset keeps
+ * none; attendRange uses the per-head loop otherwise). Head h's row r lands at scores + h·headStride + r·rowStride.
+ */
+function scoreAllHeads(
+  keyDescriptor: usize, queries: usize, queryHeads: i32, kvHeads: i32, headDim: i32, rows: i32, from: i32, to: i32,
+  scoreScale: f32, buffer: usize, words: usize, headWords: usize, headScales: usize, headSums: usize,
+  scores: usize, headStride: usize, rowStride: usize, products: usize, fastScores: bool,
+): void {
+  const rowBytes = <usize>headDim << 2;
+  const wordRow = <usize>headDim << 2;
+  const headWordBytes = <usize>(rows * headDim) << 2;
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    for (let row = 0; row < rows; row += 1) {
+      const at = kvHead * rows + row;
+      prepareQueryRow(queries + rowBytes * <usize>(kvHead * rows + row), headDim, headSums + (<usize>at << 2), headScales + (<usize>at << 2), headWords + headWordBytes * <usize>kvHead + wordRow * <usize>row);
+    }
+  }
+  const groupDim = kvHeads * headDim;
+  const lanes = f32x4.splat(scoreScale);
+  for (let token = from; token <= to; token += 1) {
+    loadSlice(keyDescriptor, token, 0, groupDim, buffer, words);
+    const target = scores + (<usize>token << 2);
+    if (sliceBits != 16) {
+      const step = f32x4.splat(sliceStep);
+      const offset = f32x4.splat(sliceMinimum + 0.5 * sliceStep);
+      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+        const codes = words + (<usize>(kvHead * headDim) << 1);
+        const table = headWords + headWordBytes * <usize>kvHead;
+        const sums = dotWordsRows(codes, headDim, table, wordRow, rows, fastScores);
+        const at = <usize>(kvHead * rows) << 2;
+        const vector = f32x4.mul(f32x4.add(
+          f32x4.mul(f32x4.mul(sums, v128.load(headScales + at)), step),
+          f32x4.mul(v128.load(headSums + at), offset),
+        ), lanes);
+        const headTarget = target + headStride * <usize>kvHead;
+        store<f32>(headTarget, f32x4.extract_lane(vector, 0));
+        store<f32>(headTarget + rowStride, f32x4.extract_lane(vector, 1));
+        store<f32>(headTarget + 2 * rowStride, f32x4.extract_lane(vector, 2));
+        if (rows == 4) store<f32>(headTarget + 3 * rowStride, f32x4.extract_lane(vector, 3));
+      }
+      continue;
+    }
+    // fp16 groups (sinks, a recent window): f32 products with the rows' own queries.
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      const slice = buffer + (<usize>(kvHead * headDim) << 2);
+      const q0 = queries + rowBytes * <usize>(kvHead * rows);
+      if (rows == 4) dot4(slice, headDim, q0, q0 + rowBytes, q0 + 2 * rowBytes, q0 + 3 * rowBytes, products);
+      else dot3(slice, headDim, q0, q0 + rowBytes, q0 + 2 * rowBytes, products);
+      const headTarget = target + headStride * <usize>kvHead;
+      for (let row = 0; row < rows; row += 1) {
+        store<f32>(headTarget + rowStride * <usize>row, load<f32>(products + (<usize>row << 2)) * scoreScale);
+      }
+    }
+  }
+}
+
+/** Locates group `group` (its width, and its fp16 minimum and step unless 16-bit) and returns its codes' address. */
+@inline function locateGroup(descriptor: usize, group: i32): usize {
+  const bits = <i32>load<u8>(<usize>word(descriptor, DESCRIPTOR_BITS) + <usize>group);
+  const slots = <usize>word(descriptor, DESCRIPTOR_SLOTS);
+  const slot = word(descriptor, DESCRIPTOR_SLOT_BYTES) == 2 ? <i32>load<u16>(slots + (<usize>group << 1)) : load<i32>(slots + (<usize>group << 2));
+  const pool = DESCRIPTOR_POOLS + bits * POOL_WORDS;
+  sliceBits = bits;
+  if (bits != 16) {
+    const parameters = <usize>word(descriptor, pool + 1) + (<usize>slot << 2);
+    sliceMinimum = halfToFloat(load<u16>(parameters));
+    sliceStep = halfToFloat(load<u16>(parameters, 2));
+  }
+  return <usize>word(descriptor, pool) + <usize>(slot * word(descriptor, pool + 4));
+}
+
+/**
+ * Decode output of every KV head in one pass over tokens [from, to], for value groups spanning all KV heads with no
+ * outliers (the presets' layout): each group is located once and every head's slice unpacked beside the others,
+ * then each head accumulates its rows (3 or 4: one query position). With `skips`, a token is read when some head
+ * keeps it (a row of that head at probability ≥ τ, as keepNonNegligible judges) and a head that does not weighs it
+ * 0, so every head sums exactly the tokens the per-head pass would. Head h's probabilities are at
+ * scores + h·headScoreBytes, rows paddedTokens apart; results go to `output` or, in a chunk, to `partials`.
+ */
+function valuesAllHeads(
+  valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, from: i32, to: i32,
+  scores: usize, headScoreBytes: usize, paddedTokens: i32, skips: bool, negligibleProbability: f32,
+  partials: usize, partialRecordBytes: usize, normalizers: usize, thresholds: usize, kept: usize,
+  valueSlices: usize, weights: usize, accumulators: usize, totals: usize, output: usize,
+): void {
+  const rowStride = <usize>paddedTokens << 2;
+  // Per head and row: the bar a token's weight must reach (−∞ when nothing is skipped).
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    for (let row = 0; row < rows; row += 1) {
+      let threshold: f32 = skips ? negligibleProbability : -Infinity;
+      if (skips && partials != 0) {
+        const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
+        const sum = load<f64>(record, 8);
+        const normalizer = normalizers + (<usize>(kvHead * rows + row) << 4);
+        threshold = sum <= 0 ? Infinity : <f32>(<f64>negligibleProbability * load<f64>(normalizer, 8) * Math.exp(load<f64>(normalizer) - load<f64>(record)));
+      }
+      store<f32>(thresholds + (<usize>(kvHead * rows + row) << 2), threshold);
+    }
+  }
+  // Kept tokens with the heads that keep them: (head mask << 24) | token.
+  let count = 0;
+  for (let token = from; token <= to; token += 4) {
+    let anyHead = 0;
+    let headMasks: u64 = 0;
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      let keep = i32x4.splat(0);
+      const headScores = scores + headScoreBytes * <usize>kvHead + (<usize>token << 2);
+      for (let row = 0; row < rows; row += 1) {
+        const threshold = f32x4.splat(load<f32>(thresholds + (<usize>(kvHead * rows + row) << 2)));
+        keep = v128.or(keep, f32x4.ge(v128.load(headScores + rowStride * <usize>row), threshold));
+      }
+      const lanes = i32x4.bitmask(keep) & ((1 << min(4, to + 1 - token)) - 1);
+      anyHead |= lanes;
+      headMasks |= <u64>lanes << <u64>(kvHead * 4);
+    }
+    while (anyHead != 0) {
+      const lane = <i32>ctz(anyHead);
+      anyHead &= anyHead - 1;
+      let heads = 0;
+      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) heads |= <i32>((headMasks >> <u64>(kvHead * 4 + lane)) & 1) << kvHead;
+      store<i32>(kept + (<usize>count << 2), (heads << 24) | (token + lane));
+      count += 1;
+    }
+  }
+  const valueLength = headDim + 4;
+  const valueBytes = <usize>valueLength << 2;
+  const headAccumulatorBytes = valueBytes * <usize>rows;
+  const lanes = kvHeads * rows * valueLength;
+  const tokenWeightBytes = <usize>rows << 2;
+  memory.fill(accumulators, 0, <usize>lanes << 2);
+  memory.fill(totals, 0, <usize>lanes << 3);
+  for (let keptIndex = 0; keptIndex < count; keptIndex += 4) {
+    if ((keptIndex & 63) == 0 && keptIndex > 0) flushAccumulators(accumulators, totals, lanes);
+    const blockTokens = min(4, count - keptIndex);
+    for (let index = 0; index < blockTokens; index += 1) {
+      const entry = load<i32>(kept + (<usize>(keptIndex + index) << 2));
+      const token = entry & 0xffffff;
+      const heads = entry >>> 24;
+      const codes = locateGroup(valueDescriptor, token);
+      const bits = sliceBits;
+      const factor: f32 = bits == 16 ? 1 : sliceStep;
+      const bias: f32 = bits == 16 ? 0 : (sliceMinimum + 0.5 * sliceStep) / sliceStep;
+      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+        const slice = valueSlices + valueBytes * <usize>(kvHead * 4 + index);
+        unpackSlice(bits, codes + <usize>((kvHead * headDim * bits) >> 3), headDim, slice);
+        v128.store(slice + (<usize>headDim << 2), f32x4.replace_lane(f32x4.splat(0), 0, bias));
+        const tokenWeights = weights + tokenWeightBytes * <usize>(kvHead * 4 + index);
+        const probabilities = scores + headScoreBytes * <usize>kvHead + (<usize>token << 2);
+        const weighs = ((heads >> kvHead) & 1) != 0;
+        for (let row = 0; row < rows; row += 1) {
+          store<f32>(tokenWeights + (<usize>row << 2), weighs ? load<f32>(probabilities + rowStride * <usize>row) * factor : 0);
+        }
+      }
+    }
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      const slices = valueSlices + valueBytes * <usize>(kvHead * 4);
+      const accumulator = accumulators + headAccumulatorBytes * <usize>kvHead;
+      const headWeights = weights + tokenWeightBytes * <usize>(kvHead * 4);
+      if (blockTokens == 4) {
+        if (rows == 4) accumulateFourTokens(slices, valueBytes, valueLength, accumulator, valueBytes, headWeights, tokenWeightBytes, 4);
+        else accumulateFourTokens(slices, valueBytes, valueLength, accumulator, valueBytes, headWeights, tokenWeightBytes, 3);
+        continue;
+      }
+      for (let index = 0; index < blockTokens; index += 1) {
+        const slice = slices + valueBytes * <usize>index;
+        const tokenWeights = headWeights + tokenWeightBytes * <usize>index;
+        for (let row = 0; row < rows; row += 1) {
+          axpy1(slice, valueLength, accumulator + valueBytes * <usize>row, load<f32>(tokenWeights + (<usize>row << 2)));
+        }
+      }
+    }
+  }
+  flushAccumulators(accumulators, totals, lanes);
+  const rowBytes = <usize>headDim << 2;
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    for (let row = 0; row < rows; row += 1) {
+      const total = totals + ((valueBytes * <usize>(kvHead * rows + row)) << 1);
+      const bias = load<f64>(total + (<usize>headDim << 3));
+      if (partials != 0) {
+        const target = partials + partialRecordBytes * <usize>(kvHead * rows + row) + 16;
+        for (let index = 0; index < headDim; index += 1) {
+          store<f64>(target + (<usize>index << 3), load<f64>(total + (<usize>index << 3)) + bias);
+        }
+      } else {
+        const target = output + rowBytes * <usize>(kvHead * rows + row);
+        for (let index = 0; index < headDim; index += 1) {
+          store<f32>(target + (<usize>index << 2), <f32>(load<f64>(total + (<usize>index << 3)) + bias));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Scratch bytes `attend` needs for `rows` query rows (query positions · query heads per KV head). Sized for groups
+ * spanning all `kvHeads` heads, and for one query position (rows ≤ 4) with every head's scores side by side.
+ */
+export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32, kvHeads: i32): i32 {
+  const paddedTokens = (tokenCount + 3) & ~3;
+  const scoreRows = rows <= MERGED_MAXIMUM_ROWS ? kvHeads * rows : rows;
+  const groupDim = kvHeads * headDim;
+  const valueLength = headDim + 4;
+  // attendRange's layout, in order (three 16-byte alignments, 64 bytes of margin).
+  return 48 + 4 * groupDim + 32 + 20 * rows + 16 * kvHeads * rows + 4 * rows + 2 * groupDim + 4 * rows * headDim
+    + 16 * kvHeads * valueLength + 12 * kvHeads * rows * valueLength + 4 * kvHeads * rows * headDim + 12 * kvHeads * rows
+    + 4 * scoreRows * paddedTokens + 4 * paddedTokens + 64;
+}
+
+/** Decode calls (one query position: 3 or 4 rows per KV head in GQA) keep every head's scores at once. */
+const MERGED_MAXIMUM_ROWS: i32 = 4;
 
 /**
  * One layer's attention for `queryCount` consecutive query positions, the first at `firstPosition`
@@ -556,10 +820,11 @@ export function attend(
   maxProbabilities: usize,
   scratch: usize,
   negligibleProbability: f32,
+  fastScores: bool,
 ): void {
   attendRange(
     keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount, firstPosition, window,
-    scoreScale, queries, output, maxProbabilities, scratch, 0, tokenCount, 0, 0, negligibleProbability, PHASE_BOTH, 0,
+    scoreScale, queries, output, maxProbabilities, scratch, 0, tokenCount, 0, 0, negligibleProbability, PHASE_BOTH, 0, fastScores,
   );
 }
 
@@ -604,31 +869,43 @@ export function attendRange(
   negligibleProbability: f32,
   phase: i32,
   normalizers: usize,
+  fastScores: bool,
 ): void {
   const headsPerKv = queryHeads / kvHeads;
   const rows = queryCount * headsPerKv;
   const paddedTokens = (tokenCount + 3) & ~3;
+  // Buffers for one group's elements: a KV head's slice, or all heads' when a group spans them; per-head arrays
+  // (weights, value slices, accumulators) for every head a group spans (scoreAllHeads, valuesAllHeads).
+  const headsPerGroup = groupsPerToken == 1 ? kvHeads : 1;
+  const groupDim = headsPerGroup * headDim;
   const buffer = (scratch + 15) & ~(<usize>15);
-  const products = buffer + (<usize>headDim << 2);
+  const products = buffer + (<usize>groupDim << 2);
   const querySums = products + 32;
   const firsts = querySums + (<usize>rows << 2);
   const lasts = firsts + (<usize>rows << 2);
   const rowQueries = lasts + (<usize>rows << 2);
   const weights = rowQueries + (<usize>rows << 2);
-  const queryScales = weights + (<usize>rows << 4);
+  const queryScales = weights + (<usize>(headsPerGroup * rows) << 4);
   const words = (queryScales + (<usize>rows << 2) + 15) & ~(<usize>15);
-  const queryWords = words + (<usize>headDim << 1);
+  const queryWords = words + (<usize>groupDim << 1);
   // Value slices and accumulators carry 4 extra lanes: lane D holds (m + s/2)/s, so the accumulated weight p·s
   // adds p·(m + s/2) there — the per-row bias — with no separate update per token.
   const valueLength = headDim + 4;
   const valueSlices = queryWords + (<usize>(rows * headDim) << 2);
-  const accumulators = valueSlices + (<usize>valueLength << 4);
+  const accumulators = valueSlices + (<usize>(headsPerGroup * valueLength) << 4);
   // f64 totals the f32 accumulators are flushed into every 64 tokens: the bias lane and the code lanes cancel
   // (both ~|m|), so long f32 sums alone would drift by ~1e-5.
-  const totals = accumulators + (<usize>(rows * valueLength) << 2);
-  const ownScores = totals + (<usize>(rows * valueLength) << 3);
+  const totals = accumulators + (<usize>(headsPerGroup * rows * valueLength) << 2);
+  // Every KV head's query parts for scoreAllHeads (words, scales, sums) and skip thresholds for valuesAllHeads.
+  const headWords = (totals + (<usize>(headsPerGroup * rows * valueLength) << 3) + 15) & ~(<usize>15);
+  const headScales = headWords + (<usize>(headsPerGroup * rows * headDim) << 2);
+  const headSums = headScales + (<usize>(headsPerGroup * rows) << 2);
+  const headThresholds = headSums + (<usize>(headsPerGroup * rows) << 2);
+  const ownScores = headThresholds + (<usize>(headsPerGroup * rows) << 2);
+  // One query position keeps every KV head's scores side by side (scoreAllHeads writes them in one pass).
+  const scoreRows = rows <= MERGED_MAXIMUM_ROWS ? kvHeads * rows : rows;
   // The tokens the value pass reads (all visible ones unless negligible ones are skipped), after the scores.
-  const keptTokens = sharedScores == 0 ? ownScores + (<usize>(rows * paddedTokens) << 2) : ownScores;
+  const keptTokens = sharedScores == 0 ? ownScores + (<usize>(scoreRows * paddedTokens) << 2) : ownScores;
   // A chunk knows the call's probabilities only in phase 2 (normalizeParts ran between the phases).
   const skipsNegligible = negligibleProbability > 0 && rows <= MAXIMUM_SKIPPING_ROWS && (partials == 0 || phase == PHASE_VALUES);
   const partialRecordBytes = <usize>(headDim + 2) << 3;
@@ -650,8 +927,22 @@ export function attendRange(
   // This call's share of the tokens (all of them unless a chunk of a split call).
   const low = max(lowest, tokenStart);
   const high = min(end, tokenEnd);
+  const headScoreBytes = <usize>(rows * paddedTokens) << 2;
+  const scoreBase = sharedScores == 0 ? ownScores : sharedScores;
+  // Decode over groups spanning every KV head: one pass scores all heads (each group unpacked once).
+  const scoresMerged = phase != PHASE_VALUES && groupsPerToken == 1 && kvHeads > 1 && queryCount == 1
+    && (rows == 3 || rows == 4) && keyOutliers == 0 && low < high;
+  // The same for the values: one pass reads each group once for every head (after every head's softmax).
+  const valuesMerged = phase != PHASE_SCORES && groupsPerToken == 1 && kvHeads > 1 && kvHeads <= 8 && queryCount == 1
+    && (rows == 3 || rows == 4) && valueOutliers == 0 && low < high;
+  if (scoresMerged) {
+    scoreAllHeads(
+      keyDescriptor, queries, queryHeads, kvHeads, headDim, rows, max(low, load<i32>(firsts)), min(high - 1, load<i32>(lasts)),
+      scoreScale, buffer, words, headWords, headScales, headSums, scoreBase, headScoreBytes, <usize>paddedTokens << 2, products, fastScores,
+    );
+  }
   for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-    const scores = sharedScores == 0 ? ownScores : sharedScores + (<usize>(kvHead * rows * paddedTokens) << 2);
+    const scores = sharedScores == 0 && scoreRows == rows ? ownScores : scoreBase + headScoreBytes * <usize>kvHead;
     if (low >= high) {
       // Phase 1 (or the single pass) already left this chunk's empty records.
       if (phase == PHASE_VALUES) continue;
@@ -665,110 +956,95 @@ export function attendRange(
     const headGroup = groupsPerToken == 1 ? 0 : kvHead;
     const elementOffset = groupsPerToken == 1 ? kvHead * headDim : 0;
     if (phase != PHASE_VALUES) {
-      for (let row = 0; row < rows; row += 1) {
-        const query = queries + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
-        store<i32>(rowQueries + (<usize>row << 2), <i32>query);
-        let sum = f32x4.splat(0);
-        for (let index = 0; index < headDim; index += 4) sum = f32x4.add(sum, v128.load(query + (<usize>index << 2)));
-        store<f32>(querySums + (<usize>row << 2), horizontalSum(sum));
-        // 16-bit high and low parts for the integer products (see dotWordsBlock).
-        let largest: f64 = 0;
-        for (let index = 0; index < headDim; index += 1) largest = max(largest, abs(<f64>load<f32>(query + (<usize>index << 2))));
-        const scale: f64 = largest > 0 ? largest / 16383.0 : 1.0;
-        store<f32>(queryScales + (<usize>row << 2), <f32>scale);
-        const rowWords = queryWords + (<usize>(row * headDim) << 2);
-        const inverse = 1.0 / <f64>(<f32>scale);
-        for (let index = 0; index < headDim; index += 1) {
-          const scaled = <f64>load<f32>(query + (<usize>index << 2)) * inverse;
-          const high = nearest(scaled);
-          store<i16>(rowWords + (<usize>index << 1), <i16>high);
-          store<i16>(rowWords + (<usize>(headDim + index) << 1), <i16>nearest((scaled - high) * 32768.0));
+      if (!scoresMerged) {
+        for (let row = 0; row < rows; row += 1) {
+          const query = queries + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
+          store<i32>(rowQueries + (<usize>row << 2), <i32>query);
+          prepareQueryRow(query, headDim, querySums + (<usize>row << 2), queryScales + (<usize>row << 2), queryWords + (<usize>(row * headDim) << 2));
         }
-      }
-      // Scores straight from the packed keys.
-      for (let token = low; token < high; token += 1) {
-        loadSlice(keyDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer, words);
-        const bits = sliceBits;
-        const minimum = sliceMinimum;
-        const step = sliceStep;
-        const offset = minimum + 0.5 * step;
-        for (let blockStart = 0; blockStart < rows; blockStart += 4) {
-          const blockRows = min(4, rows - blockStart);
-          const rowTable = rowQueries + (<usize>blockStart << 2);
-          // Every row of a block sees the token when the block's newest first and oldest last allow it.
-          const allVisible = token >= load<i32>(firsts + (<usize>(blockStart + blockRows - 1) << 2)) && token <= load<i32>(lasts + (<usize>blockStart << 2));
-          const wordTable = queryWords + (<usize>(blockStart * headDim) << 2);
-          const wordRow = <usize>headDim << 2;
-          if (bits != 16 && allVisible && blockRows >= 3) {
-            // Fast path (every decode step): four rows' scores as one vector, outlier corrections after.
-            const sums = blockRows == 4
-              ? dotWordsBlock(words, headDim, wordTable, wordRow, 4)
-              : dotWordsBlock(words, headDim, wordTable, wordRow, 3);
-            const blockOffset = <usize>blockStart << 2;
-            let vector = f32x4.add(
-              f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
-              f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
-            );
-            // Outliers: q_r[p]·(exact − k̂_p) for the block's rows at once.
-            for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
-              const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
-              if (<u32>position >= <u32>headDim) continue;
-              const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-              const difference = exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step);
-              const element = <usize>position << 2;
-              let queryValues = f32x4.splat(load<f32>(<usize>load<i32>(rowTable) + element));
-              queryValues = f32x4.replace_lane(queryValues, 1, load<f32>(<usize>load<i32>(rowTable, 4) + element));
-              queryValues = f32x4.replace_lane(queryValues, 2, load<f32>(<usize>load<i32>(rowTable, 8) + element));
-              if (blockRows == 4) queryValues = f32x4.replace_lane(queryValues, 3, load<f32>(<usize>load<i32>(rowTable, 12) + element));
-              vector = f32x4.add(vector, f32x4.mul(queryValues, f32x4.splat(difference)));
-            }
-            vector = f32x4.mul(vector, f32x4.splat(scoreScale));
-            const rowStride = <usize>paddedTokens << 2;
-            const target = scores + (<usize>(blockStart * paddedTokens + token) << 2);
-            store<f32>(target, f32x4.extract_lane(vector, 0));
-            store<f32>(target + rowStride, f32x4.extract_lane(vector, 1));
-            store<f32>(target + 2 * rowStride, f32x4.extract_lane(vector, 2));
-            if (blockRows == 4) store<f32>(target + 3 * rowStride, f32x4.extract_lane(vector, 3));
-            continue;
-          }
-          if (bits != 16) {
-            for (let index = 0; index < blockRows; index += 1) {
-              const row = blockStart + index;
-              if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
-              store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index));
-            }
-          } else if (allVisible && blockRows == 4) {
-            dot4(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), load<i32>(rowTable, 12), products);
-          } else if (allVisible && blockRows == 3) {
-            dot3(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), products);
-          } else if (allVisible && blockRows == 2) {
-            dot2(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), products);
-          } else {
-            for (let index = 0; index < blockRows; index += 1) {
-              const row = blockStart + index;
-              if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
-              store<f32>(products + (<usize>index << 2), dot(load<i32>(rowTable + (<usize>index << 2)), buffer, headDim));
-            }
-          }
-          for (let index = 0; index < blockRows; index += 1) {
-            const row = blockStart + index;
-            if (!allVisible && (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2)))) continue;
-            const product = load<f32>(products + (<usize>index << 2));
-            let score: f32;
-            if (bits == 16) {
-              score = product;
-            } else {
-              score = step * product * load<f32>(queryScales + (<usize>row << 2)) + offset * load<f32>(querySums + (<usize>row << 2));
-              const query = <usize>load<i32>(rowTable + (<usize>index << 2));
+        // Scores straight from the packed keys.
+        for (let token = low; token < high; token += 1) {
+          loadSlice(keyDescriptor, token * groupsPerToken + headGroup, elementOffset, headDim, buffer, words);
+          const bits = sliceBits;
+          const minimum = sliceMinimum;
+          const step = sliceStep;
+          const offset = minimum + 0.5 * step;
+          for (let blockStart = 0; blockStart < rows; blockStart += 4) {
+            const blockRows = min(4, rows - blockStart);
+            const rowTable = rowQueries + (<usize>blockStart << 2);
+            // Every row of a block sees the token when the block's newest first and oldest last allow it.
+            const allVisible = token >= load<i32>(firsts + (<usize>(blockStart + blockRows - 1) << 2)) && token <= load<i32>(lasts + (<usize>blockStart << 2));
+            const wordTable = queryWords + (<usize>(blockStart * headDim) << 2);
+            const wordRow = <usize>headDim << 2;
+            if (bits != 16 && allVisible && blockRows >= 3) {
+              // Fast path (every decode step): four rows' scores as one vector, outlier corrections after.
+              const sums = dotWordsRows(words, headDim, wordTable, wordRow, blockRows, fastScores);
+              const blockOffset = <usize>blockStart << 2;
+              let vector = f32x4.add(
+                f32x4.mul(f32x4.mul(sums, v128.load(queryScales + blockOffset)), f32x4.splat(step)),
+                f32x4.mul(v128.load(querySums + blockOffset), f32x4.splat(offset)),
+              );
+              // Outliers: q_r[p]·(exact − k̂_p) for the block's rows at once.
               for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
                 const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
                 if (<u32>position >= <u32>headDim) continue;
                 const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
-                const reconstructed = minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step;
-                score += load<f32>(query + (<usize>position << 2)) * (exact - reconstructed);
+                const difference = exact - (minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step);
+                const element = <usize>position << 2;
+                let queryValues = f32x4.splat(load<f32>(<usize>load<i32>(rowTable) + element));
+                queryValues = f32x4.replace_lane(queryValues, 1, load<f32>(<usize>load<i32>(rowTable, 4) + element));
+                queryValues = f32x4.replace_lane(queryValues, 2, load<f32>(<usize>load<i32>(rowTable, 8) + element));
+                if (blockRows == 4) queryValues = f32x4.replace_lane(queryValues, 3, load<f32>(<usize>load<i32>(rowTable, 12) + element));
+                vector = f32x4.add(vector, f32x4.mul(queryValues, f32x4.splat(difference)));
+              }
+              vector = f32x4.mul(vector, f32x4.splat(scoreScale));
+              const rowStride = <usize>paddedTokens << 2;
+              const target = scores + (<usize>(blockStart * paddedTokens + token) << 2);
+              store<f32>(target, f32x4.extract_lane(vector, 0));
+              store<f32>(target + rowStride, f32x4.extract_lane(vector, 1));
+              store<f32>(target + 2 * rowStride, f32x4.extract_lane(vector, 2));
+              if (blockRows == 4) store<f32>(target + 3 * rowStride, f32x4.extract_lane(vector, 3));
+              continue;
+            }
+            if (bits != 16) {
+              for (let index = 0; index < blockRows; index += 1) {
+                const row = blockStart + index;
+                if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+                store<f32>(products + (<usize>index << 2), dotWords(words, headDim, wordTable + wordRow * <usize>index, fastScores));
+              }
+            } else if (allVisible && blockRows == 4) {
+              dot4(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), load<i32>(rowTable, 12), products);
+            } else if (allVisible && blockRows == 3) {
+              dot3(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), load<i32>(rowTable, 8), products);
+            } else if (allVisible && blockRows == 2) {
+              dot2(buffer, headDim, load<i32>(rowTable), load<i32>(rowTable, 4), products);
+            } else {
+              for (let index = 0; index < blockRows; index += 1) {
+                const row = blockStart + index;
+                if (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2))) continue;
+                store<f32>(products + (<usize>index << 2), dot(load<i32>(rowTable + (<usize>index << 2)), buffer, headDim));
               }
             }
-            store<f32>(scores + (<usize>(row * paddedTokens + token) << 2), score * scoreScale);
+            for (let index = 0; index < blockRows; index += 1) {
+              const row = blockStart + index;
+              if (!allVisible && (token < load<i32>(firsts + (<usize>row << 2)) || token > load<i32>(lasts + (<usize>row << 2)))) continue;
+              const product = load<f32>(products + (<usize>index << 2));
+              let score: f32;
+              if (bits == 16) {
+                score = product;
+              } else {
+                score = step * product * load<f32>(queryScales + (<usize>row << 2)) + offset * load<f32>(querySums + (<usize>row << 2));
+                const query = <usize>load<i32>(rowTable + (<usize>index << 2));
+                for (let outlier = 0; outlier < keyOutliers; outlier += 1) {
+                  const position = (keyPositionBytes == 1 ? <i32>load<u8>(sliceOutlierPositions + <usize>outlier) : <i32>load<u16>(sliceOutlierPositions + (<usize>outlier << 1))) - elementOffset;
+                  if (<u32>position >= <u32>headDim) continue;
+                  const exact = halfToFloat(load<u16>(sliceOutlierValues + (<usize>outlier << 1)));
+                  const reconstructed = minimum + (<f32>load<u16>(words + (<usize>position << 1)) + 0.5) * step;
+                  score += load<f32>(query + (<usize>position << 2)) * (exact - reconstructed);
+                }
+              }
+              store<f32>(scores + (<usize>(row * paddedTokens + token) << 2), score * scoreScale);
+            }
           }
         }
       }
@@ -845,7 +1121,7 @@ export function attendRange(
         }
       }
     }
-    if (phase == PHASE_SCORES) continue;
+    if (phase == PHASE_SCORES || valuesMerged) continue;
     // Output straight from the packed values: Σ p·s·codes, plus Σ p·(m + s/2) per row (lane D), plus outliers.
     const valueBytes = <usize>valueLength << 2;
     memory.fill(accumulators, 0, <usize>(rows * valueLength) << 2);
@@ -939,6 +1215,13 @@ export function attendRange(
         store<f32>(target + (<usize>index << 2), <f32>(load<f64>(total + (<usize>index << 3)) + bias));
       }
     }
+  }
+  if (valuesMerged) {
+    valuesAllHeads(
+      valueDescriptor, kvHeads, headDim, rows, max(low, load<i32>(firsts)), min(high - 1, load<i32>(lasts)),
+      scoreBase, headScoreBytes, paddedTokens, skipsNegligible, negligibleProbability, partials, partialRecordBytes, normalizers,
+      headThresholds, keptTokens, valueSlices, weights, accumulators, totals, output,
+    );
   }
 }
 

@@ -7,6 +7,10 @@
  * Usage: node --conditions=source --import tsx packages/attention-kernel/bench/decode-step.ts
  *          [--lengths 1024,4096,8192,16384] [--shapes smollm2,gemma] [--mixes 2,3,4,qaq] [--js] [--reps 200]
  *
+ * `--outliers F` sets the outlier fraction (default `authors`: one outlier per side per head slice; the presets keep 0),
+ * `--layout token-layer` stores one group per token and layer (the presets' layout) instead of one per KV head.
+ * `--fast-scores` times AttentionOptions.fastScores, `--skip τ` AttentionOptions.negligibleProbability (default 0).
+ *
  * With `--threads N` it compares instead the single-thread kernel with the threaded one (N threads, Node worker
  * threads, WasmAttention.createThreaded) on identical caches, no ORT: per length, rounds of 10 calls alternate
  * between the two so that both see the same machine load; `--queries Q` times Q query positions per call
@@ -67,6 +71,13 @@ const repetitions = Number(argument('reps', '200'));
 const withJs = process.argv.includes('--js');
 const threadCount = Number(argument('threads', '1'));
 const queryCount = Number(argument('queries', '1'));
+// Outliers per side per group, as a fraction (default: one per head slice, as the authors' code keeps at D = 64–128;
+// every QAQ preset keeps none), and the group layout (the presets store one group per token and layer).
+const outlierOption = argument('outliers', 'authors');
+const groupLayout = argument('layout', 'token-layer-head') as 'token-layer-head' | 'token-layer';
+// AttentionOptions.fastScores (quantized keys scored against 16-bit queries) and negligibleProbability τ.
+const fastScores = process.argv.includes('--fast-scores');
+const negligibleProbability = Number(argument('skip', '0'));
 
 function uniformGenerator(seed: number): () => number {
   let state = seed >>> 0 || 1;
@@ -108,8 +119,8 @@ function buildCache(kernel: WasmAttention, shape: Shape, mix: Mix, tokens: numbe
     layers: shape.layers,
     kvHeads: shape.kvHeads,
     headDim: shape.headDim,
-    // One outlier per side per group (what the authors' code keeps at D = 64–128; 1 % of 64 would round to none).
-    outlierFraction: 2 / shape.headDim,
+    outlierFraction: outlierOption === 'authors' ? 2 / shape.headDim : Number(outlierOption),
+    groupLayout,
     recentWindow: mix.recentWindow,
     initialCapacityTokens: tokens,
   });
@@ -194,7 +205,7 @@ async function compareThreads(): Promise<void> {
       const queries = normals(queryCount * shape.queryHeads * shape.headDim, uniformGenerator(3));
       const output = new Float32Array(queryCount * shape.queryHeads * shape.headDim);
       const probabilities = new Float32Array(queryCount * shape.kvHeads * maxLength);
-      const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim) };
+      const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), fastScores, negligibleProbability };
       for (const tokens of descending) {
         for (const cache of caches) {
           const current = cache.tokenCount(0);
@@ -264,7 +275,7 @@ for (const shapeName of shapeNames) {
     const queries = normals(shape.queryHeads * shape.headDim, uniformGenerator(3));
     const output = new Float32Array(shape.queryHeads * shape.headDim);
     const probabilities = new Float32Array(shape.kvHeads * maxLength);
-    const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim) };
+    const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), fastScores, negligibleProbability };
     const js = new JsAttention();
     for (const tokens of descending) {
       const current = cache.tokenCount(0);

@@ -89,6 +89,9 @@ describe.runIf(simdSupported())('WASM SIMD kernel vs referenceAttention over ran
           { shape, config: { ...base, outlierFraction: 0.02, recentWindow: 4 }, tokenCount: 97, queryCount: 13 },
           { shape, config: { ...base, outlierFraction: 0.01, recentWindow: 3 }, tokenCount: 120, queryCount: 9, slidingWindow: 17 },
           { shape, config: { ...base }, tokenCount: 5, queryCount: 5 },
+          // No outliers, one query position: groups spanning every KV head are scored in one pass (scoreAllHeads).
+          { shape, config: { ...base, recentWindow: 6 }, tokenCount: 211, queryCount: 1 },
+          { shape, config: { ...base }, tokenCount: 150, queryCount: 1, slidingWindow: 40 },
         ];
         cases.forEach((testCase, index) => {
           const errors = runCase(kernel, js, testCase, 1000 * index + shape.headDim + (groupLayout === 'token-layer' ? 7 : 0));

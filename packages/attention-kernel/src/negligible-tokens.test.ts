@@ -61,11 +61,18 @@ describe.runIf(simdSupported())('negligibleProbability: the value pass skips tok
     : null;
   afterAll(async () => (await threaded)?.dispose());
 
-  for (const shape of SHAPES) {
-    it(`${shape.name}: equals Σ over the kept tokens, in one thread or split into chunks`, async () => {
-      const config = { layers: 1, kvHeads: shape.kvHeads, headDim: shape.headDim, outlierFraction: 0.02, recentWindow: 8 };
+  // Per-head groups with outliers, and the presets' layout: groups spanning every KV head, no outliers (its own
+  // seed: the check that the skip is visible needs data whose skipped tokens carry attention above rounding).
+  const layouts = [
+    { name: 'groups per KV head, outliers', groupLayout: 'token-layer-head', outlierFraction: 0.02, seedOffset: 0 },
+    { name: 'groups per token and layer, no outliers', groupLayout: 'token-layer', outlierFraction: 0, seedOffset: 3 },
+  ] as const;
+  for (const shape of SHAPES) for (const layout of layouts) {
+    it(`${shape.name}, ${layout.name}: equals Σ over the kept tokens, in one thread or split into chunks`, async () => {
+      const { groupLayout, outlierFraction } = layout;
+      const config = { layers: 1, kvHeads: shape.kvHeads, headDim: shape.headDim, groupLayout, outlierFraction, recentWindow: 8 };
       const tokenCount = 1500;
-      const seed = 7 * shape.headDim + shape.queryHeads;
+      const seed = 7 * shape.headDim + shape.queryHeads + layout.seedOffset;
       // Unit-variance queries: the skipped half of the tokens carries a visible share of the attention.
       const queries = normalValues(shape.queryHeads * shape.headDim, uniformGenerator(seed ^ 0x9e3779b9), 1);
       const scoreScale = 1 / Math.sqrt(shape.headDim);

@@ -66,8 +66,9 @@ function relativeDifference(a: Float32Array, b: Float32Array): number {
 
 function expectSameAsSingle(results: { single: Run; threaded: Run; reference: Run }, label: string): void {
   const { single, threaded, reference } = results;
-  expect(relativeDifference(threaded.output, single.output), `${label}: output vs one thread`).toBeLessThanOrEqual(1e-6);
-  expect(relativeDifference(threaded.probabilities, single.probabilities), `${label}: probabilities vs one thread`).toBeLessThanOrEqual(1e-6);
+  // Chunks sum in another order than one thread: f32 rounding, 1.1e-6 at most seen (600 tokens, no outliers).
+  expect(relativeDifference(threaded.output, single.output), `${label}: output vs one thread`).toBeLessThanOrEqual(2e-6);
+  expect(relativeDifference(threaded.probabilities, single.probabilities), `${label}: probabilities vs one thread`).toBeLessThanOrEqual(2e-6);
   expect(relativeDifference(threaded.output, reference.output), `${label}: output vs reference`).toBeLessThan(2e-6);
   expect(relativeDifference(threaded.probabilities, reference.probabilities), `${label}: probabilities vs reference`).toBeLessThan(2e-6);
   // Masked entries are exact zeros exactly where the single-thread kernel has them.
@@ -97,6 +98,9 @@ describe.runIf(threadsSupported())('threaded kernel (Node worker threads) vs the
           { shape, config: { ...base, outlierFraction: 0.01, recentWindow: 3 }, tokenCount: 320, queryCount: 9, slidingWindow: 57 },
           // A window shorter than a chunk: early rows see none of the newest chunk's tokens.
           { shape, config: { ...base }, tokenCount: 260, queryCount: 40, slidingWindow: 10 },
+          // No outliers, one query position: every KV head scored in one pass over the chunk (scoreAllHeads).
+          { shape, config: { ...base, recentWindow: 5 }, tokenCount: 733, queryCount: 1 },
+          { shape, config: { ...base }, tokenCount: 611, queryCount: 1, slidingWindow: 300 },
         ];
         cases.forEach((testCase, index) => {
           expectSameAsSingle(runBoth(single, kernel, testCase, 100 * index + shape.headDim + (groupLayout === 'token-layer' ? 3 : 0)), `case ${index}`);

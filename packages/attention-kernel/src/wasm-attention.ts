@@ -44,6 +44,7 @@ type AttendFunction = (
   maxProbabilities: number,
   scratch: number,
   negligibleProbability: number,
+  fastScores: boolean,
 ) => void;
 
 type MergeFunction = (
@@ -66,7 +67,7 @@ type MergeFunction = (
 
 interface KernelExports {
   attend: AttendFunction;
-  scratchBytes: (rows: number, tokenCount: number, headDim: number) => number;
+  scratchBytes: (rows: number, tokenCount: number, headDim: number, kvHeads: number) => number;
   heapBase: () => number;
 }
 
@@ -260,7 +261,7 @@ export class WasmAttention {
     const queryBytes = blockQueries * rowLength * 4;
     const skippedRows = queryCount - probabilityRowCount(queryCount, options);
     const probabilityBytes = maxProbabilities === null ? 0 : blockQueries * kvHeads * tokenCount * 4;
-    const scratchBytes = this.kernel.scratchBytes(blockQueries * headsPerKv, tokenCount, headDim);
+    const scratchBytes = this.kernel.scratchBytes(blockQueries * headsPerKv, tokenCount, headDim, kvHeads);
     const base = this.reserveIo(2 * queryBytes + probabilityBytes + scratchBytes);
     const keyDescriptor = this.descriptors;
     const valueDescriptor = this.descriptors + DESCRIPTOR_WORDS * 4;
@@ -289,6 +290,7 @@ export class WasmAttention {
         wantsProbabilities ? base + 2 * queryBytes : 0,
         base + 2 * queryBytes + probabilityBytes,
         negligibleProbabilityFor(queryCount, headsPerKv, options),
+        options.fastScores === true,
       );
       output.set(heap.subarray((base + queryBytes) / 4, (base + queryBytes) / 4 + count * rowLength), firstQuery * rowLength);
       if (wantsProbabilities) copyKeptRows(heap, (base + 2 * queryBytes) / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
@@ -328,7 +330,7 @@ export class WasmAttention {
       const probabilityBytes = wantsProbabilities ? count * kvHeads * tokenCount * 4 : 0;
       const rows = count * headsPerKv;
       const split = plan === null ? null : this.splitLayout(plan, rows, tokenCount, kvHeads, headDim);
-      const scratchBytes = split === null ? this.kernel.scratchBytes(rows, tokenCount, headDim) : split.bytes;
+      const scratchBytes = split === null ? this.kernel.scratchBytes(rows, tokenCount, headDim, kvHeads) : split.bytes;
       const base = this.reserveIo(2 * queryBytes + align16(probabilityBytes) + scratchBytes);
       const { floats: heap, words } = this.views();
       if (!descriptorsWritten) {
@@ -343,7 +345,7 @@ export class WasmAttention {
       if (plan === null || split === null) {
         this.kernel.attend(
           keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, count, firstPosition, window,
-          scoreScale, base, outputAddress, probabilityAddress, scratch, negligibleProbability,
+          scoreScale, base, outputAddress, probabilityAddress, scratch, negligibleProbability, options.fastScores === true,
         );
       } else {
         const threadKernel = this.threadKernel as ThreadExports;
@@ -355,7 +357,7 @@ export class WasmAttention {
         const call = {
           keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount: count, firstPosition,
           window, scoreScale, queries: base, sharedScores, partials, chunkStride: split.chunkStride, chunkTokens: plan.chunkTokens,
-          chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability,
+          chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability, fastScores: options.fastScores === true,
         };
         if (negligibleProbability > 0) {
           // Skipping by the call's probabilities needs every chunk's maximum and sum before any chunk's values.
@@ -397,7 +399,7 @@ export class WasmAttention {
     const normalizerBytes = align16(kvHeads * rows * 16);
     // Chunks keep their weights in the shared scores, so a thread's scratch needs no score rows (tokenCount 0),
     // only the list of a chunk's kept tokens (i32 each).
-    const scratchStride = align16(this.kernel.scratchBytes(rows, 0, headDim) + plan.chunkTokens * 4);
+    const scratchStride = align16(this.kernel.scratchBytes(rows, 0, headDim, kvHeads) + plan.chunkTokens * 4);
     const bytes = scoreBytes + plan.chunkCount * chunkStride + coefficientBytes + normalizerBytes + this.threadCount * scratchStride;
     return { scoreBytes, chunkStride, coefficientBytes, normalizerBytes, scratchStride, bytes };
   }

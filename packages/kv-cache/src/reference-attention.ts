@@ -27,6 +27,13 @@ export interface AttentionOptions {
    * skipped token. 0 or absent: every token (exact). The reference attention always sums every token.
    */
   readonly negligibleProbability?: number;
+  /**
+   * Kernels may score quantized keys against each query element rounded to 16 bits of its row's largest magnitude
+   * (one integer product instead of two): each score then moves by at most scoreScale · step · Σ|codes| · max|q| /
+   * 32766, below the rounding of a key at 8 bits and far below it at 2–4. fp16 tokens and every statistic of the
+   * scores are computed as without it. Absent or false: exact. The reference attention is always exact.
+   */
+  readonly fastScores?: boolean;
 }
 
 /** How many query rows a call's maxProbabilities holds: the last min(probabilityRows, queryCount). */

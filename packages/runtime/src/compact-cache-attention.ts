@@ -120,6 +120,8 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #planned: Uint8Array | null = null;
   /** QaqSettings.negligibleProbability (0: the value pass reads every token). */
   readonly #negligibleProbability: number;
+  /** QaqSettings.fastScores. */
+  readonly #fastScores: boolean;
 
   constructor(options: CompactCacheAttentionOptions) {
     const { shape, kernel, mode } = options;
@@ -217,6 +219,7 @@ export class CompactCacheAttention implements LayerAttention {
       this.#probabilityRows = new Int32Array(shape.layerCount).fill(1);
     }
     this.#negligibleProbability = mode.kind === 'qaq' ? (mode.settings.negligibleProbability ?? 0) : 0;
+    this.#fastScores = mode.kind === 'qaq' && mode.settings.fastScores === true;
     const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
     this.#rotateKeys = rotation === 'keys' || rotation === 'both';
     this.#rotateValues = rotation === 'values' || rotation === 'both';
@@ -311,7 +314,9 @@ export class CompactCacheAttention implements LayerAttention {
       if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
       probabilities = this.#probabilities.subarray(0, length);
     }
-    const options = { queryHeads: queryHeadCount, scoreScale, probabilityRows, negligibleProbability: this.#negligibleProbability };
+    const options = {
+      queryHeads: queryHeadCount, scoreScale, probabilityRows, negligibleProbability: this.#negligibleProbability, fastScores: this.#fastScores,
+    };
     const attended = this.#kernel.attendMulti(
       this.cache,
       layer,

@@ -72,9 +72,9 @@ describe('parseKvMethod', () => {
     const balanced = parseKvMethod('qaq:balanced');
     expect(balanced).toEqual({ kind: 'qaq', preset: 'balanced', settings: { ...qaqPresetSettings('compact'), keyMinBits: 4 } });
     // lean: attentive with values down to 2 bits, σ_S,max 0.0004, an attention window of 10, a plan every 32 steps,
-    // decode steps skipping tokens below 10⁻⁵ in the value pass, and query-aware key scales.
+    // decode steps skipping tokens below 10⁻⁵ in the value pass, fast scores, and query-aware key scales.
     const lean = parseKvMethod('qaq:lean');
-    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0004,window=10,plan=32,skip=1e-5,kscale=1');
+    const spelledOut = parseKvMethod('qaq:attentive:vbmin=2,sk=0.0004,window=10,plan=32,skip=1e-5,kscale=1,fastscores=1');
     if (lean.kind !== 'qaq' || spelledOut.kind !== 'qaq') throw new Error('expected qaq methods');
     // An explicit vbmin equal to B_min is kept as given; the preset leaves it to B_min (the same floor).
     const { valueMinBits, ...floorFromMinimum } = spelledOut.settings;
@@ -83,15 +83,20 @@ describe('parseKvMethod', () => {
     expect(formatKvMethod(lean)).toBe('qaq:lean');
     expect(formatKvMethod(balanced)).toBe('qaq:balanced');
     // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0014,
-    // and exact attention (no skipped tokens); in a mixed model, 64 steps in the full-context layers, 16 in the sliding.
+    // and exact attention (no skipped tokens, exact scores); in a mixed model, 64 steps in the full-context layers,
+    // 16 in the sliding.
     const watchful = parseKvMethod('qaq:watchful');
-    const { negligibleProbability, ...exactLean } = lean.settings;
+    const { negligibleProbability, fastScores, ...exactLean } = lean.settings;
     expect(negligibleProbability).toBe(1e-5);
+    expect(fastScores).toBe(true);
     const layerKinds = { fullContext: { window: 64, planInterval: 64 }, sliding: { window: 16, planInterval: 16 } };
     expect(watchful).toEqual({ ...lean, preset: 'watchful', settings: { ...exactLean, sigmaScoreMax: 0.0014, window: 32, ...layerKinds, staggeredPlans: true } });
     // stagger=0 puts every layer on the same plan steps again.
     const together = parseKvMethod('qaq:watchful:stagger=0');
     expect(together.kind === 'qaq' && together.settings.staggeredPlans).toBeUndefined();
+    const exactScores = parseKvMethod('qaq:lean:fastscores=0');
+    expect(exactScores.kind === 'qaq' && exactScores.settings.fastScores).toBeUndefined();
+    expect(() => parseKvMethod('qaq:lean:fastscores=2')).toThrow(/fastscores must be 0 or 1/);
     // Overrides of one kind's field keep the preset's others.
     const looser = parseKvMethod('qaq:watchful:slidingsk=0.002');
     expect(looser.kind === 'qaq' && looser.settings.sliding).toEqual({ window: 16, planInterval: 16, sigmaScoreMax: 0.002 });
@@ -136,7 +141,7 @@ describe('parseKvMethod', () => {
     expect(recentAtSixteen.kind === 'qaq' && recentAtSixteen.settings.recentWindowBits).toBeUndefined();
     const skipping = parseKvMethod('qaq:lean:skip=1e-5');
     expect(skipping.kind === 'qaq' && skipping.settings.negligibleProbability).toBe(1e-5);
-    expect(formatKvMethod(skipping)).toMatch(/,skip=0\.00001,kscale=1$/);
+    expect(formatKvMethod(skipping)).toMatch(/,skip=0\.00001,kscale=1,fastscores=1$/);
     const exact = parseKvMethod('qaq:lean:skip=0');
     expect(exact.kind === 'qaq' && exact.settings.negligibleProbability).toBeUndefined();
     const keyScaled = parseKvMethod('qaq:attentive:kscale=1,vscale=1');
@@ -162,7 +167,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3', 'qaq:watchful:fullwindow=64', 'qaq:lean:fullsk=0.0002,fullplan=8', 'qaq:watchful:slidingwindow=16,slidingplan=16,slidingsk=0.002', 'qaq:lean:slidingsv=0.1,slidingkbmin=3,fullvbmin=4,fullsv=0.01', 'qaq:lean:stagger=1', 'qaq:watchful:stagger=0']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3', 'qaq:watchful:fullwindow=64', 'qaq:lean:fullsk=0.0002,fullplan=8', 'qaq:watchful:slidingwindow=16,slidingplan=16,slidingsk=0.002', 'qaq:lean:slidingsv=0.1,slidingkbmin=3,fullvbmin=4,fullsv=0.01', 'qaq:lean:stagger=1', 'qaq:watchful:stagger=0', 'qaq:lean:fastscores=1', 'qaq:watchful:fastscores=0']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }

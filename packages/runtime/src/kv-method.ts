@@ -117,6 +117,13 @@ export interface QaqSettings {
    * steps. Absent or false: every layer plans on the same steps.
    */
   readonly staggeredPlans?: boolean;
+  /**
+   * Fast scores (`fastscores=1`, AttentionOptions.fastScores): the attention kernel scores quantized keys against each
+   * query element rounded to 16 bits of its row's largest magnitude — one integer product per element instead of two.
+   * A score moves by at most scoreScale · step · Σ codes · max|q| / 32766, below an 8-bit key's own rounding. Absent
+   * or false: exact scores.
+   */
+  readonly fastScores?: boolean;
 }
 
 /** QaqSettings.fullContext / sliding: what one kind of layer uses instead of the common settings. */
@@ -133,7 +140,7 @@ export interface LayerKindSettings {
 }
 
 /** The 0/1 settings and the QaqSettings field each sets. */
-const switchFields = { kscale: 'queryAwareKeyScaling', vscale: 'equalizingValueScaling', stagger: 'staggeredPlans' } as const;
+const switchFields = { kscale: 'queryAwareKeyScaling', vscale: 'equalizingValueScaling', stagger: 'staggeredPlans', fastscores: 'fastScores' } as const;
 
 /** The `full…=` / `sliding…=` setting suffixes and the LayerKindSettings field each sets. */
 const layerKindFields = { sk: 'sigmaScoreMax', sv: 'sigmaOutputMax', kbmin: 'keyMinBits', vbmin: 'valueMinBits', window: 'window', plan: 'planInterval' } as const;
@@ -190,7 +197,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,fullsk=<σS>,fullsv=<σX>,fullkbmin=<B>,fullvbmin=<B>,fullwindow=<n>,fullplan=<k>,slidingsk=<σS>,slidingsv=<σX>,slidingkbmin=<B>,slidingvbmin=<B>,slidingwindow=<n>,slidingplan=<k>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>,stagger=<0|1>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,fullsk=<σS>,fullsv=<σX>,fullkbmin=<B>,fullvbmin=<B>,fullwindow=<n>,fullplan=<k>,slidingsk=<σS>,slidingsv=<σX>,slidingkbmin=<B>,slidingvbmin=<B>,slidingwindow=<n>,slidingplan=<k>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>,stagger=<0|1>,fastscores=<0|1>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -326,7 +333,8 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       }
       case 'kscale':
       case 'vscale':
-      case 'stagger': {
+      case 'stagger':
+      case 'fastscores': {
         if (text !== '0' && text !== '1') invalid(`${key} must be 0 or 1`, { method, [key]: text });
         const field = switchFields[key];
         if (text === '1') settings[field] = true;
@@ -340,7 +348,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'fullsk', 'fullsv', 'fullkbmin', 'fullvbmin', 'fullwindow', 'fullplan', 'slidingsk', 'slidingsv', 'slidingkbmin', 'slidingvbmin', 'slidingwindow', 'slidingplan', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale', 'stagger'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'fullsk', 'fullsv', 'fullkbmin', 'fullvbmin', 'fullwindow', 'fullplan', 'slidingsk', 'slidingsv', 'slidingkbmin', 'slidingvbmin', 'slidingwindow', 'slidingplan', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale', 'stagger', 'fastscores'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -430,6 +438,13 @@ const presetRotation: Record<PolicyPresetName, KeyValueRotation> = { quality: 'n
 const presetNegligibleProbability: Record<PolicyPresetName, number> = { quality: 0, compact: 0, balanced: 0, attentive: 0, lean: 1e-5, watchful: 0 };
 
 /**
+ * The presets whose kernel scores quantized keys against 16-bit queries (`fastscores=1`, an attention-kernel setting):
+ * `lean`, the fast default — on Moby-Dick (SmolLM2, 4,094 tokens) the same KL and top-1 within the noise of a
+ * re-planned cache, and a quarter off the kernel's time at 7,168 tokens (packages/runtime/README.md, "Fast scores").
+ */
+const presetFastScores: Record<PolicyPresetName, boolean> = { quality: false, compact: false, balanced: false, attentive: false, lean: true, watchful: false };
+
+/**
  * The presets that store keys with query-aware channel scales (`kscale=1`, a cache transform, so not a policy knob):
  * `lean` and `watchful`. Chosen on Moby-Dick (`STRIDE=2047 node --conditions=source --import tsx
  * packages/evaluation/bench/evaluate-text.ts <gguf> moby-prose.txt <tokens> 2048 <methods…>`, 2026-12-07 11:34–12:05
@@ -489,6 +504,7 @@ export function qaqPresetSettings(name: PolicyPresetName): QaqSettings {
     scoreBudgetReferenceTokens: preset.scoreBudgetReferenceTokens,
     sinkTokens: preset.sinkTokens,
     ...(presetNegligibleProbability[name] === 0 ? {} : { negligibleProbability: presetNegligibleProbability[name] }),
+    ...(presetFastScores[name] ? { fastScores: true } : {}),
     ...(presetQueryAwareKeyScaling[name] ? { queryAwareKeyScaling: true } : {}),
     ...(presetStaggeredPlans[name] ? { staggeredPlans: true } : {}),
     ...presetLayerKinds[name],
@@ -597,7 +613,7 @@ export function formatKvMethod(method: KvMethod): string {
         `${(s.clippedRangeMaxBits ?? 0) === 0 ? '' : `,clip=${s.clippedRangeMaxBits}`}` +
         `${(s.negligibleProbability ?? 0) === 0 ? '' : `,skip=${s.negligibleProbability}`}` +
         `${s.queryAwareKeyScaling === true ? ',kscale=1' : ''}${s.equalizingValueScaling === true ? ',vscale=1' : ''}` +
-        `${s.staggeredPlans === true ? ',stagger=1' : ''}`
+        `${s.staggeredPlans === true ? ',stagger=1' : ''}${s.fastScores === true ? ',fastscores=1' : ''}`
       );
     }
   }
