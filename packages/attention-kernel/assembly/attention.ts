@@ -165,17 +165,14 @@ let sliceOutlierValues: usize = 0;
 let sliceOutlierPositions: usize = 0;
 
 /**
- * Unpacks group `group`'s D elements from `elementOffset` and records its parameters: fp16 values always, and
- * codes too, as f32 into `buffer`, or as u16 into `words` when `words` is not 0.
+ * Locates group `group`: records its width, and unless 16-bit its fp16 minimum and step and its outliers' addresses,
+ * and returns the address of its codes.
  */
-@inline function loadSlice(descriptor: usize, group: i32, elementOffset: i32, headDim: i32, buffer: usize, words: usize): void {
+@inline function locateGroup(descriptor: usize, group: i32): usize {
   const bits = <i32>load<u8>(<usize>word(descriptor, DESCRIPTOR_BITS) + <usize>group);
   const slots = <usize>word(descriptor, DESCRIPTOR_SLOTS);
   const slot = word(descriptor, DESCRIPTOR_SLOT_BYTES) == 2 ? <i32>load<u16>(slots + (<usize>group << 1)) : load<i32>(slots + (<usize>group << 2));
   const pool = DESCRIPTOR_POOLS + bits * POOL_WORDS;
-  const codes = <usize>word(descriptor, pool) + <usize>(slot * word(descriptor, pool + 4)) + <usize>((elementOffset * bits) >> 3);
-  if (words != 0 && bits != 16) unpackSliceWords(bits, codes, headDim, words);
-  else unpackSlice(bits, codes, headDim, buffer);
   sliceBits = bits;
   if (bits != 16) {
     const parameters = <usize>word(descriptor, pool + 1) + (<usize>slot << 2);
@@ -185,6 +182,19 @@ let sliceOutlierPositions: usize = 0;
     sliceOutlierValues = <usize>word(descriptor, pool + 2) + <usize>(slot * outliers * 2);
     sliceOutlierPositions = <usize>word(descriptor, pool + 3) + <usize>(slot * outliers * word(descriptor, DESCRIPTOR_POSITION_BYTES));
   }
+  return <usize>word(descriptor, pool) + <usize>(slot * word(descriptor, pool + 4));
+}
+
+/**
+ * Unpacks group `group`'s D elements from `elementOffset` and records its parameters (locateGroup): fp16 values
+ * always, and codes too, as f32 into `buffer`, or as u16 into `words` when `words` is not 0.
+ */
+@inline function loadSlice(descriptor: usize, group: i32, elementOffset: i32, headDim: i32, buffer: usize, words: usize): void {
+  const groupCodes = locateGroup(descriptor, group);
+  const bits = sliceBits;
+  const codes = groupCodes + <usize>((elementOffset * bits) >> 3);
+  if (words != 0 && bits != 16) unpackSliceWords(bits, codes, headDim, words);
+  else unpackSlice(bits, codes, headDim, buffer);
 }
 
 @inline function horizontalSum(vector: v128): f32 {
@@ -500,6 +510,45 @@ function keepAll(low: i32, high: i32, kept: usize): i32 {
 }
 
 /**
+ * A row's result from its f64 totals (D code lanes, then the bias lane at D): total + bias per element, as f64 into a
+ * chunk's partial record (`toPartial`) or as f32 into the output.
+ */
+@inline function finishRow(total: usize, headDim: i32, target: usize, toPartial: bool): void {
+  const bias = load<f64>(total + (<usize>headDim << 3));
+  for (let index = 0; index < headDim; index += 1) {
+    const value = load<f64>(total + (<usize>index << 3)) + bias;
+    if (toPartial) store<f64>(target + (<usize>index << 3), value);
+    else store<f32>(target + (<usize>index << 2), <f32>value);
+  }
+}
+
+/**
+ * The bar row `record` (kvHead·rows + row) of a decode step's value pass holds its tokens to: τ on probabilities, or
+ * in a chunk of a split call w = exp(score − m) ≥ τ·Z·e^(M − m) (see keepNonNegligible); ∞ for a chunk's row that
+ * sees none of its tokens (its score slots are stale).
+ */
+@inline function rowThreshold(negligibleProbability: f32, partials: usize, partialRecordBytes: usize, normalizers: usize, record: i32): f32 {
+  if (partials == 0) return negligibleProbability;
+  const partial = partials + partialRecordBytes * <usize>record;
+  const sum = load<f64>(partial, 8);
+  if (sum <= 0) return Infinity;
+  const normalizer = normalizers + (<usize>record << 4);
+  return <f32>(<f64>negligibleProbability * load<f64>(normalizer, 8) * Math.exp(load<f64>(normalizer) - load<f64>(partial)));
+}
+
+/**
+ * Of four consecutive tokens (`scores`: the first token's weight in row 0, rows `rowStride` bytes apart), a 4-bit
+ * mask of those some row weighs at or above its threshold (`thresholds`: one f32 per row).
+ */
+@inline function lanesAtOrAbove(scores: usize, rowStride: usize, rows: i32, thresholds: usize): i32 {
+  let keep = i32x4.splat(0);
+  for (let row = 0; row < rows; row += 1) {
+    keep = v128.or(keep, f32x4.ge(v128.load(scores + rowStride * <usize>row), f32x4.splat(load<f32>(thresholds + (<usize>row << 2)))));
+  }
+  return i32x4.bitmask(keep);
+}
+
+/**
  * Writes to `kept` the tokens in [low, high) that some row sees with probability ≥ τ; returns the count. Rows hold
  * probabilities, or in a chunk of a split call (phase 2 only) w = exp(score − m) with m in its partial record and the
  * call's normalisers M and Z = Σ_c sum_c·e^(m_c − M) per row, where the bar is w ≥ τ·Z·e^(M − m): exactly p ≥ τ.
@@ -510,18 +559,7 @@ function keepNonNegligible(
   partials: usize, partialRecordBytes: usize, kvHead: i32, negligibleProbability: f32, normalizers: usize, thresholds: usize, kept: usize,
 ): i32 {
   for (let row = 0; row < rows; row += 1) {
-    let threshold: f32 = negligibleProbability;
-    if (partials != 0) {
-      const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
-      const sum = load<f64>(record, 8);
-      if (sum <= 0) {
-        threshold = Infinity; // the row sees none of the chunk's tokens: its score slots are stale
-      } else {
-        const normalizer = normalizers + (<usize>(kvHead * rows + row) << 4);
-        threshold = <f32>(<f64>negligibleProbability * load<f64>(normalizer, 8) * Math.exp(load<f64>(normalizer) - load<f64>(record)));
-      }
-    }
-    store<f32>(thresholds + (<usize>row << 2), threshold);
+    store<f32>(thresholds + (<usize>row << 2), rowThreshold(negligibleProbability, partials, partialRecordBytes, normalizers, kvHead * rows + row));
   }
   let count = 0;
   let token = low;
@@ -531,12 +569,7 @@ function keepNonNegligible(
     const to = min(high - 1, load<i32>(lasts));
     token = from;
     for (; token + 4 <= to + 1; token += 4) {
-      let keep = i32x4.splat(0);
-      for (let row = 0; row < rows; row += 1) {
-        const rowScores = v128.load(scores + (<usize>(row * paddedTokens + token) << 2));
-        keep = v128.or(keep, f32x4.ge(rowScores, f32x4.splat(load<f32>(thresholds + (<usize>row << 2)))));
-      }
-      let lanes = i32x4.bitmask(keep);
+      let lanes = lanesAtOrAbove(scores + (<usize>token << 2), <usize>paddedTokens << 2, rows, thresholds);
       while (lanes != 0) {
         store<i32>(kept + (<usize>count << 2), token + <i32>ctz(lanes));
         count += 1;
@@ -640,21 +673,6 @@ function scoreAllHeads(
   }
 }
 
-/** Locates group `group` (its width, and its fp16 minimum and step unless 16-bit) and returns its codes' address. */
-@inline function locateGroup(descriptor: usize, group: i32): usize {
-  const bits = <i32>load<u8>(<usize>word(descriptor, DESCRIPTOR_BITS) + <usize>group);
-  const slots = <usize>word(descriptor, DESCRIPTOR_SLOTS);
-  const slot = word(descriptor, DESCRIPTOR_SLOT_BYTES) == 2 ? <i32>load<u16>(slots + (<usize>group << 1)) : load<i32>(slots + (<usize>group << 2));
-  const pool = DESCRIPTOR_POOLS + bits * POOL_WORDS;
-  sliceBits = bits;
-  if (bits != 16) {
-    const parameters = <usize>word(descriptor, pool + 1) + (<usize>slot << 2);
-    sliceMinimum = halfToFloat(load<u16>(parameters));
-    sliceStep = halfToFloat(load<u16>(parameters, 2));
-  }
-  return <usize>word(descriptor, pool) + <usize>(slot * word(descriptor, pool + 4));
-}
-
 /**
  * Decode output of every KV head in one pass over tokens [from, to], for value groups spanning all KV heads with no
  * outliers (the presets' layout): each group is located once and every head's slice unpacked beside the others,
@@ -671,17 +689,9 @@ function valuesAllHeads(
 ): void {
   const rowStride = <usize>paddedTokens << 2;
   // Per head and row: the bar a token's weight must reach (−∞ when nothing is skipped).
-  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-    for (let row = 0; row < rows; row += 1) {
-      let threshold: f32 = skips ? negligibleProbability : -Infinity;
-      if (skips && partials != 0) {
-        const record = partials + partialRecordBytes * <usize>(kvHead * rows + row);
-        const sum = load<f64>(record, 8);
-        const normalizer = normalizers + (<usize>(kvHead * rows + row) << 4);
-        threshold = sum <= 0 ? Infinity : <f32>(<f64>negligibleProbability * load<f64>(normalizer, 8) * Math.exp(load<f64>(normalizer) - load<f64>(record)));
-      }
-      store<f32>(thresholds + (<usize>(kvHead * rows + row) << 2), threshold);
-    }
+  for (let record = 0; record < kvHeads * rows; record += 1) {
+    const threshold = skips ? rowThreshold(negligibleProbability, partials, partialRecordBytes, normalizers, record) : -Infinity;
+    store<f32>(thresholds + (<usize>record << 2), threshold);
   }
   // Kept tokens with the heads that keep them: (head mask << 24) | token.
   let count = 0;
@@ -689,13 +699,8 @@ function valuesAllHeads(
     let anyHead = 0;
     let headMasks: u64 = 0;
     for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-      let keep = i32x4.splat(0);
       const headScores = scores + headScoreBytes * <usize>kvHead + (<usize>token << 2);
-      for (let row = 0; row < rows; row += 1) {
-        const threshold = f32x4.splat(load<f32>(thresholds + (<usize>(kvHead * rows + row) << 2)));
-        keep = v128.or(keep, f32x4.ge(v128.load(headScores + rowStride * <usize>row), threshold));
-      }
-      const lanes = i32x4.bitmask(keep) & ((1 << min(4, to + 1 - token)) - 1);
+      const lanes = lanesAtOrAbove(headScores, rowStride, rows, thresholds + (<usize>(kvHead * rows) << 2)) & ((1 << min(4, to + 1 - token)) - 1);
       anyHead |= lanes;
       headMasks |= <u64>lanes << <u64>(kvHead * 4);
     }
@@ -760,19 +765,10 @@ function valuesAllHeads(
   const rowBytes = <usize>headDim << 2;
   for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
     for (let row = 0; row < rows; row += 1) {
-      const total = totals + ((valueBytes * <usize>(kvHead * rows + row)) << 1);
-      const bias = load<f64>(total + (<usize>headDim << 3));
-      if (partials != 0) {
-        const target = partials + partialRecordBytes * <usize>(kvHead * rows + row) + 16;
-        for (let index = 0; index < headDim; index += 1) {
-          store<f64>(target + (<usize>index << 3), load<f64>(total + (<usize>index << 3)) + bias);
-        }
-      } else {
-        const target = output + rowBytes * <usize>(kvHead * rows + row);
-        for (let index = 0; index < headDim; index += 1) {
-          store<f32>(target + (<usize>index << 2), <f32>(load<f64>(total + (<usize>index << 3)) + bias));
-        }
-      }
+      const record = kvHead * rows + row;
+      const total = totals + ((valueBytes * <usize>record) << 1);
+      if (partials != 0) finishRow(total, headDim, partials + partialRecordBytes * <usize>record + 16, true);
+      else finishRow(total, headDim, output + rowBytes * <usize>record, false);
     }
   }
 }
@@ -787,7 +783,7 @@ export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32, kvHeads: 
   const groupDim = kvHeads * headDim;
   const valueLength = headDim + 4;
   // attendRange's layout, in order (three 16-byte alignments, 64 bytes of margin).
-  return 48 + 4 * groupDim + 32 + 20 * rows + 16 * kvHeads * rows + 4 * rows + 2 * groupDim + 4 * rows * headDim
+  return 48 + 4 * groupDim + 32 + 20 * rows + 16 * kvHeads * rows + 2 * groupDim + 4 * rows * headDim
     + 16 * kvHeads * valueLength + 12 * kvHeads * rows * valueLength + 4 * kvHeads * rows * headDim + 12 * kvHeads * rows
     + 4 * scoreRows * paddedTokens + 4 * paddedTokens + 64;
 }
@@ -1198,22 +1194,13 @@ export function attendRange(
     flushAccumulators(accumulators, totals, accumulatorLanes);
     if (partials != 0) {
       for (let row = 0; row < rows; row += 1) {
-        const target = partials + partialRecordBytes * <usize>(kvHead * rows + row) + 16;
-        const total = totals + ((valueBytes * <usize>row) << 1);
-        const bias = load<f64>(total + (<usize>headDim << 3));
-        for (let index = 0; index < headDim; index += 1) {
-          store<f64>(target + (<usize>index << 3), load<f64>(total + (<usize>index << 3)) + bias);
-        }
+        finishRow(totals + ((valueBytes * <usize>row) << 1), headDim, partials + partialRecordBytes * <usize>(kvHead * rows + row) + 16, true);
       }
       continue;
     }
     for (let row = 0; row < rows; row += 1) {
       const target = output + rowBytes * <usize>((row / headsPerKv) * queryHeads + kvHead * headsPerKv + (row % headsPerKv));
-      const total = totals + ((valueBytes * <usize>row) << 1);
-      const bias = load<f64>(total + (<usize>headDim << 3));
-      for (let index = 0; index < headDim; index += 1) {
-        store<f32>(target + (<usize>index << 2), <f32>(load<f64>(total + (<usize>index << 3)) + bias));
-      }
+      finishRow(totals + ((valueBytes * <usize>row) << 1), headDim, target, false);
     }
   }
   if (valuesMerged) {

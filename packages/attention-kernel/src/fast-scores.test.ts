@@ -94,8 +94,6 @@ describe.runIf(simdSupported())('fastScores: quantized keys scored against 16-bi
       }
       // Not a no-op: the rounding shows (a kernel ignoring the option would give the exact result bit for bit).
       expect(largestDifference(fast.probabilities, exact.probabilities)).toBeGreaterThan(0);
-      // fp16 tokens (the recent window) are scored exactly either way: their probabilities move only through the
-      // softmax normaliser, by the same factor as every other token.
       const kernel = await threaded;
       if (kernel !== null) {
         const threadedCache = randomCompactCache(config, tokenCount, seed, undefined, (resolved) => kernel.createCache(resolved));

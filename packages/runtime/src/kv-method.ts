@@ -120,8 +120,8 @@ export interface QaqSettings {
   /**
    * Fast scores (`fastscores=1`, AttentionOptions.fastScores): the attention kernel scores quantized keys against each
    * query element rounded to 16 bits of its row's largest magnitude — one integer product per element instead of two.
-   * A score moves by at most scoreScale · step · Σ codes · max|q| / 32766, below an 8-bit key's own rounding. Absent
-   * or false: exact scores.
+   * A score moves by at most scoreScale · step · Σ codes · max|q| / 32766: per element ≤ max|q|·step/128 at 8 bits,
+   * against the key's own rounding of up to max|q|·step/2. Absent or false: exact scores.
    */
   readonly fastScores?: boolean;
 }
