@@ -24,7 +24,8 @@ export const kvMethodHelp = `  --kv <method>           KV cache method (default 
                           kscale=<0|1>, vscale=<0|1> (per-channel key / value scales, exact in attention),
                           stagger=<0|1> (layers plan on staggered steps, so they do not all hold their newest
                           tokens at entry width at once; watchful 1),
-                          fastscores=<0|1> (the kernel scores quantized keys against 16-bit queries)];
+                          fastscores=<0|1> (the kernel scores quantized keys against 16-bit queries; lean 1),
+                          fastvalues=<0|1> (the kernel sums decode values in integers; an option)];
                           ort-int4, ort-int8 (onnxruntime's built-in
                           GroupQueryAttention cache, per-channel scales from the sequence's first 128 tokens)
 `;

@@ -673,6 +673,239 @@ function scoreAllHeads(
   }
 }
 
+// Fast values (AttentionOptions.fastValues): a decode step's value pass in integers. Per block of FAST_VALUE_BLOCK
+// kept tokens, each row's weights w = p·s are rounded to 16 bits of the block's largest, q = round(w·32767 / W), and
+// Σ q·codes is summed exactly in i32 by i32x4.dot_i16x8_s over pairs of tokens (eight multiply-adds per
+// instruction, against two f32 operations per four); the block's sums enter the f64 totals times W / 32767. A
+// weight moves by at most W / 65534, so a row's output by at most Σ_t (W_block(t) / 65534)·codes_t. The bias
+// p·(m + s/2), fp16 tokens and heavy tokens stay exact (f64): a token some row gives a probability of at least
+// FAST_VALUE_HEAVY (in a chunk of a split call without the call's normalisers, a weight of at least that share of
+// the chunk's largest) is summed exactly, so W is at most that share of the row's probability mass times a step and
+// the few tokens that carry the output lose nothing. 64 tokens · 32767 · 255 < 2^31: no i32 sum can overflow.
+const FAST_VALUE_BLOCK: i32 = 64;
+const FAST_VALUE_HEAVY: f32 = 1.0 / 128;
+export const FLAG_FAST_SCORES: i32 = 1;
+export const FLAG_FAST_VALUES: i32 = 2;
+
+/** Bytes of one token's record in a fast-value block: codes address, width, then four weights (rows) per head. */
+@inline function fastValueRecordBytes(heads: i32): i32 {
+  return 16 + 16 * heads;
+}
+
+/** Scratch of the fast-value pass: a block's token records, then 80 bytes of block state per head. */
+@inline function fastValueScratchBytes(heads: i32): i32 {
+  return FAST_VALUE_BLOCK * fastValueRecordBytes(heads) + 80 * heads;
+}
+
+/** i16 lanes 0..3 of a and b interleaved (a0 b0 a1 b1 a2 b2 a3 b3). */
+@inline function interleaveLow(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+}
+
+/** i16 lanes 4..7 of a and b interleaved (a4 b4 … a7 b7). */
+@inline function interleaveHigh(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+}
+
+/** A head's four row weights times the block's factors, rounded to integers (lane r: row r). */
+@inline function roundedWeights(weights: v128, factors: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(weights, factors)));
+}
+
+/** Two tokens' rounded weights as an i16 pair per row (lane r): the first token's in the low half. */
+@inline function weightPairs(first: v128, second: v128): v128 {
+  return v128.or(i32x4.shl(second, 16), v128.and(first, i32x4.splat(0xffff)));
+}
+
+/** accumulator[0..8) += two token pairs' interleaved codes (low: channels 0..3, high: 4..7) · one row's weight pairs. */
+@inline function accumulatePairs(low01: v128, high01: v128, low23: v128, high23: v128, pairs01: v128, pairs23: v128, accumulator: usize): void {
+  v128.store(accumulator, i32x4.add(v128.load(accumulator), i32x4.add(i32x4.dot_i16x8_s(low01, pairs01), i32x4.dot_i16x8_s(low23, pairs23))));
+  v128.store(accumulator, i32x4.add(v128.load(accumulator, 16), i32x4.add(i32x4.dot_i16x8_s(high01, pairs01), i32x4.dot_i16x8_s(high23, pairs23))), 16);
+}
+
+/** One probability per row of a head (rows 3 or 4, `rowStride` bytes apart) as one vector; lane 3 is 0 for 3 rows. */
+@inline function rowProbabilities(address: usize, rowStride: usize, rows: i32): v128 {
+  let vector = f32x4.splat(load<f32>(address));
+  vector = f32x4.replace_lane(vector, 1, load<f32>(address + rowStride));
+  vector = f32x4.replace_lane(vector, 2, load<f32>(address + 2 * rowStride));
+  return f32x4.replace_lane(vector, 3, rows == 4 ? load<f32>(address + 3 * rowStride) : 0);
+}
+
+/**
+ * valuesAllHeads' accumulation with fast values, over its `count` kept tokens: adds every head's and row's
+ * Σ p·v (code lanes) and Σ p·(m + s/2) (bias lane D) into `totals` (f64, valuesAllHeads' layout). Rows 3 or 4 per
+ * head, kept in four lanes. Scratch: `records` (FAST_VALUE_BLOCK token records, then the block state per head:
+ * its largest weights, 32767 / W, W / 32767, the bias sums and the heavy thresholds, four f32 lanes each), `codeWords` (four groups of
+ * u16 codes), `accumulators` (i32 per head, row and element; left zero) and `halves` (one fp16 group as f32).
+ */
+function integerValues(
+  valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, kept: usize, count: i32,
+  scores: usize, headScoreBytes: usize, rowStride: usize, records: usize, codeWords: usize,
+  accumulators: usize, totals: usize, halves: usize,
+  partials: usize, partialRecordBytes: usize, normalizers: usize,
+): void {
+  const groupDim = kvHeads * headDim;
+  const recordBytes = <usize>fastValueRecordBytes(kvHeads);
+  const blockState = records + recordBytes * <usize>FAST_VALUE_BLOCK;
+  const wordBytes = <usize>groupDim << 1;
+  const totalRowBytes = <usize>(headDim + 4) << 3;
+  const accumulatorRowBytes = <usize>headDim << 2;
+  const headStateBytes = <usize>80;
+  const zero = f32x4.splat(0);
+  // Per head and row, the weight from which a token is heavy (lanes past the rows never reach it).
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    const heavy = blockState + headStateBytes * <usize>kvHead + 64;
+    v128.store(heavy, f32x4.splat(Infinity));
+    for (let row = 0; row < rows; row += 1) {
+      const threshold = partials != 0 && normalizers == 0
+        ? FAST_VALUE_HEAVY
+        : rowThreshold(FAST_VALUE_HEAVY, partials, partialRecordBytes, normalizers, kvHead * rows + row);
+      store<f32>(heavy + (<usize>row << 2), threshold);
+    }
+  }
+  for (let blockStart = 0; blockStart < count; blockStart += FAST_VALUE_BLOCK) {
+    const blockEnd = min(count, blockStart + FAST_VALUE_BLOCK);
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      const state = blockState + headStateBytes * <usize>kvHead;
+      v128.store(state, zero);
+      v128.store(state, zero, 48);
+    }
+    // Pass 1: locate each token's group; packed ones get a record, fp16 ones (sinks) go to the totals at once.
+    let packed = 0;
+    for (let keptIndex = blockStart; keptIndex < blockEnd; keptIndex += 1) {
+      const entry = load<i32>(kept + (<usize>keptIndex << 2));
+      const token = entry & 0xffffff;
+      const heads = entry >>> 24;
+      const codes = locateGroup(valueDescriptor, token);
+      const bits = sliceBits;
+      const tokenOffset = <usize>token << 2;
+      let exact = bits == 16;
+      if (!exact) {
+        for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+          if (((heads >> kvHead) & 1) == 0) continue;
+          const probabilities = rowProbabilities(scores + headScoreBytes * <usize>kvHead + tokenOffset, rowStride, rows);
+          if (v128.any_true(f32x4.ge(probabilities, v128.load(blockState + headStateBytes * <usize>kvHead, 64)))) exact = true;
+        }
+      }
+      if (exact) {
+        // fp16 values as they are; a heavy packed token as p·s·codes plus its bias p·(m + s/2).
+        unpackSlice(bits, codes, groupDim, halves);
+        const factor: f64 = bits == 16 ? 1 : <f64>sliceStep;
+        const bias: f64 = bits == 16 ? 0 : <f64>sliceMinimum + 0.5 * <f64>sliceStep;
+        for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+          if (((heads >> kvHead) & 1) == 0) continue;
+          for (let row = 0; row < rows; row += 1) {
+            const probability = <f64>load<f32>(scores + headScoreBytes * <usize>kvHead + rowStride * <usize>row + tokenOffset);
+            const total = totals + totalRowBytes * <usize>(kvHead * rows + row);
+            const slice = halves + (<usize>(kvHead * headDim) << 2);
+            const weight = f64x2.splat(probability * factor);
+            for (let element = 0; element < headDim; element += 4) {
+              const address = total + (<usize>element << 3);
+              const codes4 = v128.load(slice + (<usize>element << 2));
+              v128.store(address, f64x2.add(v128.load(address), f64x2.mul(weight, f64x2.promote_low_f32x4(codes4))));
+              v128.store(address, f64x2.add(v128.load(address, 16), f64x2.mul(weight, f64x2.promote_low_f32x4(i32x4.shuffle(codes4, codes4, 2, 3, 0, 1)))), 16);
+            }
+            const biasLane = total + (<usize>headDim << 3);
+            store<f64>(biasLane, load<f64>(biasLane) + probability * bias);
+          }
+        }
+        continue;
+      }
+      const record = records + recordBytes * <usize>packed;
+      store<u32>(record, <u32>codes);
+      store<i32>(record, bits, 4);
+      const step = f32x4.splat(sliceStep);
+      const bias = f32x4.splat(sliceMinimum + 0.5 * sliceStep);
+      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+        const probabilities = ((heads >> kvHead) & 1) != 0
+          ? rowProbabilities(scores + headScoreBytes * <usize>kvHead + tokenOffset, rowStride, rows)
+          : zero;
+        const weights = f32x4.mul(probabilities, step);
+        v128.store(record + 16 + (<usize>kvHead << 4), weights);
+        const state = blockState + headStateBytes * <usize>kvHead;
+        v128.store(state, f32x4.max(v128.load(state), weights));
+        v128.store(state, f32x4.add(v128.load(state, 48), f32x4.mul(probabilities, bias)), 48);
+      }
+      packed += 1;
+    }
+    // The block's scales per head and row (weights become round(w · 32767 / W)); its bias sums into the totals.
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      const state = blockState + headStateBytes * <usize>kvHead;
+      const largest = v128.load(state);
+      const positive = f32x4.gt(largest, zero);
+      v128.store(state, v128.bitselect(f32x4.div(f32x4.splat(32767), largest), zero, positive), 16);
+      v128.store(state, f32x4.div(largest, f32x4.splat(32767)), 32);
+      for (let row = 0; row < rows; row += 1) {
+        const biasLane = totals + totalRowBytes * <usize>(kvHead * rows + row) + (<usize>headDim << 3);
+        store<f64>(biasLane, load<f64>(biasLane) + <f64>load<f32>(state + 48 + (<usize>row << 2)));
+      }
+    }
+    if (packed == 0) continue;
+    // Pass 2: four tokens at a time (missing ones weigh 0 and reuse the first's codes), integer sums per head.
+    for (let first = 0; first < packed; first += 4) {
+      const tokens = min(4, packed - first);
+      const record0 = records + recordBytes * <usize>first;
+      for (let index = 0; index < tokens; index += 1) {
+        const record = record0 + recordBytes * <usize>index;
+        unpackSliceWords(load<i32>(record, 4), <usize>load<u32>(record), groupDim, codeWords + wordBytes * <usize>index);
+      }
+      const words1 = tokens > 1 ? codeWords + wordBytes : codeWords;
+      const words2 = tokens > 2 ? codeWords + 2 * wordBytes : codeWords;
+      const words3 = tokens > 3 ? codeWords + 3 * wordBytes : codeWords;
+      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+        const factors = v128.load(blockState + headStateBytes * <usize>kvHead, 16);
+        const weightOffset = <usize>16 + (<usize>kvHead << 4);
+        const q0 = roundedWeights(v128.load(record0 + weightOffset), factors);
+        const q1 = tokens > 1 ? roundedWeights(v128.load(record0 + recordBytes + weightOffset), factors) : zero;
+        const q2 = tokens > 2 ? roundedWeights(v128.load(record0 + 2 * recordBytes + weightOffset), factors) : zero;
+        const q3 = tokens > 3 ? roundedWeights(v128.load(record0 + 3 * recordBytes + weightOffset), factors) : zero;
+        const pairs01 = weightPairs(q0, q1);
+        const pairs23 = weightPairs(q2, q3);
+        const row0 = i32x4.shuffle(pairs01, pairs01, 0, 0, 0, 0);
+        const row0b = i32x4.shuffle(pairs23, pairs23, 0, 0, 0, 0);
+        const row1 = i32x4.shuffle(pairs01, pairs01, 1, 1, 1, 1);
+        const row1b = i32x4.shuffle(pairs23, pairs23, 1, 1, 1, 1);
+        const row2 = i32x4.shuffle(pairs01, pairs01, 2, 2, 2, 2);
+        const row2b = i32x4.shuffle(pairs23, pairs23, 2, 2, 2, 2);
+        const row3 = i32x4.shuffle(pairs01, pairs01, 3, 3, 3, 3);
+        const row3b = i32x4.shuffle(pairs23, pairs23, 3, 3, 3, 3);
+        const headOffset = <usize>(kvHead * headDim) << 1;
+        const accumulator = accumulators + accumulatorRowBytes * <usize>(kvHead * rows);
+        for (let element = 0; element < headDim; element += 8) {
+          const offset = headOffset + (<usize>element << 1);
+          const codes0 = v128.load(codeWords + offset);
+          const codes1 = v128.load(words1 + offset);
+          const codes2 = v128.load(words2 + offset);
+          const codes3 = v128.load(words3 + offset);
+          const low01 = interleaveLow(codes0, codes1);
+          const high01 = interleaveHigh(codes0, codes1);
+          const low23 = interleaveLow(codes2, codes3);
+          const high23 = interleaveHigh(codes2, codes3);
+          const target = accumulator + (<usize>element << 2);
+          accumulatePairs(low01, high01, low23, high23, row0, row0b, target);
+          accumulatePairs(low01, high01, low23, high23, row1, row1b, target + accumulatorRowBytes);
+          accumulatePairs(low01, high01, low23, high23, row2, row2b, target + 2 * accumulatorRowBytes);
+          if (rows == 4) accumulatePairs(low01, high01, low23, high23, row3, row3b, target + 3 * accumulatorRowBytes);
+        }
+      }
+    }
+    // The block's integer sums into the totals, times W / 32767; the accumulators start the next block at zero.
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      for (let row = 0; row < rows; row += 1) {
+        const at = kvHead * rows + row;
+        const scale = <f64>load<f32>(blockState + headStateBytes * <usize>kvHead + 32 + (<usize>row << 2));
+        const accumulator = accumulators + accumulatorRowBytes * <usize>at;
+        const total = totals + totalRowBytes * <usize>at;
+        for (let element = 0; element < headDim; element += 1) {
+          const address = total + (<usize>element << 3);
+          store<f64>(address, load<f64>(address) + <f64>load<i32>(accumulator + (<usize>element << 2)) * scale);
+        }
+        memory.fill(accumulator, 0, accumulatorRowBytes);
+      }
+    }
+  }
+}
+
 /**
  * Decode output of every KV head in one pass over tokens [from, to], for value groups spanning all KV heads with no
  * outliers (the presets' layout): each group is located once and every head's slice unpacked beside the others,
@@ -685,7 +918,7 @@ function valuesAllHeads(
   valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, from: i32, to: i32,
   scores: usize, headScoreBytes: usize, paddedTokens: i32, skips: bool, negligibleProbability: f32,
   partials: usize, partialRecordBytes: usize, normalizers: usize, thresholds: usize, kept: usize,
-  valueSlices: usize, weights: usize, accumulators: usize, totals: usize, output: usize,
+  valueSlices: usize, weights: usize, accumulators: usize, totals: usize, output: usize, blockRecords: usize, halves: usize,
 ): void {
   const rowStride = <usize>paddedTokens << 2;
   // Per head and row: the bar a token's weight must reach (−∞ when nothing is skipped).
@@ -720,7 +953,13 @@ function valuesAllHeads(
   const tokenWeightBytes = <usize>rows << 2;
   memory.fill(accumulators, 0, <usize>lanes << 2);
   memory.fill(totals, 0, <usize>lanes << 3);
-  for (let keptIndex = 0; keptIndex < count; keptIndex += 4) {
+  if (blockRecords != 0) {
+    integerValues(
+      valueDescriptor, kvHeads, headDim, rows, kept, count, scores, headScoreBytes, rowStride, blockRecords, valueSlices, accumulators, totals, halves,
+      partials, partialRecordBytes, normalizers,
+    );
+  }
+  for (let keptIndex = 0; keptIndex < (blockRecords != 0 ? 0 : count); keptIndex += 4) {
     if ((keptIndex & 63) == 0 && keptIndex > 0) flushAccumulators(accumulators, totals, lanes);
     const blockTokens = min(4, count - keptIndex);
     for (let index = 0; index < blockTokens; index += 1) {
@@ -785,6 +1024,7 @@ export function scratchBytes(rows: i32, tokenCount: i32, headDim: i32, kvHeads: 
   // attendRange's layout, in order (three 16-byte alignments, 64 bytes of margin).
   return 48 + 4 * groupDim + 32 + 20 * rows + 16 * kvHeads * rows + 2 * groupDim + 4 * rows * headDim
     + 16 * kvHeads * valueLength + 12 * kvHeads * rows * valueLength + 4 * kvHeads * rows * headDim + 12 * kvHeads * rows
+    + (rows <= MERGED_MAXIMUM_ROWS ? 16 + fastValueScratchBytes(kvHeads) : 0)
     + 4 * scoreRows * paddedTokens + 4 * paddedTokens + 64;
 }
 
@@ -816,11 +1056,11 @@ export function attend(
   maxProbabilities: usize,
   scratch: usize,
   negligibleProbability: f32,
-  fastScores: bool,
+  flags: i32,
 ): void {
   attendRange(
     keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount, firstPosition, window,
-    scoreScale, queries, output, maxProbabilities, scratch, 0, tokenCount, 0, 0, negligibleProbability, PHASE_BOTH, 0, fastScores,
+    scoreScale, queries, output, maxProbabilities, scratch, 0, tokenCount, 0, 0, negligibleProbability, PHASE_BOTH, 0, flags,
   );
 }
 
@@ -865,8 +1105,10 @@ export function attendRange(
   negligibleProbability: f32,
   phase: i32,
   normalizers: usize,
-  fastScores: bool,
+  flags: i32,
 ): void {
+  const fastScores = (flags & FLAG_FAST_SCORES) != 0;
+  const fastValues = (flags & FLAG_FAST_VALUES) != 0;
   const headsPerKv = queryHeads / kvHeads;
   const rows = queryCount * headsPerKv;
   const paddedTokens = (tokenCount + 3) & ~3;
@@ -897,7 +1139,9 @@ export function attendRange(
   const headScales = headWords + (<usize>(headsPerGroup * rows * headDim) << 2);
   const headSums = headScales + (<usize>(headsPerGroup * rows) << 2);
   const headThresholds = headSums + (<usize>(headsPerGroup * rows) << 2);
-  const ownScores = headThresholds + (<usize>(headsPerGroup * rows) << 2);
+  // Fast values: one record per token of a block (codes address, width, every head's and row's weight).
+  const blockRecords = (headThresholds + (<usize>(headsPerGroup * rows) << 2) + 15) & ~(<usize>15);
+  const ownScores = blockRecords + <usize>(rows <= MERGED_MAXIMUM_ROWS ? fastValueScratchBytes(headsPerGroup) : <i32>0);
   // One query position keeps every KV head's scores side by side (scoreAllHeads writes them in one pass).
   const scoreRows = rows <= MERGED_MAXIMUM_ROWS ? kvHeads * rows : rows;
   // The tokens the value pass reads (all visible ones unless negligible ones are skipped), after the scores.
@@ -929,7 +1173,8 @@ export function attendRange(
   const scoresMerged = phase != PHASE_VALUES && groupsPerToken == 1 && kvHeads > 1 && queryCount == 1
     && (rows == 3 || rows == 4) && keyOutliers == 0 && low < high;
   // The same for the values: one pass reads each group once for every head (after every head's softmax).
-  const valuesMerged = phase != PHASE_SCORES && groupsPerToken == 1 && kvHeads > 1 && kvHeads <= 8 && queryCount == 1
+  // Fast values take this path for one KV head too (Gemma 3): it is where their integer accumulation lives.
+  const valuesMerged = phase != PHASE_SCORES && groupsPerToken == 1 && (kvHeads > 1 || fastValues) && kvHeads <= 8 && queryCount == 1
     && (rows == 3 || rows == 4) && valueOutliers == 0 && low < high;
   if (scoresMerged) {
     scoreAllHeads(
@@ -1207,7 +1452,7 @@ export function attendRange(
     valuesAllHeads(
       valueDescriptor, kvHeads, headDim, rows, max(low, load<i32>(firsts)), min(high - 1, load<i32>(lasts)),
       scoreBase, headScoreBytes, paddedTokens, skipsNegligible, negligibleProbability, partials, partialRecordBytes, normalizers,
-      headThresholds, keptTokens, valueSlices, weights, accumulators, totals, output,
+      headThresholds, keptTokens, valueSlices, weights, accumulators, totals, output, fastValues ? blockRecords : 0, buffer,
     );
   }
 }

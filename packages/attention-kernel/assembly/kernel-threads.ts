@@ -35,7 +35,7 @@ const SCRATCH_STRIDE: i32 = 26;
 const NEGLIGIBLE_PROBABILITY: i32 = 27; // f32
 const PHASE: i32 = 28; // PHASE_BOTH, PHASE_SCORES or PHASE_VALUES
 const NORMALIZERS: i32 = 29; // normalizeParts' output, read in PHASE_VALUES
-const FAST_SCORES: i32 = 30; // AttentionOptions.fastScores (0 or 1)
+const FLAGS: i32 = 30; // attendRange's flags: AttentionOptions.fastScores (1), fastValues (2)
 const PHASE_SCORES: i32 = 1;
 // After a call's score phase its value phase follows within microseconds (normalizeParts, one publish): a thread
 // polls for it this many times (≈ 0.1 ms) instead of going to sleep and being woken again.
@@ -78,7 +78,7 @@ function runChunk(control: usize, thread: i32, chunk: i32): void {
     load<f32>(controlAddress(control, NEGLIGIBLE_PROBABILITY)),
     parameter(control, PHASE),
     <usize>parameter(control, NORMALIZERS),
-    parameter(control, FAST_SCORES) != 0,
+    parameter(control, FLAGS),
   );
 }
 

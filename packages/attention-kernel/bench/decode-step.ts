@@ -9,7 +9,8 @@
  *
  * `--outliers F` sets the outlier fraction (default `authors`: one outlier per side per head slice; the presets keep 0),
  * `--layout token-layer` stores one group per token and layer (the presets' layout) instead of one per KV head.
- * `--fast-scores` times AttentionOptions.fastScores, `--skip τ` AttentionOptions.negligibleProbability (default 0).
+ * `--fast-scores` times AttentionOptions.fastScores, `--fast-values` AttentionOptions.fastValues, `--skip τ`
+ * AttentionOptions.negligibleProbability (default 0).
  *
  * With `--threads N` it compares instead the single-thread kernel with the threaded one (N threads, Node worker
  * threads, WasmAttention.createThreaded) on identical caches, no ORT: per length, rounds of 10 calls alternate
@@ -75,8 +76,10 @@ const queryCount = Number(argument('queries', '1'));
 // every QAQ preset keeps none), and the group layout (the presets store one group per token and layer).
 const outlierOption = argument('outliers', 'authors');
 const groupLayout = argument('layout', 'token-layer-head') as 'token-layer-head' | 'token-layer';
-// AttentionOptions.fastScores (quantized keys scored against 16-bit queries) and negligibleProbability τ.
+// AttentionOptions.fastScores (quantized keys scored against 16-bit queries), fastValues (values summed in
+// integers) and negligibleProbability τ.
 const fastScores = process.argv.includes('--fast-scores');
+const fastValues = process.argv.includes('--fast-values');
 const negligibleProbability = Number(argument('skip', '0'));
 
 function uniformGenerator(seed: number): () => number {
@@ -205,7 +208,7 @@ async function compareThreads(): Promise<void> {
       const queries = normals(queryCount * shape.queryHeads * shape.headDim, uniformGenerator(3));
       const output = new Float32Array(queryCount * shape.queryHeads * shape.headDim);
       const probabilities = new Float32Array(queryCount * shape.kvHeads * maxLength);
-      const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), fastScores, negligibleProbability };
+      const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), fastScores, fastValues, negligibleProbability };
       for (const tokens of descending) {
         for (const cache of caches) {
           const current = cache.tokenCount(0);
@@ -275,7 +278,7 @@ for (const shapeName of shapeNames) {
     const queries = normals(shape.queryHeads * shape.headDim, uniformGenerator(3));
     const output = new Float32Array(shape.queryHeads * shape.headDim);
     const probabilities = new Float32Array(shape.kvHeads * maxLength);
-    const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), fastScores, negligibleProbability };
+    const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), fastScores, fastValues, negligibleProbability };
     const js = new JsAttention();
     for (const tokens of descending) {
       const current = cache.tokenCount(0);

@@ -34,7 +34,7 @@ export const CONTROL = {
   negligibleProbability: 27,
   phase: 28,
   normalizers: 29,
-  fastScores: 30,
+  flags: 30,
 } as const;
 
 /** attendRange's phases (assembly/attention.ts): one pass, or a split decode step's scores, then its values. */
@@ -69,8 +69,8 @@ export interface PublishedCall {
   readonly scratchStride: number;
   /** AttentionOptions.negligibleProbability (0: exact). */
   readonly negligibleProbability: number;
-  /** AttentionOptions.fastScores. */
-  readonly fastScores: boolean;
+  /** The kernel's flags (kernelFlags: AttentionOptions.fastScores, fastValues). */
+  readonly flags: number;
 }
 
 /**
@@ -120,7 +120,7 @@ export class KernelThreadsControl {
     this.floats[CONTROL.negligibleProbability] = call.negligibleProbability;
     words[CONTROL.phase] = phase;
     words[CONTROL.normalizers] = normalizers;
-    words[CONTROL.fastScores] = call.fastScores ? 1 : 0;
+    words[CONTROL.flags] = call.flags;
     this.generation = (this.generation + 1) | 0;
     Atomics.store(words, CONTROL.done, 0);
     Atomics.store(words, CONTROL.claim, (this.generation & 0xffff) << 16);

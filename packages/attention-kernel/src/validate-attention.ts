@@ -27,6 +27,11 @@ export function negligibleProbabilityFor(queryCount: number, headsPerKv: number,
   return queryCount === 1 && headsPerKv <= MAXIMUM_SKIPPING_ROWS ? (options.negligibleProbability ?? 0) : 0;
 }
 
+/** The WASM kernel's flags word (attention.ts FLAG_FAST_SCORES, FLAG_FAST_VALUES) for a call's options. */
+export function kernelFlags(options: Pick<KernelAttentionOptions, 'fastScores' | 'fastValues'>): number {
+  return (options.fastScores === true ? 1 : 0) | (options.fastValues === true ? 2 : 0);
+}
+
 /** First visible token of a query at `position` (integer window or none). */
 export function firstVisibleToken(position: number, window: number | undefined): number {
   return window === undefined || !Number.isFinite(window) ? 0 : Math.max(0, Math.floor(position - window + 1));

@@ -6,7 +6,7 @@ import { KernelThreads, type ChunkPlan, type KernelThreadsOptions } from './kern
 import { KERNEL_WASM_BASE64 } from './kernel-wasm.generated.js';
 import type { KernelWorkerHandle, StartKernelWorker } from './kernel-worker.js';
 import { JsAttention } from './js-attention.js';
-import { negligibleProbabilityFor, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
+import { kernelFlags, negligibleProbabilityFor, queryBlockSize, validateAttention, type KernelAttentionOptions } from './validate-attention.js';
 import {
   decodeBase64,
   threadsSupported,
@@ -44,7 +44,7 @@ type AttendFunction = (
   maxProbabilities: number,
   scratch: number,
   negligibleProbability: number,
-  fastScores: boolean,
+  flags: number,
 ) => void;
 
 type MergeFunction = (
@@ -290,7 +290,7 @@ export class WasmAttention {
         wantsProbabilities ? base + 2 * queryBytes : 0,
         base + 2 * queryBytes + probabilityBytes,
         negligibleProbabilityFor(queryCount, headsPerKv, options),
-        options.fastScores === true,
+        kernelFlags(options),
       );
       output.set(heap.subarray((base + queryBytes) / 4, (base + queryBytes) / 4 + count * rowLength), firstQuery * rowLength);
       if (wantsProbabilities) copyKeptRows(heap, (base + 2 * queryBytes) / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
@@ -345,7 +345,7 @@ export class WasmAttention {
       if (plan === null || split === null) {
         this.kernel.attend(
           keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, count, firstPosition, window,
-          scoreScale, base, outputAddress, probabilityAddress, scratch, negligibleProbability, options.fastScores === true,
+          scoreScale, base, outputAddress, probabilityAddress, scratch, negligibleProbability, kernelFlags(options),
         );
       } else {
         const threadKernel = this.threadKernel as ThreadExports;
@@ -357,7 +357,7 @@ export class WasmAttention {
         const call = {
           keyDescriptor, valueDescriptor, tokenCount, kvHeads, headDim, groupsPerToken, queryHeads, queryCount: count, firstPosition,
           window, scoreScale, queries: base, sharedScores, partials, chunkStride: split.chunkStride, chunkTokens: plan.chunkTokens,
-          chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability, fastScores: options.fastScores === true,
+          chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability, flags: kernelFlags(options),
         };
         if (negligibleProbability > 0) {
           // Skipping by the call's probabilities needs every chunk's maximum and sum before any chunk's values.

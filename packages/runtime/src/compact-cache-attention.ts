@@ -122,6 +122,8 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #negligibleProbability: number;
   /** QaqSettings.fastScores. */
   readonly #fastScores: boolean;
+  /** QaqSettings.fastValues. */
+  readonly #fastValues: boolean;
 
   constructor(options: CompactCacheAttentionOptions) {
     const { shape, kernel, mode } = options;
@@ -220,6 +222,7 @@ export class CompactCacheAttention implements LayerAttention {
     }
     this.#negligibleProbability = mode.kind === 'qaq' ? (mode.settings.negligibleProbability ?? 0) : 0;
     this.#fastScores = mode.kind === 'qaq' && mode.settings.fastScores === true;
+    this.#fastValues = mode.kind === 'qaq' && mode.settings.fastValues === true;
     const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
     this.#rotateKeys = rotation === 'keys' || rotation === 'both';
     this.#rotateValues = rotation === 'values' || rotation === 'both';
@@ -315,7 +318,7 @@ export class CompactCacheAttention implements LayerAttention {
       probabilities = this.#probabilities.subarray(0, length);
     }
     const options = {
-      queryHeads: queryHeadCount, scoreScale, probabilityRows, negligibleProbability: this.#negligibleProbability, fastScores: this.#fastScores,
+      queryHeads: queryHeadCount, scoreScale, probabilityRows, negligibleProbability: this.#negligibleProbability, fastScores: this.#fastScores, fastValues: this.#fastValues,
     };
     const attended = this.#kernel.attendMulti(
       this.cache,

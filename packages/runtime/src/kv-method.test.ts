@@ -83,8 +83,8 @@ describe('parseKvMethod', () => {
     expect(formatKvMethod(lean)).toBe('qaq:lean');
     expect(formatKvMethod(balanced)).toBe('qaq:balanced');
     // watchful: lean watching attention over every step between plans (window 32), keys loosened to σ_S,max 0.0014,
-    // and exact attention (no skipped tokens, exact scores); in a mixed model, 64 steps in the full-context layers,
-    // 16 in the sliding.
+    // and exact attention (no skipped tokens, exact scores and values); in a mixed model, 64 steps in the
+    // full-context layers, 16 in the sliding.
     const watchful = parseKvMethod('qaq:watchful');
     const { negligibleProbability, fastScores, ...exactLean } = lean.settings;
     expect(negligibleProbability).toBe(1e-5);
@@ -97,6 +97,10 @@ describe('parseKvMethod', () => {
     const exactScores = parseKvMethod('qaq:lean:fastscores=0');
     expect(exactScores.kind === 'qaq' && exactScores.settings.fastScores).toBeUndefined();
     expect(() => parseKvMethod('qaq:lean:fastscores=2')).toThrow(/fastscores must be 0 or 1/);
+    const integerValues = parseKvMethod('qaq:lean:fastvalues=1');
+    expect(integerValues.kind === 'qaq' && integerValues.settings.fastValues).toBe(true);
+    expect(formatKvMethod(integerValues)).toMatch(/,fastscores=1,fastvalues=1$/);
+    expect(() => parseKvMethod('qaq:lean:fastvalues=yes')).toThrow(/fastvalues must be 0 or 1/);
     // Overrides of one kind's field keep the preset's others.
     const looser = parseKvMethod('qaq:watchful:slidingsk=0.002');
     expect(looser.kind === 'qaq' && looser.settings.sliding).toEqual({ window: 16, planInterval: 16, sigmaScoreMax: 0.002 });
@@ -167,7 +171,7 @@ describe('parseKvMethod', () => {
   });
 
   it('round-trips through formatKvMethod', () => {
-    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3', 'qaq:watchful:fullwindow=64', 'qaq:lean:fullsk=0.0002,fullplan=8', 'qaq:watchful:slidingwindow=16,slidingplan=16,slidingsk=0.002', 'qaq:lean:slidingsv=0.1,slidingkbmin=3,fullvbmin=4,fullsv=0.01', 'qaq:lean:stagger=1', 'qaq:watchful:stagger=0', 'qaq:lean:fastscores=1', 'qaq:watchful:fastscores=0']) {
+    for (const text of ['fp32', 'fp16', 'uniform:3', 'uniform:4,alpha=0.01', 'uniform:1,part=keys', 'uniform:2,alpha=0.02,part=values', 'kivi:4', 'ort-int8', 'qaq:quality', 'qaq:compact', 'qaq:sk=0.1,sv=0.2,recent=8', 'uniform:2,rotate=both,center=both', 'qaq:compact:center=keys', 'qaq:quality:rotate=values,center=values', 'qaq:compact:kbmin=3,sk=0.006', 'qaq:compact:sink=4', 'qaq:sink=1,skref=0', 'qaq:compact:kbound=attention,sk=0.0003', 'qaq:compact:kbmin=2,vbmin=3,kbound=attention', 'qaq:attentive:clip=2', 'qaq:attentive:clip=3,vbmin=2', 'qaq:attentive:recent=32,recentbits=8', 'qaq:lean:skip=1e-6', 'qaq:attentive:clip=2,skip=0.0001', 'qaq:lean:kscale=1', 'qaq:watchful:sk=0.002,kscale=1', 'qaq:lean:vscale=1', 'qaq:watchful:kscale=1,vscale=1', 'qaq:watchful:kbnew=5,vbnew=4', 'qaq:lean:vbnew=3', 'qaq:watchful:kbound=attention-shared,sk=0.03', 'qaq:watchful:layers=0+3', 'qaq:watchful:fullwindow=64', 'qaq:lean:fullsk=0.0002,fullplan=8', 'qaq:watchful:slidingwindow=16,slidingplan=16,slidingsk=0.002', 'qaq:lean:slidingsv=0.1,slidingkbmin=3,fullvbmin=4,fullsv=0.01', 'qaq:lean:stagger=1', 'qaq:watchful:stagger=0', 'qaq:lean:fastscores=1', 'qaq:watchful:fastscores=0', 'qaq:lean:fastvalues=1', 'qaq:watchful:fastscores=1,fastvalues=1']) {
       const method = parseKvMethod(text);
       expect(parseKvMethod(formatKvMethod(method))).toEqual(method);
     }

@@ -124,6 +124,13 @@ export interface QaqSettings {
    * against the key's own rounding of up to max|q|·step/2. Absent or false: exact scores.
    */
   readonly fastScores?: boolean;
+  /**
+   * Fast values (`fastvalues=1`, AttentionOptions.fastValues): the attention kernel sums a decode step's values in
+   * integers, each weight p·step rounded to 16 bits of the largest in its block of 64 tokens, so an output element
+   * moves by at most Σ_t (W_block / 65534)·codes_t. The minima's share and fp16 tokens stay exact. Absent or false:
+   * exact.
+   */
+  readonly fastValues?: boolean;
 }
 
 /** QaqSettings.fullContext / sliding: what one kind of layer uses instead of the common settings. */
@@ -140,7 +147,7 @@ export interface LayerKindSettings {
 }
 
 /** The 0/1 settings and the QaqSettings field each sets. */
-const switchFields = { kscale: 'queryAwareKeyScaling', vscale: 'equalizingValueScaling', stagger: 'staggeredPlans', fastscores: 'fastScores' } as const;
+const switchFields = { kscale: 'queryAwareKeyScaling', vscale: 'equalizingValueScaling', stagger: 'staggeredPlans', fastscores: 'fastScores', fastvalues: 'fastValues' } as const;
 
 /** The `full…=` / `sliding…=` setting suffixes and the LayerKindSettings field each sets. */
 const layerKindFields = { sk: 'sigmaScoreMax', sv: 'sigmaOutputMax', kbmin: 'keyMinBits', vbmin: 'valueMinBits', window: 'window', plan: 'planInterval' } as const;
@@ -197,7 +204,7 @@ export const defaultQaqPreset: PolicyPresetName = 'quality';
 
 export const kvMethodSyntax =
   'fp32 | fp16 | uniform:<B>[,alpha=<α>][,part=<keys|values>][,rotate=<none|keys|values|both>][,center=<none|keys|values|both>] | kivi:<B> | ort-int4 | ort-int8 | qaq | qaq:<preset> | ' +
-  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,fullsk=<σS>,fullsv=<σX>,fullkbmin=<B>,fullvbmin=<B>,fullwindow=<n>,fullplan=<k>,slidingsk=<σS>,slidingsv=<σX>,slidingkbmin=<B>,slidingvbmin=<B>,slidingwindow=<n>,slidingplan=<k>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>,stagger=<0|1>,fastscores=<0|1>';
+  'qaq[:<preset>]:sk=<σS>,sv=<σX>,bmin=<B>,bmax=<B>,kbmin=<B>,vbmin=<B>,kbnew=<B>,vbnew=<B>,layers=<i+j+…>,fullsk=<σS>,fullsv=<σX>,fullkbmin=<B>,fullvbmin=<B>,fullwindow=<n>,fullplan=<k>,slidingsk=<σS>,slidingsv=<σX>,slidingkbmin=<B>,slidingvbmin=<B>,slidingwindow=<n>,slidingplan=<k>,kbound=<uniform|attention|attention-shared>,alpha=<α>,window=<n>,recent=<R>,recentbits=<B|16>,layout=<token-layer-head|token-layer>,tier=<0|1>,plan=<k>,rotate=<none|keys|values|both>,center=<none|keys|values|both>,skref=<T>,sink=<N>,clip=<B>,skip=<τ>,kscale=<0|1>,vscale=<0|1>,stagger=<0|1>,fastscores=<0|1>,fastvalues=<0|1>';
 
 /** Which side a cache transform applies to (`rotate=` / `center=`): none, keys, values or both. */
 function parseSide<Side extends string>(flag: 'rotate' | 'center', sides: readonly Side[], text: string, method: string): Side {
@@ -334,7 +341,8 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
       case 'kscale':
       case 'vscale':
       case 'stagger':
-      case 'fastscores': {
+      case 'fastscores':
+      case 'fastvalues': {
         if (text !== '0' && text !== '1') invalid(`${key} must be 0 or 1`, { method, [key]: text });
         const field = switchFields[key];
         if (text === '1') settings[field] = true;
@@ -348,7 +356,7 @@ function qaqSettings(base: QaqSettings, assignments: readonly string[], method: 
         break;
       }
       default:
-        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'fullsk', 'fullsv', 'fullkbmin', 'fullvbmin', 'fullwindow', 'fullplan', 'slidingsk', 'slidingsv', 'slidingkbmin', 'slidingvbmin', 'slidingwindow', 'slidingplan', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale', 'stagger', 'fastscores'] });
+        invalid(`unknown qaq setting "${key}"`, { method, key, known: ['sk', 'sv', 'bmin', 'bmax', 'kbmin', 'vbmin', 'kbnew', 'vbnew', 'layers', 'fullsk', 'fullsv', 'fullkbmin', 'fullvbmin', 'fullwindow', 'fullplan', 'slidingsk', 'slidingsv', 'slidingkbmin', 'slidingvbmin', 'slidingwindow', 'slidingplan', 'kbound', 'alpha', 'window', 'recent', 'recentbits', 'layout', 'tier', 'plan', 'rotate', 'center', 'skref', 'sink', 'clip', 'skip', 'kscale', 'vscale', 'stagger', 'fastscores', 'fastvalues'] });
     }
   }
   // A preset's key and value floors follow overridden bounds (an explicit kbmin / vbmin is checked as given).
@@ -443,6 +451,7 @@ const presetNegligibleProbability: Record<PolicyPresetName, number> = { quality:
  * re-planned cache, and a quarter off the kernel's time at 7,168 tokens (packages/runtime/README.md, "Fast scores").
  */
 const presetFastScores: Record<PolicyPresetName, boolean> = { quality: false, compact: false, balanced: false, attentive: false, lean: true, watchful: false };
+
 
 /**
  * The presets that store keys with query-aware channel scales (`kscale=1`, a cache transform, so not a policy knob):
@@ -613,7 +622,7 @@ export function formatKvMethod(method: KvMethod): string {
         `${(s.clippedRangeMaxBits ?? 0) === 0 ? '' : `,clip=${s.clippedRangeMaxBits}`}` +
         `${(s.negligibleProbability ?? 0) === 0 ? '' : `,skip=${s.negligibleProbability}`}` +
         `${s.queryAwareKeyScaling === true ? ',kscale=1' : ''}${s.equalizingValueScaling === true ? ',vscale=1' : ''}` +
-        `${s.staggeredPlans === true ? ',stagger=1' : ''}${s.fastScores === true ? ',fastscores=1' : ''}`
+        `${s.staggeredPlans === true ? ',stagger=1' : ''}${s.fastScores === true ? ',fastscores=1' : ''}${s.fastValues === true ? ',fastvalues=1' : ''}`
       );
     }
   }

@@ -1,0 +1,97 @@
+/**
+ * Decode speed of several KV methods in one process, their steps interleaved: every engine prefills the same
+ * context, then each round decodes one token with every engine in turn (the order rotating per round), so all of
+ * them meet the same machine — on a shared VM whose speed drifts by 20–30 % within minutes, engines run one after
+ * the other (bench/inference-speed.ts) are compared across different conditions. Reports per engine the mean and
+ * median step and, against each other engine, the median over rounds of the per-round ratio of step times.
+ *
+ * Usage: node --conditions=source --import tsx bench/decode-lockstep.ts [--model smollm2-135m] [--context 7168]
+ *          [--kv fp32,ort-int4,qaq:lean] [--decode 64] [--threads 2] [--attention-threads 2] [--chunk 512]
+ *          [--book austen-emma]
+ */
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { cachedModelPath, getRegisteredModel, resolveCacheDirectory } from '@qaq/models';
+import { createQaqEngine, type QaqEngine } from './src/qaq-engine.js';
+import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'smollm2-135m' },
+    context: { type: 'string', default: '7168' },
+    kv: { type: 'string', default: 'fp32,ort-int4,qaq:lean' },
+    decode: { type: 'string', default: '64' },
+    threads: { type: 'string', default: '2' },
+    'attention-threads': { type: 'string', default: '2' },
+    chunk: { type: 'string', default: '512' },
+    book: { type: 'string', default: 'austen-emma' },
+  },
+});
+
+function integer(text: string | undefined, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return value;
+}
+
+function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+const methods = (values.kv ?? '').split(',').filter((method) => method.length > 0);
+const decodeSteps = integer(values.decode, 'decode');
+const threads = integer(values.threads, 'threads');
+const attentionThreads = integer(values['attention-threads'], 'attention-threads');
+const prefillChunk = integer(values.chunk, 'chunk');
+const registered = getRegisteredModel(values.model ?? '');
+const modelPath = cachedModelPath(resolveCacheDirectory(), registered.id, registered.fileName);
+const requested = integer(values.context, 'context');
+const { tokens, contextLength } = await tokenizeForModel(modelPath, await readGutenbergBook(values.book ?? ''), requested);
+const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
+const context = tokens.slice(0, contextTokens);
+
+const started = new Date();
+const loadBefore = loadavg()[0] ?? 0;
+const engines: { readonly method: string; readonly engine: QaqEngine; token: number; readonly steps: number[]; readonly decoded: number[] }[] = [];
+for (const method of methods) {
+  const engine = await createQaqEngine({ modelPath, threads, prefillChunk, kv: method, allowSpinning: undefined, attentionThreads });
+  // Warm-up on a short prefix, as bench/src/run-measurement.ts does, then the real prefill.
+  await engine.prefill(context.subarray(0, 64));
+  await engine.decodeStep(context[64] as number);
+  await engine.reset();
+  const prefillStart = performance.now();
+  await engine.prefill(context.subarray(0, contextTokens - 1));
+  const prefillSeconds = (performance.now() - prefillStart) / 1000;
+  console.error(`${method}: prefilled ${contextTokens - 1} tokens in ${prefillSeconds.toFixed(1)} s`);
+  engines.push({ method, engine, token: context[contextTokens - 1] as number, steps: [], decoded: [] });
+}
+for (let round = 0; round < decodeSteps; round += 1) {
+  for (let turn = 0; turn < engines.length; turn += 1) {
+    const entry = engines[(round + turn) % engines.length] as (typeof engines)[number];
+    const stepStart = performance.now();
+    entry.token = await entry.engine.decodeStep(entry.token);
+    entry.steps.push(performance.now() - stepStart);
+    entry.decoded.push(entry.token);
+  }
+}
+const loadAfter = loadavg()[0] ?? 0;
+
+const lines = [
+  `Decode in lockstep: ${registered.id}, ${contextTokens} tokens of context, ${decodeSteps} rounds of one step per engine (order rotating)`,
+  `${started.toISOString()}; ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}; load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ` +
+    `${threads} intra-op threads, ${attentionThreads} kernel threads, prefill chunk ${prefillChunk}; Node ${process.version}`,
+  `command: node --conditions=source --import tsx bench/decode-lockstep.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  '',
+  '| method | tok/s (mean step) | median step ms | ' + engines.map((entry) => `step / \`${entry.method}\` (median of rounds)`).join(' | ') + ' |',
+  '| --- | ---: | ---: | ' + engines.map(() => '---:').join(' | ') + ' |',
+];
+for (const entry of engines) {
+  const mean = entry.steps.reduce((sum, value) => sum + value, 0) / entry.steps.length;
+  const ratios = engines.map((other) => median(entry.steps.map((value, index) => value / (other.steps[index] as number))).toFixed(2));
+  lines.push(`| \`${entry.method}\` | ${(1000 / mean).toFixed(1)} | ${median(entry.steps).toFixed(1)} | ${ratios.join(' | ')} |`);
+}
+console.log(lines.join('\n'));
+console.log(JSON.stringify({ started: started.toISOString(), contextTokens, decodeSteps, engines: engines.map(({ method, steps, decoded }) => ({ method, steps, decoded })) }));
+for (const { engine } of engines) await engine.dispose();
