@@ -732,11 +732,44 @@ export const FLAG_FAST_VALUES: i32 = 2;
 }
 
 /**
+ * Adds one token's values to every head's and row's f64 totals exactly (integerValues' fp16 and heavy tokens):
+ * fp16 values as they are, packed codes as p·s·codes plus the bias p·(m + s/2) (locateGroup's parameters).
+ * `probabilities` is the token's weight in row 0 of head 0; `halves` takes the unpacked group as f32.
+ */
+function addTokenExactly(
+  codes: usize, bits: i32, heads: i32, kvHeads: i32, headDim: i32, rows: i32,
+  probabilities: usize, headScoreBytes: usize, rowStride: usize, totals: usize, halves: usize,
+): void {
+  unpackSlice(bits, codes, kvHeads * headDim, halves);
+  const factor: f64 = bits == 16 ? 1 : <f64>sliceStep;
+  const bias: f64 = bits == 16 ? 0 : <f64>sliceMinimum + 0.5 * <f64>sliceStep;
+  const totalRowBytes = <usize>(headDim + 4) << 3;
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    if (((heads >> kvHead) & 1) == 0) continue;
+    const slice = halves + (<usize>(kvHead * headDim) << 2);
+    for (let row = 0; row < rows; row += 1) {
+      const probability = <f64>load<f32>(probabilities + headScoreBytes * <usize>kvHead + rowStride * <usize>row);
+      const total = totals + totalRowBytes * <usize>(kvHead * rows + row);
+      const weight = f64x2.splat(probability * factor);
+      for (let element = 0; element < headDim; element += 4) {
+        const address = total + (<usize>element << 3);
+        const values = v128.load(slice + (<usize>element << 2));
+        v128.store(address, f64x2.add(v128.load(address), f64x2.mul(weight, f64x2.promote_low_f32x4(values))));
+        v128.store(address, f64x2.add(v128.load(address, 16), f64x2.mul(weight, f64x2.promote_low_f32x4(i32x4.shuffle(values, values, 2, 3, 0, 1)))), 16);
+      }
+      const biasLane = total + (<usize>headDim << 3);
+      store<f64>(biasLane, load<f64>(biasLane) + probability * bias);
+    }
+  }
+}
+
+/**
  * valuesAllHeads' accumulation with fast values, over its `count` kept tokens: adds every head's and row's
  * Σ p·v (code lanes) and Σ p·(m + s/2) (bias lane D) into `totals` (f64, valuesAllHeads' layout). Rows 3 or 4 per
- * head, kept in four lanes. Scratch: `records` (FAST_VALUE_BLOCK token records, then the block state per head:
- * its largest weights, 32767 / W, W / 32767, the bias sums and the heavy thresholds, four f32 lanes each), `codeWords` (four groups of
- * u16 codes), `accumulators` (i32 per head, row and element; left zero) and `halves` (one fp16 group as f32).
+ * head, kept in four lanes. Scratch: `records` (FAST_VALUE_BLOCK token records, then per head the block state: its
+ * largest weights, 32767 / W, W / 32767, the bias sums and the heavy thresholds, four f32 lanes each), `codeWords`
+ * (four groups of u16 codes), `accumulators` (i32 per head, row and element; left zero) and `halves` (one group as
+ * f32).
  */
 function integerValues(
   valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, kept: usize, count: i32,
@@ -770,7 +803,7 @@ function integerValues(
       v128.store(state, zero);
       v128.store(state, zero, 48);
     }
-    // Pass 1: locate each token's group; packed ones get a record, fp16 ones (sinks) go to the totals at once.
+    // Pass 1: locate each token's group; fp16 and heavy tokens go to the totals at once, the others get a record.
     let packed = 0;
     for (let keptIndex = blockStart; keptIndex < blockEnd; keptIndex += 1) {
       const entry = load<i32>(kept + (<usize>keptIndex << 2));
@@ -788,27 +821,7 @@ function integerValues(
         }
       }
       if (exact) {
-        // fp16 values as they are; a heavy packed token as p·s·codes plus its bias p·(m + s/2).
-        unpackSlice(bits, codes, groupDim, halves);
-        const factor: f64 = bits == 16 ? 1 : <f64>sliceStep;
-        const bias: f64 = bits == 16 ? 0 : <f64>sliceMinimum + 0.5 * <f64>sliceStep;
-        for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-          if (((heads >> kvHead) & 1) == 0) continue;
-          for (let row = 0; row < rows; row += 1) {
-            const probability = <f64>load<f32>(scores + headScoreBytes * <usize>kvHead + rowStride * <usize>row + tokenOffset);
-            const total = totals + totalRowBytes * <usize>(kvHead * rows + row);
-            const slice = halves + (<usize>(kvHead * headDim) << 2);
-            const weight = f64x2.splat(probability * factor);
-            for (let element = 0; element < headDim; element += 4) {
-              const address = total + (<usize>element << 3);
-              const codes4 = v128.load(slice + (<usize>element << 2));
-              v128.store(address, f64x2.add(v128.load(address), f64x2.mul(weight, f64x2.promote_low_f32x4(codes4))));
-              v128.store(address, f64x2.add(v128.load(address, 16), f64x2.mul(weight, f64x2.promote_low_f32x4(i32x4.shuffle(codes4, codes4, 2, 3, 0, 1)))), 16);
-            }
-            const biasLane = total + (<usize>headDim << 3);
-            store<f64>(biasLane, load<f64>(biasLane) + probability * bias);
-          }
-        }
+        addTokenExactly(codes, bits, heads, kvHeads, headDim, rows, scores + tokenOffset, headScoreBytes, rowStride, totals, halves);
         continue;
       }
       const record = records + recordBytes * <usize>packed;
