@@ -5,7 +5,10 @@
  * the other (bench/inference-speed.ts) are compared across different conditions. Reports per engine the mean and
  * median step and, against each other engine, the median over rounds of the per-round ratio of step times.
  *
- * Usage: node --conditions=source --import tsx bench/decode-lockstep.ts [--model smollm2-135m] [--context 7168]
+ * One engine's garbage must not be collected in another's step (the in-graph engines hand onnxruntime whole caches
+ * every step): run node with --expose-gc and every timed step starts after a full collection, outside its time.
+ *
+ * Usage: node --expose-gc --conditions=source --import tsx bench/decode-lockstep.ts [--model smollm2-135m] [--context 7168]
  *          [--kv fp32,ort-int4,qaq:lean] [--decode 64] [--threads 2] [--attention-threads 2] [--chunk 512]
  *          [--book austen-emma]
  */
@@ -52,6 +55,8 @@ const { tokens, contextLength } = await tokenizeForModel(modelPath, await readGu
 const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
 const context = tokens.slice(0, contextTokens);
 
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+if (collectGarbage === undefined) console.error('without --expose-gc: an engine may pay for another\'s garbage');
 const started = new Date();
 const loadBefore = loadavg()[0] ?? 0;
 const engines: { readonly method: string; readonly engine: QaqEngine; token: number; readonly steps: number[]; readonly decoded: number[] }[] = [];
@@ -70,6 +75,7 @@ for (const method of methods) {
 for (let round = 0; round < decodeSteps; round += 1) {
   for (let turn = 0; turn < engines.length; turn += 1) {
     const entry = engines[(round + turn) % engines.length] as (typeof engines)[number];
+    collectGarbage?.();
     const stepStart = performance.now();
     entry.token = await entry.engine.decodeStep(entry.token);
     entry.steps.push(performance.now() - stepStart);
@@ -81,8 +87,9 @@ const loadAfter = loadavg()[0] ?? 0;
 const lines = [
   `Decode in lockstep: ${registered.id}, ${contextTokens} tokens of context, ${decodeSteps} rounds of one step per engine (order rotating)`,
   `${started.toISOString()}; ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}; load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ` +
-    `${threads} intra-op threads, ${attentionThreads} kernel threads, prefill chunk ${prefillChunk}; Node ${process.version}`,
-  `command: node --conditions=source --import tsx bench/decode-lockstep.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    `${threads} intra-op threads, ${attentionThreads} kernel threads, prefill chunk ${prefillChunk}; Node ${process.version}; ` +
+    `${collectGarbage === undefined ? 'no collection between steps' : 'a full collection before every step'}`,
+  `command: node ${collectGarbage === undefined ? '' : '--expose-gc '}--conditions=source --import tsx bench/decode-lockstep.ts ${process.argv.slice(2).join(' ')}`.trim(),
   '',
   '| method | tok/s (mean step) | median step ms | ' + engines.map((entry) => `step / \`${entry.method}\` (median of rounds)`).join(' | ') + ' |',
   '| --- | ---: | ---: | ' + engines.map(() => '---:').join(' | ') + ' |',
