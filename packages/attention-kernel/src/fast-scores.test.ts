@@ -1,39 +1,19 @@
 import { AttentionWorkspace, referenceAttentionMulti, type KvCache } from '@qaq/kv-cache';
 import { randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { largestDifference, largestMagnitude } from './array-differences.test-utils.js';
 import { SHAPES, type Shape } from './attention-shapes.test-utils.js';
-import { startNodeKernelWorker } from './node/node-threads.js';
+import { decodeStep, smallChunkThreadedKernel, type DecodeResult } from './decode-step.test-utils.js';
 import { WasmAttention } from './wasm-attention.js';
-import { simdSupported, threadsSupported } from './webassembly-runtime.js';
+import { simdSupported } from './webassembly-runtime.js';
 
-interface Result {
-  readonly output: Float32Array;
-  readonly probabilities: Float32Array;
-}
-
-function decode(kernel: Pick<WasmAttention, 'attendMulti'>, cache: KvCache, queries: Float32Array, shape: Shape, fastScores: boolean, negligibleProbability = 0): Result {
-  const output = new Float32Array(shape.queryHeads * shape.headDim).fill(Number.NaN);
-  const probabilities = new Float32Array(shape.kvHeads * cache.tokenCount(0)).fill(Number.NaN);
-  const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), fastScores, negligibleProbability };
-  kernel.attendMulti(cache, 0, queries, 1, options, output, probabilities);
-  return { output, probabilities };
+function decode(kernel: Pick<WasmAttention, 'attendMulti'>, cache: KvCache, queries: Float32Array, shape: Shape, fastScores: boolean, negligibleProbability = 0): DecodeResult {
+  return decodeStep(kernel, cache, queries, shape, { fastScores, negligibleProbability });
 }
 
 /** Standard normal queries (no spikes: the rounding bound scales with max|q|). */
 function plainNormals(count: number, uniform: () => number): Float32Array {
   return Float32Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()));
-}
-
-function largestDifference(a: Float32Array, b: Float32Array): number {
-  let largest = 0;
-  for (let index = 0; index < a.length; index += 1) largest = Math.max(largest, Math.abs((a[index] as number) - (b[index] as number)));
-  return largest;
-}
-
-function largestMagnitude(values: Float32Array): number {
-  let largest = 0;
-  for (const value of values) largest = Math.max(largest, Math.abs(value));
-  return largest;
 }
 
 /**
@@ -63,9 +43,7 @@ function scoreBound(keys: Float32Array, queries: Float32Array, shape: Shape, tok
 
 describe.runIf(simdSupported())('fastScores: quantized keys scored against 16-bit queries', () => {
   const single = WasmAttention.createSync();
-  const threaded = threadsSupported()
-    ? WasmAttention.createThreaded({ threads: 2, startWorker: startNodeKernelWorker, minimumChunkTokens: 64, chunksPerThread: 4 })
-    : null;
+  const threaded = smallChunkThreadedKernel();
   afterAll(async () => (await threaded)?.dispose());
 
   const layouts = ['token-layer', 'token-layer-head'] as const;

@@ -1,41 +1,11 @@
 import { referenceAttentionMulti, AttentionWorkspace, type KvCache } from '@qaq/kv-cache';
 import { randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { largestDifference, largestMagnitude } from './array-differences.test-utils.js';
 import { SHAPES, type Shape } from './attention-shapes.test-utils.js';
-import { startNodeKernelWorker } from './node/node-threads.js';
+import { decodeStep as decode, smallChunkThreadedKernel } from './decode-step.test-utils.js';
 import { WasmAttention } from './wasm-attention.js';
-import { simdSupported, threadsSupported } from './webassembly-runtime.js';
-
-interface Result {
-  readonly output: Float32Array;
-  readonly probabilities: Float32Array;
-}
-
-interface DecodeOptions {
-  readonly fastValues: boolean;
-  readonly fastScores?: boolean;
-  readonly negligibleProbability?: number;
-}
-
-function decode(kernel: Pick<WasmAttention, 'attendMulti'>, cache: KvCache, queries: Float32Array, shape: Shape, decodeOptions: DecodeOptions): Result {
-  const output = new Float32Array(shape.queryHeads * shape.headDim).fill(Number.NaN);
-  const probabilities = new Float32Array(shape.kvHeads * cache.tokenCount(0)).fill(Number.NaN);
-  const options = { queryHeads: shape.queryHeads, scoreScale: 1 / Math.sqrt(shape.headDim), ...decodeOptions };
-  kernel.attendMulti(cache, 0, queries, 1, options, output, probabilities);
-  return { output, probabilities };
-}
-
-function largestDifference(a: Float32Array, b: Float32Array): number {
-  let largest = 0;
-  for (let index = 0; index < a.length; index += 1) largest = Math.max(largest, Math.abs((a[index] as number) - (b[index] as number)));
-  return largest;
-}
-
-function largestMagnitude(values: Float32Array): number {
-  let largest = 0;
-  for (const value of values) largest = Math.max(largest, Math.abs(value));
-  return largest;
-}
+import { simdSupported } from './webassembly-runtime.js';
 
 /**
  * The documented bound: a row's output moves by at most Σ_t (W_block(t) / 65534)·codes_t, W a block's largest weight
@@ -68,9 +38,7 @@ function valueBound(cache: KvCache, probabilities: Float32Array, shape: Shape): 
 
 describe.runIf(simdSupported())('fastValues: a decode step\'s values summed in integers', () => {
   const single = WasmAttention.createSync();
-  const threaded = threadsSupported()
-    ? WasmAttention.createThreaded({ threads: 2, startWorker: startNodeKernelWorker, minimumChunkTokens: 64, chunksPerThread: 4 })
-    : null;
+  const threaded = smallChunkThreadedKernel();
   afterAll(async () => (await threaded)?.dispose());
 
   const layouts = ['token-layer', 'token-layer-head'] as const;

@@ -2,10 +2,10 @@ import { AttentionWorkspace, referenceAttentionMulti, type KvCache } from '@qaq/
 import { normalValues, randomCompactCache, uniformGenerator } from '@qaq/kv-cache/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SHAPES, type Shape } from './attention-shapes.test-utils.js';
+import { smallChunkThreadedKernel } from './decode-step.test-utils.js';
 import { JsAttention } from './js-attention.js';
-import { startNodeKernelWorker } from './node/node-threads.js';
 import { WasmAttention } from './wasm-attention.js';
-import { simdSupported, threadsSupported } from './webassembly-runtime.js';
+import { simdSupported } from './webassembly-runtime.js';
 
 /** A decode step over `cache` in float64 from its dequantized contents: probabilities [queryHeads, T] and values. */
 function exactDecode(cache: KvCache, queries: Float32Array, shape: Shape, scoreScale: number) {
@@ -56,9 +56,7 @@ describe.runIf(simdSupported())('negligibleProbability: the value pass skips tok
   const single = WasmAttention.createSync();
   const js = new JsAttention();
   // Small chunks, so a 1,500-token cache is split into many (scores, the step's normalisers, then values).
-  const threaded = threadsSupported()
-    ? WasmAttention.createThreaded({ threads: 2, startWorker: startNodeKernelWorker, minimumChunkTokens: 64, chunksPerThread: 4 })
-    : null;
+  const threaded = smallChunkThreadedKernel();
   afterAll(async () => (await threaded)?.dispose());
 
   // Per-head groups with outliers, and the presets' layout: groups spanning every KV head, no outliers (its own
