@@ -12,11 +12,12 @@
  *          [--kv fp32,ort-int4,qaq:lean] [--decode 64] [--threads 2] [--attention-threads 2] [--chunk 512]
  *          [--book austen-emma]
  */
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cachedModelPath, getRegisteredModel, resolveCacheDirectory } from '@qaq/models';
 import { createQaqEngine, type QaqEngine } from './src/qaq-engine.js';
 import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
+import { cpuDescription, positiveIntegerArgument } from './src/worker-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +32,6 @@ const { values } = parseArgs({
   },
 });
 
-function integer(text: string | undefined, name: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return value;
-}
-
 function median(samples: readonly number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -44,13 +39,13 @@ function median(samples: readonly number[]): number {
 }
 
 const methods = (values.kv ?? '').split(',').filter((method) => method.length > 0);
-const decodeSteps = integer(values.decode, 'decode');
-const threads = integer(values.threads, 'threads');
-const attentionThreads = integer(values['attention-threads'], 'attention-threads');
-const prefillChunk = integer(values.chunk, 'chunk');
+const decodeSteps = positiveIntegerArgument(values.decode ?? '', 'decode');
+const threads = positiveIntegerArgument(values.threads ?? '', 'threads');
+const attentionThreads = positiveIntegerArgument(values['attention-threads'] ?? '', 'attention-threads');
+const prefillChunk = positiveIntegerArgument(values.chunk ?? '', 'chunk');
 const registered = getRegisteredModel(values.model ?? '');
 const modelPath = cachedModelPath(resolveCacheDirectory(), registered.id, registered.fileName);
-const requested = integer(values.context, 'context');
+const requested = positiveIntegerArgument(values.context ?? '', 'context');
 const { tokens, contextLength } = await tokenizeForModel(modelPath, await readGutenbergBook(values.book ?? ''), requested);
 const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
 const context = tokens.slice(0, contextTokens);
@@ -86,7 +81,7 @@ const loadAfter = loadavg()[0] ?? 0;
 
 const lines = [
   `Decode in lockstep: ${registered.id}, ${contextTokens} tokens of context, ${decodeSteps} rounds of one step per engine (order rotating)`,
-  `${started.toISOString()}; ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}; load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ` +
+  `${started.toISOString()}; ${cpuDescription()}; load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}; ` +
     `${threads} intra-op threads, ${attentionThreads} kernel threads, prefill chunk ${prefillChunk}; Node ${process.version}; ` +
     `${collectGarbage === undefined ? 'no collection between steps' : 'a full collection before every step'}`,
   `command: node ${collectGarbage === undefined ? '' : '--expose-gc '}--conditions=source --import tsx bench/decode-lockstep.ts ${process.argv.slice(2).join(' ')}`.trim(),

@@ -812,11 +812,15 @@ function integerValues(
       const codes = locateGroup(valueDescriptor, token);
       const bits = sliceBits;
       const tokenOffset = <usize>token << 2;
+      const record = records + recordBytes * <usize>packed;
       let exact = bits == 16;
       if (!exact) {
+        // Each head's row probabilities, gathered once into the record: the heavy test reads them, the weights below.
         for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-          if (((heads >> kvHead) & 1) == 0) continue;
-          const probabilities = rowProbabilities(scores + headScoreBytes * <usize>kvHead + tokenOffset, rowStride, rows);
+          const probabilities = ((heads >> kvHead) & 1) != 0
+            ? rowProbabilities(scores + headScoreBytes * <usize>kvHead + tokenOffset, rowStride, rows)
+            : zero;
+          v128.store(record + 16 + (<usize>kvHead << 4), probabilities);
           if (v128.any_true(f32x4.ge(probabilities, v128.load(blockState + headStateBytes * <usize>kvHead, 64)))) exact = true;
         }
       }
@@ -824,15 +828,12 @@ function integerValues(
         addTokenExactly(codes, bits, heads, kvHeads, headDim, rows, scores + tokenOffset, headScoreBytes, rowStride, totals, halves);
         continue;
       }
-      const record = records + recordBytes * <usize>packed;
       store<u32>(record, <u32>codes);
       store<i32>(record, bits, 4);
       const step = f32x4.splat(sliceStep);
       const bias = f32x4.splat(sliceMinimum + 0.5 * sliceStep);
       for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-        const probabilities = ((heads >> kvHead) & 1) != 0
-          ? rowProbabilities(scores + headScoreBytes * <usize>kvHead + tokenOffset, rowStride, rows)
-          : zero;
+        const probabilities = v128.load(record + 16 + (<usize>kvHead << 4));
         const weights = f32x4.mul(probabilities, step);
         v128.store(record + 16 + (<usize>kvHead << 4), weights);
         const state = blockState + headStateBytes * <usize>kvHead;
@@ -920,59 +921,19 @@ function integerValues(
 }
 
 /**
- * Decode output of every KV head in one pass over tokens [from, to], for value groups spanning all KV heads with no
- * outliers (the presets' layout): each group is located once and every head's slice unpacked beside the others,
- * then each head accumulates its rows (3 or 4: one query position). With `skips`, a token is read when some head
- * keeps it (a row of that head at probability ≥ τ, as keepNonNegligible judges) and a head that does not weighs it
- * 0, so every head sums exactly the tokens the per-head pass would. Head h's probabilities are at
- * scores + h·headScoreBytes, rows paddedTokens apart; results go to `output` or, in a chunk, to `partials`.
+ * valuesAllHeads' accumulation in f32 (exact values), over its `count` kept tokens: four tokens' unpacked slices per
+ * head at a time into the f32 accumulators (the bias in lane D), flushed into the f64 `totals` every 64 tokens.
  */
-function valuesAllHeads(
-  valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, from: i32, to: i32,
-  scores: usize, headScoreBytes: usize, paddedTokens: i32, skips: bool, negligibleProbability: f32,
-  partials: usize, partialRecordBytes: usize, normalizers: usize, thresholds: usize, kept: usize,
-  valueSlices: usize, weights: usize, accumulators: usize, totals: usize, output: usize, blockRecords: usize, halves: usize,
+function floatValues(
+  valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, kept: usize, count: i32,
+  scores: usize, headScoreBytes: usize, rowStride: usize, valueSlices: usize, weights: usize, accumulators: usize, totals: usize,
 ): void {
-  const rowStride = <usize>paddedTokens << 2;
-  // Per head and row: the bar a token's weight must reach (−∞ when nothing is skipped).
-  for (let record = 0; record < kvHeads * rows; record += 1) {
-    const threshold = skips ? rowThreshold(negligibleProbability, partials, partialRecordBytes, normalizers, record) : -Infinity;
-    store<f32>(thresholds + (<usize>record << 2), threshold);
-  }
-  // Kept tokens with the heads that keep them: (head mask << 24) | token.
-  let count = 0;
-  for (let token = from; token <= to; token += 4) {
-    let anyHead = 0;
-    let headMasks: u64 = 0;
-    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-      const headScores = scores + headScoreBytes * <usize>kvHead + (<usize>token << 2);
-      const lanes = lanesAtOrAbove(headScores, rowStride, rows, thresholds + (<usize>(kvHead * rows) << 2)) & ((1 << min(4, to + 1 - token)) - 1);
-      anyHead |= lanes;
-      headMasks |= <u64>lanes << <u64>(kvHead * 4);
-    }
-    while (anyHead != 0) {
-      const lane = <i32>ctz(anyHead);
-      anyHead &= anyHead - 1;
-      let heads = 0;
-      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) heads |= <i32>((headMasks >> <u64>(kvHead * 4 + lane)) & 1) << kvHead;
-      store<i32>(kept + (<usize>count << 2), (heads << 24) | (token + lane));
-      count += 1;
-    }
-  }
   const valueLength = headDim + 4;
   const valueBytes = <usize>valueLength << 2;
   const headAccumulatorBytes = valueBytes * <usize>rows;
   const lanes = kvHeads * rows * valueLength;
   const tokenWeightBytes = <usize>rows << 2;
-  memory.fill(accumulators, 0, <usize>lanes << 2);
-  memory.fill(totals, 0, <usize>lanes << 3);
-  if (blockRecords != 0) {
-    integerValues(
-      valueDescriptor, kvHeads, headDim, rows, kept, count, scores, headScoreBytes, rowStride, blockRecords, valueSlices, accumulators, totals, halves,
-      partials, partialRecordBytes, normalizers,
-    );
-  }
-  for (let keptIndex = 0; keptIndex < (blockRecords != 0 ? 0 : count); keptIndex += 4) {
+  for (let keptIndex = 0; keptIndex < count; keptIndex += 4) {
     if ((keptIndex & 63) == 0 && keptIndex > 0) flushAccumulators(accumulators, totals, lanes);
     const blockTokens = min(4, count - keptIndex);
     for (let index = 0; index < blockTokens; index += 1) {
@@ -1014,6 +975,63 @@ function valuesAllHeads(
     }
   }
   flushAccumulators(accumulators, totals, lanes);
+}
+
+/**
+ * Decode output of every KV head in one pass over tokens [from, to], for value groups spanning all KV heads with no
+ * outliers (the presets' layout): each group is located once and every head's slice unpacked beside the others,
+ * then each head accumulates its rows (3 or 4: one query position). With `skips`, a token is read when some head
+ * keeps it (a row of that head at probability ≥ τ, as keepNonNegligible judges) and a head that does not weighs it
+ * 0, so every head sums exactly the tokens the per-head pass would. Head h's probabilities are at
+ * scores + h·headScoreBytes, rows paddedTokens apart; results go to `output` or, in a chunk, to `partials`.
+ */
+function valuesAllHeads(
+  valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, from: i32, to: i32,
+  scores: usize, headScoreBytes: usize, paddedTokens: i32, skips: bool, negligibleProbability: f32,
+  partials: usize, partialRecordBytes: usize, normalizers: usize, thresholds: usize, kept: usize,
+  valueSlices: usize, weights: usize, accumulators: usize, totals: usize, output: usize, blockRecords: usize, halves: usize,
+): void {
+  const rowStride = <usize>paddedTokens << 2;
+  // Per head and row: the bar a token's weight must reach (−∞ when nothing is skipped).
+  for (let record = 0; record < kvHeads * rows; record += 1) {
+    const threshold = skips ? rowThreshold(negligibleProbability, partials, partialRecordBytes, normalizers, record) : -Infinity;
+    store<f32>(thresholds + (<usize>record << 2), threshold);
+  }
+  // Kept tokens with the heads that keep them: (head mask << 24) | token.
+  let count = 0;
+  for (let token = from; token <= to; token += 4) {
+    let anyHead = 0;
+    let headMasks: u64 = 0;
+    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+      const headScores = scores + headScoreBytes * <usize>kvHead + (<usize>token << 2);
+      const lanes = lanesAtOrAbove(headScores, rowStride, rows, thresholds + (<usize>(kvHead * rows) << 2)) & ((1 << min(4, to + 1 - token)) - 1);
+      anyHead |= lanes;
+      headMasks |= <u64>lanes << <u64>(kvHead * 4);
+    }
+    while (anyHead != 0) {
+      const lane = <i32>ctz(anyHead);
+      anyHead &= anyHead - 1;
+      let heads = 0;
+      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) heads |= <i32>((headMasks >> <u64>(kvHead * 4 + lane)) & 1) << kvHead;
+      store<i32>(kept + (<usize>count << 2), (heads << 24) | (token + lane));
+      count += 1;
+    }
+  }
+  const valueBytes = <usize>(headDim + 4) << 2;
+  const lanes = kvHeads * rows * (headDim + 4);
+  // Both passes sum from zero (the integer pass reads the accumulators as i32, whose zero is f32's).
+  memory.fill(accumulators, 0, <usize>lanes << 2);
+  memory.fill(totals, 0, <usize>lanes << 3);
+  if (blockRecords != 0) {
+    integerValues(
+      valueDescriptor, kvHeads, headDim, rows, kept, count, scores, headScoreBytes, rowStride, blockRecords, valueSlices, accumulators, totals, halves,
+      partials, partialRecordBytes, normalizers,
+    );
+  } else {
+    floatValues(
+      valueDescriptor, kvHeads, headDim, rows, kept, count, scores, headScoreBytes, rowStride, valueSlices, weights, accumulators, totals,
+    );
+  }
   const rowBytes = <usize>headDim << 2;
   for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
     for (let row = 0; row < rows; row += 1) {

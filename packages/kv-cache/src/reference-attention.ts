@@ -38,8 +38,8 @@ export interface AttentionOptions {
    * Kernels may sum a decode step's values (one query position) in integers: per block of 64 tokens, each weight
    * p·step rounded to 16 bits of the block's largest W, so a row's output moves by at most Σ_t (W_block(t) / 65534) ·
    * codes_t — per token a 2^-16 share of the block's largest weight, far below the values' own rounding. fp16
-   * tokens and the minima's share (p·(m + step/2)) stay exact. Absent or false: exact. The reference attention is
-   * always exact.
+   * tokens, tokens some query head gives a probability of 1/128 or more, and the minima's share (p·(m + step/2)) stay
+   * exact. Absent or false: exact. The reference attention is always exact.
    */
   readonly fastValues?: boolean;
 }

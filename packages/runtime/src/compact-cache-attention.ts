@@ -74,6 +74,9 @@ export interface CompactCacheAttentionOptions {
   readonly channelScaling?: ChannelScalingSides;
 }
 
+/** One layer's AttentionOptions, kept between calls: only probabilityRows changes. */
+type KernelCallOptions = { -readonly [Key in keyof AttentionOptions]: AttentionOptions[Key] };
+
 /**
  * Attention over the packed mixed-precision cache (@qaq/kv-cache) through the fused kernel
  * (@qaq/attention-kernel). In QAQ mode every layer and step: append the new tokens at B_max (or into the fp16
@@ -118,12 +121,11 @@ export class CompactCacheAttention implements LayerAttention {
   readonly #appendWidths: AppendWidths;
   /** QaqSettings.plannedLayers as a 0/1 flag per layer, or null: every layer is planned. */
   readonly #planned: Uint8Array | null = null;
-  /** QaqSettings.negligibleProbability (0: the value pass reads every token). */
-  readonly #negligibleProbability: number;
-  /** QaqSettings.fastScores. */
-  readonly #fastScores: boolean;
-  /** QaqSettings.fastValues. */
-  readonly #fastValues: boolean;
+  /**
+   * Per layer, the kernel's options, allocated once (a decode step calls the kernel once per layer): the shape's,
+   * QaqSettings' skip=, fastscores= and fastvalues=, the layer's sliding window; probabilityRows is set per call.
+   */
+  readonly #kernelOptions: KernelCallOptions[];
 
   constructor(options: CompactCacheAttentionOptions) {
     const { shape, kernel, mode } = options;
@@ -220,9 +222,18 @@ export class CompactCacheAttention implements LayerAttention {
       this.#appendValueBits = mode.valueBits ?? mode.bits;
       this.#probabilityRows = new Int32Array(shape.layerCount).fill(1);
     }
-    this.#negligibleProbability = mode.kind === 'qaq' ? (mode.settings.negligibleProbability ?? 0) : 0;
-    this.#fastScores = mode.kind === 'qaq' && mode.settings.fastScores === true;
-    this.#fastValues = mode.kind === 'qaq' && mode.settings.fastValues === true;
+    const negligibleProbability = mode.kind === 'qaq' ? (mode.settings.negligibleProbability ?? 0) : 0;
+    const fastScores = mode.kind === 'qaq' && mode.settings.fastScores === true;
+    const fastValues = mode.kind === 'qaq' && mode.settings.fastValues === true;
+    this.#kernelOptions = shape.slidingWindows.map((window) => ({
+      queryHeads: shape.queryHeadCount,
+      scoreScale: shape.scoreScale,
+      probabilityRows: 1,
+      negligibleProbability,
+      fastScores,
+      fastValues,
+      ...(window === null ? {} : { slidingWindow: window }),
+    }));
     const rotation = options.rotation ?? (mode.kind === 'qaq' ? mode.settings.rotation : 'none');
     this.#rotateKeys = rotation === 'keys' || rotation === 'both';
     this.#rotateValues = rotation === 'values' || rotation === 'both';
@@ -296,8 +307,7 @@ export class CompactCacheAttention implements LayerAttention {
 
   /** Attention over the cache with the vectors as the cache stores them (rotated when the rotation is on). */
   #attendStored(layer: number, query: Float32Array, key: Float32Array, value: Float32Array, tokenCount: number, output: Float32Array): void | Promise<void> {
-    const { queryHeadCount, keyValueHeadCount, scoreScale, slidingWindows } = this.#shape;
-    const window = slidingWindows[layer] ?? null;
+    const { queryHeadCount, keyValueHeadCount } = this.#shape;
     const centering = this.#centering;
     if (centering.active) {
       const sinks = this.policyOf(layer)?.sinkTokenCount(layer) ?? 0;
@@ -317,18 +327,9 @@ export class CompactCacheAttention implements LayerAttention {
       if (this.#probabilities.length < length) this.#probabilities = new Float32Array(Math.max(length, 2 * this.#probabilities.length));
       probabilities = this.#probabilities.subarray(0, length);
     }
-    const options = {
-      queryHeads: queryHeadCount, scoreScale, probabilityRows, negligibleProbability: this.#negligibleProbability, fastScores: this.#fastScores, fastValues: this.#fastValues,
-    };
-    const attended = this.#kernel.attendMulti(
-      this.cache,
-      layer,
-      query,
-      tokenCount,
-      window === null ? options : { ...options, slidingWindow: window },
-      output,
-      probabilities,
-    );
+    const options = this.#kernelOptions[layer] as KernelCallOptions;
+    options.probabilityRows = probabilityRows;
+    const attended = this.#kernel.attendMulti(this.cache, layer, query, tokenCount, options, output, probabilities);
     if (attended instanceof Promise) {
       return attended.then(() => {
         centering.restoreOutput(layer, output, tokenCount, queryHeadCount);
