@@ -11,6 +11,10 @@
  * Usage: node --expose-gc --conditions=source --import tsx bench/decode-lockstep.ts [--model smollm2-135m] [--context 7168]
  *          [--kv fp32,ort-int4,qaq:lean] [--decode 64] [--threads 2] [--attention-threads 2] [--chunk 512]
  *          [--book austen-emma]
+ *
+ * An engine may carry its own threads after `@`: `qaq:lean@1` runs onnxruntime with 1 intra-op thread, and
+ * `qaq:lean@1s400000` also lets the kernel's idle worker poll 400,000 times before it sleeps
+ * (KernelThreadsOptions.spinPolls; default 0), so that a layer's call need not wake it.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -55,8 +59,18 @@ if (collectGarbage === undefined) console.error('without --expose-gc: an engine 
 const started = new Date();
 const loadBefore = loadavg()[0] ?? 0;
 const engines: { readonly method: string; readonly engine: QaqEngine; token: number; readonly steps: number[]; readonly decoded: number[] }[] = [];
+/** `method[@threads[s<polls>]]`: the runtime's method and this engine's own threads (see the usage above). */
+function engineOptions(label: string): { readonly kv: string; readonly threads: number; readonly attentionSpinPolls?: number } {
+  const at = label.lastIndexOf('@');
+  if (at < 0) return { kv: label, threads };
+  const match = /^(\d+)(?:s(\d+))?$/.exec(label.slice(at + 1));
+  if (match === null) throw new Error(`engine ${label}: expected method@<threads>[s<polls>]`);
+  const engineThreads = positiveIntegerArgument(match[1] as string, `threads of ${label}`);
+  return { kv: label.slice(0, at), threads: engineThreads, ...(match[2] === undefined ? {} : { attentionSpinPolls: Number(match[2]) }) };
+}
+
 for (const method of methods) {
-  const engine = await createQaqEngine({ modelPath, threads, prefillChunk, kv: method, allowSpinning: undefined, attentionThreads });
+  const engine = await createQaqEngine({ modelPath, prefillChunk, allowSpinning: undefined, attentionThreads, ...engineOptions(method) });
   // Warm-up on a short prefix, as bench/src/run-measurement.ts does, then the real prefill.
   await engine.prefill(context.subarray(0, 64));
   await engine.decodeStep(context[64] as number);

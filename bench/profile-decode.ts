@@ -222,6 +222,7 @@ async function profileSegmented(kv: string): Promise<void> {
       kvLiveMiB: memory.bytes / 2 ** 20,
       kvSlackMiB: memory.slackBytes / 2 ** 20,
       requantizedGroupsPerStep: requantized.count / steps,
+      slotsInTokenOrder: slotsInTokenOrder(attention),
       generated: generated.join(','),
     }),
   );
@@ -233,6 +234,32 @@ async function profileSegmented(kv: string): Promise<void> {
     console.log(`${phase.padEnd(26)} ${(time / steps).toFixed(2).padStart(8)} ms/step ${((100 * time) / total).toFixed(1).padStart(5)} %`);
   }
   await model.dispose();
+}
+
+/**
+ * The share of packed groups (keys and values, every layer) whose slot directly follows the slot of the previous
+ * token's group at the same width: 1 when each width's pool holds its tokens in token order, near 0 when demotions
+ * have scattered them (the kernel then reads its pools out of order).
+ */
+function slotsInTokenOrder(attention: CompactCacheAttention): number {
+  let followers = 0;
+  let packed = 0;
+  for (let layer = 0; layer < attention.cache.config.layers; layer += 1) {
+    for (const kind of ['keys', 'values'] as const) {
+      const store = attention.cache.store(kind, layer);
+      const { bits, slots } = store;
+      const lastSlot = new Map<number, number>();
+      for (let group = 0; group < store.groupCount; group += 1) {
+        const width = bits[group] as number;
+        if (width === 16) continue;
+        const slot = slots[group] as number;
+        if (lastSlot.get(width) === slot - 1) followers += 1;
+        lastSlot.set(width, slot);
+        packed += 1;
+      }
+    }
+  }
+  return packed === 0 ? 1 : followers / packed;
 }
 
 /** Starts V8's sampling profiler in this thread; `stop()` returns the profile (the .cpuprofile JSON). */

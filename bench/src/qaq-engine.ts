@@ -19,6 +19,8 @@ export interface QaqEngineOptions {
   readonly cpuMemArena?: boolean | undefined;
   /** Threads of the compact-cache attention kernel; above 1, the shared-memory threaded kernel. Default 1. */
   readonly attentionThreads?: number;
+  /** Polls of the threaded kernel's idle workers before they sleep (KernelThreadsOptions.spinPolls); default 0. */
+  readonly attentionSpinPolls?: number;
 }
 
 /** Our engine, with the runtime's model exposed for readouts (KV memory) between steps. */
@@ -37,7 +39,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
     ...(options.cpuMemArena === undefined ? {} : { enableCpuMemArena: options.cpuMemArena }),
   };
   const attentionThreads = options.attentionThreads ?? 1;
-  const kernel = usesAttentionKernel(parseKvMethod(options.kv)) && attentionThreads > 1 ? { kernel: await createNodeAttention({ threads: attentionThreads }) } : {};
+  const kernel = usesAttentionKernel(parseKvMethod(options.kv)) && attentionThreads > 1 ? { kernel: await createNodeAttention({ threads: attentionThreads, spinPolls: options.attentionSpinPolls ?? 0 }) } : {};
   const { model, methodName } = await loadLanguageModel({
     backend: createNodeBackend(),
     gguf,
@@ -56,6 +58,7 @@ export async function createQaqEngine(options: QaqEngineOptions): Promise<QaqEng
       allowSpinning: options.allowSpinning === undefined ? 'default' : options.allowSpinning,
       ...(options.stopSpinningAfterRun === undefined ? {} : { stopSpinningAfterRun: options.stopSpinningAfterRun }),
       attentionThreads,
+      ...(options.attentionSpinPolls === undefined ? {} : { attentionSpinPolls: options.attentionSpinPolls }),
     },
     async prefill(tokens) {
       for (let start = 0; start < tokens.length; start += options.prefillChunk) {

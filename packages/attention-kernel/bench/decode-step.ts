@@ -10,7 +10,9 @@
  * `--outliers F` sets the outlier fraction (default `authors`: one outlier per side per head slice; the presets keep 0),
  * `--layout token-layer` stores one group per token and layer (the presets' layout) instead of one per KV head.
  * `--fast-scores` times AttentionOptions.fastScores, `--fast-values` AttentionOptions.fastValues, `--skip τ`
- * AttentionOptions.negligibleProbability (default 0).
+ * AttentionOptions.negligibleProbability (default 0). `--shuffled-slots` appends every token at 8 bits and then
+ * demotes the tokens to their drawn widths in a random order (without the ordering a plan does), so each pool's
+ * slots are shuffled against the tokens — what demotions left before @qaq/kv-cache kept pools in token order.
  *
  * With `--threads N` it compares instead the single-thread kernel with the threaded one (N threads, Node worker
  * threads, WasmAttention.createThreaded) on identical caches, no ORT: per length, rounds of 10 calls alternate
@@ -81,6 +83,7 @@ const groupLayout = argument('layout', 'token-layer-head') as 'token-layer-head'
 const fastScores = process.argv.includes('--fast-scores');
 const fastValues = process.argv.includes('--fast-values');
 const negligibleProbability = Number(argument('skip', '0'));
+const shuffledSlots = process.argv.includes('--shuffled-slots');
 
 function uniformGenerator(seed: number): () => number {
   let state = seed >>> 0 || 1;
@@ -133,12 +136,32 @@ function buildCache(kernel: WasmAttention, shape: Shape, mix: Mix, tokens: numbe
   const keys = normals(poolTokens * tokenLength, uniform);
   const values = normals(poolTokens * tokenLength, uniform);
   const chunk = mix.keys.length === 1 && mix.values.length === 1 ? 64 : 1;
+  const groupsPerToken = groupLayout === 'token-layer' ? 1 : shape.kvHeads;
+  const keyWidths = new Uint8Array(tokens);
+  const valueWidths = new Uint8Array(tokens);
   for (let layer = 0; layer < shape.layers; layer += 1) {
     for (let token = 0; token < tokens; token += chunk) {
       const start = ((token * 7 + layer * 13) % (poolTokens - chunk)) * tokenLength;
       const count = Math.min(chunk, tokens - token);
+      const keyBits = draw(mix.keys, uniform);
+      const valueBits = draw(mix.values, uniform);
+      keyWidths.fill(keyBits, token, token + count);
+      valueWidths.fill(valueBits, token, token + count);
       cache.append(layer, keys.subarray(start, start + count * tokenLength), values.subarray(start, start + count * tokenLength),
-        count, draw(mix.keys, uniform), draw(mix.values, uniform));
+        count, shuffledSlots ? 8 : keyBits, shuffledSlots ? 8 : valueBits);
+    }
+    if (!shuffledSlots) continue;
+    const order = Array.from({ length: tokens - mix.recentWindow }, (_, index) => index);
+    for (let index = order.length - 1; index > 0; index -= 1) {
+      const other = Math.floor(uniform() * (index + 1));
+      [order[index], order[other]] = [order[other] as number, order[index] as number];
+    }
+    for (const token of order) {
+      for (let head = 0; head < groupsPerToken; head += 1) {
+        const group = token * groupsPerToken + head;
+        if ((keyWidths[token] as number) < 8) cache.setGroupBits('keys', layer, group, keyWidths[token] as number);
+        if ((valueWidths[token] as number) < 8) cache.setGroupBits('values', layer, group, valueWidths[token] as number);
+      }
     }
   }
   return cache;

@@ -185,6 +185,8 @@ export class KvCache implements AttentionSource {
       for (let index = 0; index < kindPlan.promoteCount; index += 1) {
         store.requantize(kindPlan.promoteGroups[index] as number, kindPlan.promoteBits[index] as number);
       }
+      // A plan's moves scatter the pools' slots; a plan is rare enough (the policy's cadence) to put them back.
+      store.orderPools();
     }
     this.compactLayer(layer);
   }

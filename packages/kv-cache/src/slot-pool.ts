@@ -181,6 +181,28 @@ export class SlotPool {
   }
 
   /**
+   * Moves the live slots `order[0..count)` to slots 0..count − 1, in that order (codes, parameters, outliers), and
+   * frees every slot from `count` on (GroupStore.orderPools). `order` must list each live slot once. The copies go
+   * through transient staging arrays of the live slots' size; no block is reallocated.
+   */
+  moveToFront(order: Int32Array, count: number): void {
+    const { codeBytes, parameterCount, outlierCount } = this.layout;
+    gatherToFront(this.codes, codeBytes, order, count);
+    if (parameterCount > 0) gatherToFront(this.parameters, parameterCount, order, count);
+    if (outlierCount > 0) {
+      gatherToFront(this.outlierValues, outlierCount, order, count);
+      gatherToFront(this.outlierPositions, outlierCount, order, count);
+    }
+    const words = usedBitmap(this.slotCapacity, null, 0);
+    words.fill(0xffffffff, 0, count >>> 5);
+    if ((count & 31) !== 0) words[count >>> 5] = (words[count >>> 5] as number) | ((1 << (count & 31)) - 1);
+    this.usedBits = words;
+    this.used = count;
+    this.freeCount = this.slotCapacity - count;
+    this.lowestFree = count;
+  }
+
+  /**
    * Shrinks to `capacity` slots. Every live slot must already be below `capacity`; `live[slot]` is 1 for the live
    * slots (length ≥ capacity). The old blocks go back to the arena, where any pool can reuse them.
    */
@@ -266,6 +288,31 @@ function usedBitmap(capacity: number, previous: Uint32Array | null, keep: number
   words[last] = (words[last] as number) | (tail === 0 ? 0xffffffff : ~((1 << tail) - 1));
   for (let index = last + 1; index < words.length; index += 1) words[index] = 0xffffffff;
   return words;
+}
+
+/**
+ * array[i·width ..] = old array[order[i]·width ..] for i < count (`width` elements per slot), through a staging copy:
+ * whole 32-bit words when a slot is a multiple of 4 bytes and the array is 4-byte aligned, else elements.
+ */
+function gatherToFront(array: Uint8Array | Uint16Array, width: number, order: Int32Array, count: number): void {
+  const slotBytes = width * array.BYTES_PER_ELEMENT;
+  if (slotBytes % 4 === 0 && array.byteOffset % 4 === 0) {
+    const words = new Int32Array(array.buffer, array.byteOffset, array.byteLength >>> 2);
+    gatherElements(words, slotBytes >>> 2, order, count, new Int32Array((count * slotBytes) >>> 2));
+  } else if (array instanceof Uint16Array) {
+    gatherElements(array, width, order, count, new Uint16Array(count * width));
+  } else {
+    gatherElements(array, width, order, count, new Uint8Array(count * width));
+  }
+}
+
+function gatherElements<T extends Int32Array | Uint16Array | Uint8Array>(array: T, width: number, order: Int32Array, count: number, staging: T): void {
+  for (let index = 0; index < count; index += 1) {
+    const from = (order[index] as number) * width;
+    const to = index * width;
+    for (let element = 0; element < width; element += 1) staging[to + element] = array[from + element] as number;
+  }
+  array.set(staging);
 }
 
 function roundUpSlots(slots: number): number {
