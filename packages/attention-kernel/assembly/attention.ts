@@ -921,8 +921,9 @@ function integerValues(
 }
 
 /**
- * valuesAllHeads' accumulation in f32 (exact values), over its `count` kept tokens: four tokens' unpacked slices per
- * head at a time into the f32 accumulators (the bias in lane D), flushed into the f64 `totals` every 64 tokens.
+ * valuesAllHeads' accumulation in f32 (exact values), over its `count` kept tokens: each head reads the tokens its
+ * own rows keep (the entry's head mask), four unpacked slices at a time into its f32 accumulators (the bias in lane
+ * D), flushed into its f64 `totals` every 64 of its tokens.
  */
 function floatValues(
   valueDescriptor: usize, kvHeads: i32, headDim: i32, rows: i32, kept: usize, count: i32,
@@ -931,58 +932,61 @@ function floatValues(
   const valueLength = headDim + 4;
   const valueBytes = <usize>valueLength << 2;
   const headAccumulatorBytes = valueBytes * <usize>rows;
-  const lanes = kvHeads * rows * valueLength;
+  const headLanes = rows * valueLength;
   const tokenWeightBytes = <usize>rows << 2;
-  for (let keptIndex = 0; keptIndex < count; keptIndex += 4) {
-    if ((keptIndex & 63) == 0 && keptIndex > 0) flushAccumulators(accumulators, totals, lanes);
-    const blockTokens = min(4, count - keptIndex);
-    for (let index = 0; index < blockTokens; index += 1) {
-      const entry = load<i32>(kept + (<usize>(keptIndex + index) << 2));
-      const token = entry & 0xffffff;
-      const heads = entry >>> 24;
+  // One head at a time over the tokens it keeps: a token only another head keeps is neither unpacked nor weighed
+  // here (with three KV heads most kept tokens are kept by one or two of them).
+  for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
+    const slices = valueSlices + valueBytes * <usize>(kvHead * 4);
+    const accumulator = accumulators + headAccumulatorBytes * <usize>kvHead;
+    const total = totals + (headAccumulatorBytes << 1) * <usize>kvHead;
+    const headWeights = weights + tokenWeightBytes * <usize>(kvHead * 4);
+    const headProbabilities = scores + headScoreBytes * <usize>kvHead;
+    const elementOffset = kvHead * headDim;
+    let blockTokens = 0;
+    let summed = 0;
+    for (let keptIndex = 0; keptIndex < count; keptIndex += 1) {
+      const entry = load<u32>(kept + (<usize>keptIndex << 2));
+      if (((entry >>> 24) & (<u32>1 << <u32>kvHead)) == 0) continue;
+      const token = <i32>(entry & 0xffffff);
       const codes = locateGroup(valueDescriptor, token);
       const bits = sliceBits;
       const factor: f32 = bits == 16 ? 1 : sliceStep;
       const bias: f32 = bits == 16 ? 0 : (sliceMinimum + 0.5 * sliceStep) / sliceStep;
-      for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-        const slice = valueSlices + valueBytes * <usize>(kvHead * 4 + index);
-        unpackSlice(bits, codes + <usize>((kvHead * headDim * bits) >> 3), headDim, slice);
-        v128.store(slice + (<usize>headDim << 2), f32x4.replace_lane(f32x4.splat(0), 0, bias));
-        const tokenWeights = weights + tokenWeightBytes * <usize>(kvHead * 4 + index);
-        const probabilities = scores + headScoreBytes * <usize>kvHead + (<usize>token << 2);
-        const weighs = ((heads >> kvHead) & 1) != 0;
-        for (let row = 0; row < rows; row += 1) {
-          store<f32>(tokenWeights + (<usize>row << 2), weighs ? load<f32>(probabilities + rowStride * <usize>row) * factor : 0);
-        }
+      const slice = slices + valueBytes * <usize>blockTokens;
+      unpackSlice(bits, codes + <usize>((elementOffset * bits) >> 3), headDim, slice);
+      v128.store(slice + (<usize>headDim << 2), f32x4.replace_lane(f32x4.splat(0), 0, bias));
+      const tokenWeights = headWeights + tokenWeightBytes * <usize>blockTokens;
+      const probabilities = headProbabilities + (<usize>token << 2);
+      for (let row = 0; row < rows; row += 1) {
+        store<f32>(tokenWeights + (<usize>row << 2), load<f32>(probabilities + rowStride * <usize>row) * factor);
+      }
+      blockTokens += 1;
+      if (blockTokens < 4) continue;
+      if (rows == 4) accumulateFourTokens(slices, valueBytes, valueLength, accumulator, valueBytes, headWeights, tokenWeightBytes, 4);
+      else accumulateFourTokens(slices, valueBytes, valueLength, accumulator, valueBytes, headWeights, tokenWeightBytes, 3);
+      blockTokens = 0;
+      summed += 4;
+      if ((summed & 63) == 0) flushAccumulators(accumulator, total, headLanes);
+    }
+    for (let index = 0; index < blockTokens; index += 1) {
+      const slice = slices + valueBytes * <usize>index;
+      const tokenWeights = headWeights + tokenWeightBytes * <usize>index;
+      for (let row = 0; row < rows; row += 1) {
+        axpy1(slice, valueLength, accumulator + valueBytes * <usize>row, load<f32>(tokenWeights + (<usize>row << 2)));
       }
     }
-    for (let kvHead = 0; kvHead < kvHeads; kvHead += 1) {
-      const slices = valueSlices + valueBytes * <usize>(kvHead * 4);
-      const accumulator = accumulators + headAccumulatorBytes * <usize>kvHead;
-      const headWeights = weights + tokenWeightBytes * <usize>(kvHead * 4);
-      if (blockTokens == 4) {
-        if (rows == 4) accumulateFourTokens(slices, valueBytes, valueLength, accumulator, valueBytes, headWeights, tokenWeightBytes, 4);
-        else accumulateFourTokens(slices, valueBytes, valueLength, accumulator, valueBytes, headWeights, tokenWeightBytes, 3);
-        continue;
-      }
-      for (let index = 0; index < blockTokens; index += 1) {
-        const slice = slices + valueBytes * <usize>index;
-        const tokenWeights = headWeights + tokenWeightBytes * <usize>index;
-        for (let row = 0; row < rows; row += 1) {
-          axpy1(slice, valueLength, accumulator + valueBytes * <usize>row, load<f32>(tokenWeights + (<usize>row << 2)));
-        }
-      }
-    }
+    flushAccumulators(accumulator, total, headLanes);
   }
-  flushAccumulators(accumulators, totals, lanes);
 }
 
 /**
- * Decode output of every KV head in one pass over tokens [from, to], for value groups spanning all KV heads with no
- * outliers (the presets' layout): each group is located once and every head's slice unpacked beside the others,
- * then each head accumulates its rows (3 or 4: one query position). With `skips`, a token is read when some head
- * keeps it (a row of that head at probability ≥ τ, as keepNonNegligible judges) and a head that does not weighs it
- * 0, so every head sums exactly the tokens the per-head pass would. Head h's probabilities are at
+ * Decode output of every KV head from one list of tokens [from, to], for value groups spanning all KV heads with no
+ * outliers (the presets' layout): the list holds each token some head keeps (a row of that head at probability ≥ τ,
+ * as keepNonNegligible judges; every token without `skips`) with the mask of the heads that keep it, and each head
+ * then unpacks and accumulates only its own tokens' slices for its rows (3 or 4: one query position), so every head
+ * sums exactly the tokens the per-head pass would (the integer pass, fast values, still reads every listed token
+ * for every head and weighs the others 0). Head h's probabilities are at
  * scores + h·headScoreBytes, rows paddedTokens apart; results go to `output` or, in a chunk, to `partials`.
  */
 function valuesAllHeads(
