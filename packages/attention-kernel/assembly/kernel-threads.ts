@@ -97,7 +97,9 @@ export function work(control: usize, thread: i32): i32 {
     const chunkCount = parameter(control, CHUNK_COUNT);
     if (chunk >= chunkCount) break;
     if (atomic.cmpxchg<i32>(controlAddress(control, CLAIM), claim, claim + 1) != claim) continue;
-    runChunk(control, thread, chunk);
+    // Newest tokens first: they draw most of the attention, so in a decode step's value pass (negligible tokens
+    // skipped) their chunk keeps the most tokens; claimed last, it would leave the other threads waiting.
+    runChunk(control, thread, chunkCount - 1 - chunk);
     completed += 1;
     if (atomic.add<i32>(controlAddress(control, DONE), 1) + 1 == chunkCount) atomic.notify(controlAddress(control, DONE));
   }
