@@ -3,13 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryArena, type GrowableMemory } from './arena.js';
 import { KvCache } from './kv-cache.js';
 import { fp16Values } from './random.test-utils.js';
-
-/** A real WebAssembly.Memory of one page, reached through globalThis (this package's types have no WebAssembly). */
-function newMemory(): GrowableMemory {
-  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number }) => GrowableMemory } })
-    .WebAssembly;
-  return new wasm.Memory({ initial: 1 });
-}
+import { newMemory } from './memory.test-utils.js';
 
 const bitsArbitrary = fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 16);
 

@@ -1,14 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryArena, type GrowableMemory } from './arena.js';
+import { MemoryArena } from './arena.js';
 import { KvCache } from './kv-cache.js';
 import { fp16Values } from './random.test-utils.js';
-
-function newMemory(): GrowableMemory {
-  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number }) => GrowableMemory } })
-    .WebAssembly;
-  return new wasm.Memory({ initial: 1 });
-}
+import { newMemory } from './memory.test-utils.js';
 
 describe('MemoryArena free ranges', () => {
   it('merges released neighbours, serves any size from them and gives a trailing range back to the bump region', () => {

@@ -1,16 +1,11 @@
 import { LayerPlan } from '@qaq/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryArena, type GrowableMemory } from './arena.js';
+import { MemoryArena } from './arena.js';
 import type { GroupStore } from './group-store.js';
 import { KvCache } from './kv-cache.js';
 import { fp16Values } from './random.test-utils.js';
-
-function newMemory(): GrowableMemory {
-  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number }) => GrowableMemory } })
-    .WebAssembly;
-  return new wasm.Memory({ initial: 1 });
-}
+import { newMemory } from './memory.test-utils.js';
 
 /** Whether each width's groups sit at that pool's slots 0, 1, 2, … in group order. */
 function inGroupOrder(store: GroupStore): boolean {
