@@ -54,11 +54,6 @@ const { tokens, contextLength } = await tokenizeForModel(modelPath, await readGu
 const contextTokens = Math.min(requested, contextLength - decodeSteps - 8);
 const context = tokens.slice(0, contextTokens);
 
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
-if (collectGarbage === undefined) console.error('without --expose-gc: an engine may pay for another\'s garbage');
-const started = new Date();
-const loadBefore = loadavg()[0] ?? 0;
-const engines: { readonly method: string; readonly engine: QaqEngine; token: number; readonly steps: number[]; readonly decoded: number[] }[] = [];
 /** `method[@threads[s<polls>]]`: the runtime's method and this engine's own threads (see the usage above). */
 function engineOptions(label: string): { readonly kv: string; readonly threads: number; readonly attentionSpinPolls?: number } {
   const at = label.lastIndexOf('@');
@@ -69,6 +64,11 @@ function engineOptions(label: string): { readonly kv: string; readonly threads: 
   return { kv: label.slice(0, at), threads: engineThreads, ...(match[2] === undefined ? {} : { attentionSpinPolls: Number(match[2]) }) };
 }
 
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+if (collectGarbage === undefined) console.error('without --expose-gc: an engine may pay for another\'s garbage');
+const started = new Date();
+const loadBefore = loadavg()[0] ?? 0;
+const engines: { readonly method: string; readonly engine: QaqEngine; token: number; readonly steps: number[]; readonly decoded: number[] }[] = [];
 for (const method of methods) {
   const engine = await createQaqEngine({ modelPath, prefillChunk, allowSpinning: undefined, attentionThreads, ...engineOptions(method) });
   // Warm-up on a short prefix, as bench/src/run-measurement.ts does, then the real prefill.
