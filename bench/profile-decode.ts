@@ -24,6 +24,7 @@ import { readGutenbergBook, tokenizeForModel } from './src/context-tokens.js';
 import { createNodeBackend, type NodeSessionOptions } from '@qaq/backend-node';
 import { loadLanguageModel, type CompactCacheAttention, type SegmentedLanguageModel } from '@qaq/runtime';
 import { createNodeAttention } from '@qaq/attention-kernel/node-threads';
+import { WasmAttention, type SplitPhaseTimes } from '@qaq/attention-kernel';
 
 const { values } = parseArgs({
   options: {
@@ -160,13 +161,14 @@ async function profileSegmented(kv: string): Promise<void> {
   const chunk = Number(values.chunk);
   const session: NodeSessionOptions = { executionProviders: ['cpu'], intraOpThreads: Number(values.threads), configEntries: extra };
   const attentionThreads = Number(values['attention-threads']);
+  const kernel = attentionThreads > 1 ? await createNodeAttention({ threads: attentionThreads }) : null;
   const loaded = await loadLanguageModel({
     backend: createNodeBackend(),
     gguf,
     kv,
     prefillChunkSize: chunk,
     session,
-    ...(attentionThreads > 1 ? { kernel: await createNodeAttention({ threads: attentionThreads }) } : {}),
+    ...(kernel === null ? {} : { kernel }),
   });
   const model = loaded.model as SegmentedLanguageModel;
   const attention = model.attention as CompactCacheAttention;
@@ -194,6 +196,9 @@ async function profileSegmented(kv: string): Promise<void> {
   for (let start = 0; start < contextTokens; start += chunk) logits = await model.forward(tokens.subarray(start, Math.min(start + chunk, contextTokens)));
   const prefillSeconds = (performance.now() - prefillStarted) / 1000;
   for (const phase of totals.keys()) totals.set(phase, 0);
+  // The threaded kernel's split calls, phase by phase (decode steps only).
+  const splitPhases: SplitPhaseTimes | null = kernel instanceof WasmAttention ? { scores: 0, values: 0, merge: 0, calls: 0 } : null;
+  if (kernel instanceof WasmAttention) kernel.splitPhaseTimes = splitPhases;
   requantized.count = 0;
   const profiler = values['cpu-profile'] === undefined ? null : await startCpuProfile();
   const steps = Number(values.steps);
@@ -230,6 +235,10 @@ async function profileSegmented(kv: string): Promise<void> {
   const rows: [string, number][] = [...totals.entries()].filter(([phase]) => phase !== 'attention (all)');
   const inside = rows.reduce((sum, [, time]) => sum + time, 0);
   rows.push(['kernel (attend − the above)', attentionTotal - inside], ['ONNX segments and glue', total - attentionTotal]);
+  if (splitPhases !== null && splitPhases.calls > 0) {
+    // Inside the kernel's row: split calls' phases (calls over 2 × the threads' minimum chunk run split).
+    rows.push(['  of which split scores', splitPhases.scores], ['  of which split values', splitPhases.values], ['  of which split merge', splitPhases.merge]);
+  }
   for (const [phase, time] of rows) {
     console.log(`${phase.padEnd(26)} ${(time / steps).toFixed(2).padStart(8)} ms/step ${((100 * time) / total).toFixed(1).padStart(5)} %`);
   }

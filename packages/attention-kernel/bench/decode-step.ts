@@ -5,7 +5,7 @@
  * fits the CPU's caches. The fp32 rotation is capped at 512 MB (16× this CPU's L3).
  *
  * Usage: node --conditions=source --import tsx packages/attention-kernel/bench/decode-step.ts
- *          [--lengths 1024,4096,8192,16384] [--shapes smollm2,gemma] [--mixes 2,3,4,qaq] [--js] [--reps 200]
+ *          [--lengths 1024,4096,8192,16384] [--shapes smollm2,gemma] [--mixes 2,3,4,8,qaq,lean] [--js] [--reps 200]
  *
  * `--outliers F` sets the outlier fraction (default `authors`: one outlier per side per head slice; the presets keep 0),
  * `--layout token-layer` stores one group per token and layer (the presets' layout) instead of one per KV head.
@@ -59,6 +59,14 @@ const MIXES: Record<string, Mix> = {
     keys: [[8, 0.1], [4, 0.4], [3, 0.4], [2, 0.1]],
     values: [[4, 0.2], [3, 0.3], [2, 0.5]],
     recentWindow: 64,
+  },
+  lean: {
+    // The widths of a real `qaq:lean` cache after 7,168 tokens of SmolLM2 (session 18, all layers): K 2/3/4/5/6/7/8
+    // bits = 67/20/6/3/1.5/0.8/1.1 %, V 2/3/4/5+ = 96/1.5/0.9/1.2 %.
+    name: 'lean-like mix',
+    keys: [[2, 0.67], [3, 0.2], [4, 0.06], [5, 0.03], [6, 0.015], [7, 0.008], [8, 0.011]],
+    values: [[2, 0.96], [3, 0.015], [4, 0.009], [8, 0.012]],
+    recentWindow: 0,
   },
 };
 

@@ -1,4 +1,4 @@
-export { WasmAttention, type ThreadedAttentionOptions } from './wasm-attention.js';
+export { WasmAttention, type SplitPhaseTimes, type ThreadedAttentionOptions } from './wasm-attention.js';
 export { JsAttention } from './js-attention.js';
 export { createAttention, type CompactAttention, type CreateAttentionOptions } from './create-attention.js';
 export { sharedMemorySupported, simdSupported, threadsSupported } from './webassembly-runtime.js';

@@ -158,6 +158,40 @@ describe.runIf(threadsSupported())('threaded kernel (Node worker threads) vs the
     cache.dispose();
   });
 
+  it('splitPhaseTimes: split calls add their phases, calls on the calling thread add nothing, the result is unchanged', async () => {
+    const kernel = await threaded;
+    const shape = SHAPES[0] as Shape;
+    const config = { layers: 1, kvHeads: 3, headDim: 64, groupLayout: 'token-layer' as const };
+    const cache = randomCompactCache(config, 600, 31, undefined, (resolved) => kernel.createCache(resolved));
+    const queries = normalValues(shape.queryHeads * shape.headDim, uniformGenerator(32), 1);
+    const output = (): Float32Array => new Float32Array(shape.queryHeads * shape.headDim);
+    const untimed = output();
+    const base = { queryHeads: shape.queryHeads, scoreScale: 0.125 };
+    kernel.attendMulti(cache, 0, queries, 1, { ...base, negligibleProbability: 1e-5 }, untimed, null);
+    const times = { scores: 0, values: 0, merge: 0, calls: 0 };
+    kernel.splitPhaseTimes = times;
+    try {
+      const timed = output();
+      kernel.attendMulti(cache, 0, queries, 1, { ...base, negligibleProbability: 1e-5 }, timed, null);
+      expect(timed).toEqual(untimed);
+      expect(times.calls).toBe(1);
+      expect(times.scores).toBeGreaterThan(0);
+      expect(times.values).toBeGreaterThan(0);
+      expect(times.merge).toBeGreaterThanOrEqual(0);
+      // Nothing skipped: one pass, timed as scores.
+      kernel.attendMulti(cache, 0, queries, 1, base, output(), null);
+      expect(times.calls).toBe(2);
+      // Eight tokens are under two chunks of 16: the call runs on the calling thread, unsplit and untimed.
+      const short = randomCompactCache(config, 8, 33, undefined, (resolved) => kernel.createCache(resolved));
+      kernel.attendMulti(short, 0, queries, 1, base, output(), null);
+      expect(times.calls).toBe(2);
+      short.dispose();
+    } finally {
+      kernel.splitPhaseTimes = null;
+      cache.dispose();
+    }
+  });
+
   it('calls shorter than two chunks run on the calling thread: bitwise the single-thread result', async () => {
     const kernel = await WasmAttention.createThreaded({ threads: 2, startWorker: startNodeKernelWorker });
     try {

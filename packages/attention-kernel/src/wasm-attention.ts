@@ -16,6 +16,17 @@ import {
   type WebAssemblyApi,
 } from './webassembly-runtime.js';
 
+/** Wall milliseconds of split calls' phases (WasmAttention.splitPhaseTimes), summed over calls. */
+export interface SplitPhaseTimes {
+  /** Every chunk's scores (with the values too when nothing is skipped: then `values` stays 0). */
+  scores: number;
+  /** The call's normalisers and every chunk's values (calls that skip negligible tokens). */
+  values: number;
+  /** Combining the chunks' results (mergeParts). */
+  merge: number;
+  calls: number;
+}
+
 /** Options of `WasmAttention.createThreaded`. */
 export interface ThreadedAttentionOptions extends KernelThreadsOptions {
   /** Starts one worker thread (Node: `startNodeKernelWorker` from `@qaq/attention-kernel/node-threads`). */
@@ -131,6 +142,11 @@ export class WasmAttention {
   private floats = new Float32Array(0);
   private words = new Int32Array(0);
   private viewGeneration = -1;
+  /**
+   * Profiling: when set, every split call adds the wall milliseconds of its phases here (scores, then the
+   * normalisers and values of a call that skips negligible tokens, or both passes at once, then the merge).
+   */
+  splitPhaseTimes: SplitPhaseTimes | null = null;
 
   private constructor(memory: WasmMemory, instance: WasmInstance) {
     this.memory = memory;
@@ -359,18 +375,29 @@ export class WasmAttention {
           window, scoreScale, queries: base, sharedScores, partials, chunkStride: split.chunkStride, chunkTokens: plan.chunkTokens,
           chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability, flags: kernelFlags(options),
         };
+        const times = this.splitPhaseTimes;
+        const started = times === null ? 0 : performance.now();
+        let scored = started;
         if (negligibleProbability > 0) {
           // Skipping by the call's probabilities needs every chunk's maximum and sum before any chunk's values.
           this.runSplitPhase(threads, threadKernel, call, PHASE.scores, 0);
+          if (times !== null) scored = performance.now();
           threadKernel.normalizeParts(plan.chunkCount, split.chunkStride, partials, kvHeads, rows, headDim, normalizers);
           this.runSplitPhase(threads, threadKernel, call, PHASE.values, normalizers);
         } else {
           this.runSplitPhase(threads, threadKernel, call, PHASE.both, 0);
         }
+        const valued = times === null ? 0 : performance.now();
         threadKernel.mergeParts(
           plan.chunkCount, split.chunkStride, partials, plan.chunkTokens, tokenCount, kvHeads, headDim, queryHeads, count, firstPosition,
           window, sharedScores, outputAddress, probabilityAddress, coefficients,
         );
+        if (times !== null) {
+          times.scores += scored - started;
+          times.values += valued - scored;
+          times.merge += performance.now() - valued;
+          times.calls += 1;
+        }
       }
       output.set(heap.subarray(outputAddress / 4, outputAddress / 4 + count * rowLength), firstQuery * rowLength);
       if (wantsProbabilities) copyKeptRows(heap, probabilityAddress / 4, maxProbabilities, firstQuery, count, skippedRows, kvHeads * tokenCount);
