@@ -234,11 +234,12 @@ async function profileSegmented(kv: string): Promise<void> {
   const attentionTotal = totals.get('attention (all)') ?? 0;
   const rows: [string, number][] = [...totals.entries()].filter(([phase]) => phase !== 'attention (all)');
   const inside = rows.reduce((sum, [, time]) => sum + time, 0);
-  rows.push(['kernel (attend − the above)', attentionTotal - inside], ['ONNX segments and glue', total - attentionTotal]);
+  rows.push(['kernel (attend − the above)', attentionTotal - inside]);
   if (splitPhases !== null && splitPhases.calls > 0) {
     // Inside the kernel's row: split calls' phases (calls over 2 × the threads' minimum chunk run split).
     rows.push(['  of which split scores', splitPhases.scores], ['  of which split values', splitPhases.values], ['  of which split merge', splitPhases.merge]);
   }
+  rows.push(['ONNX segments and glue', total - attentionTotal]);
   for (const [phase, time] of rows) {
     console.log(`${phase.padEnd(26)} ${(time / steps).toFixed(2).padStart(8)} ms/step ${((100 * time) / total).toFixed(1).padStart(5)} %`);
   }
