@@ -179,8 +179,11 @@ describe.runIf(threadsSupported())('threaded kernel (Node worker threads) vs the
       expect(times.values).toBeGreaterThan(0);
       expect(times.merge).toBeGreaterThanOrEqual(0);
       // Nothing skipped: one pass, timed as scores.
+      const before = { ...times };
       kernel.attendMulti(cache, 0, queries, 1, base, output(), null);
       expect(times.calls).toBe(2);
+      expect(times.scores).toBeGreaterThan(before.scores);
+      expect(times.values).toBe(before.values);
       // Eight tokens are under two chunks of 16: the call runs on the calling thread, unsplit and untimed.
       const short = randomCompactCache(config, 8, 33, undefined, (resolved) => kernel.createCache(resolved));
       kernel.attendMulti(short, 0, queries, 1, base, output(), null);

@@ -388,6 +388,8 @@ export class WasmAttention {
           this.runSplitPhase(threads, threadKernel, call, PHASE.both, 0);
         }
         const valued = times === null ? 0 : performance.now();
+        // One pass for both: timed as scores.
+        if (negligibleProbability <= 0) scored = valued;
         threadKernel.mergeParts(
           plan.chunkCount, split.chunkStride, partials, plan.chunkTokens, tokenCount, kvHeads, headDim, queryHeads, count, firstPosition,
           window, sharedScores, outputAddress, probabilityAddress, coefficients,
