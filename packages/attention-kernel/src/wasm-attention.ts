@@ -16,6 +16,11 @@ import {
   type WebAssemblyApi,
 } from './webassembly-runtime.js';
 
+/** `performance.now()` where the runtime has it (Node, browsers, workers; this package is compiled without their types). */
+function monotonicMilliseconds(): number {
+  return (globalThis as { performance?: { now(): number } }).performance?.now() ?? Date.now();
+}
+
 /** Wall milliseconds of split calls' phases (WasmAttention.splitPhaseTimes), summed over calls. */
 export interface SplitPhaseTimes {
   /** Every chunk's scores (with the values too when nothing is skipped: then `values` stays 0). */
@@ -376,18 +381,18 @@ export class WasmAttention {
           chunkCount: plan.chunkCount, scratch: threadScratch, scratchStride: split.scratchStride, negligibleProbability, flags: kernelFlags(options),
         };
         const times = this.splitPhaseTimes;
-        const started = times === null ? 0 : performance.now();
+        const started = times === null ? 0 : monotonicMilliseconds();
         let scored = started;
         if (negligibleProbability > 0) {
           // Skipping by the call's probabilities needs every chunk's maximum and sum before any chunk's values.
           this.runSplitPhase(threads, threadKernel, call, PHASE.scores, 0);
-          if (times !== null) scored = performance.now();
+          if (times !== null) scored = monotonicMilliseconds();
           threadKernel.normalizeParts(plan.chunkCount, split.chunkStride, partials, kvHeads, rows, headDim, normalizers);
           this.runSplitPhase(threads, threadKernel, call, PHASE.values, normalizers);
         } else {
           this.runSplitPhase(threads, threadKernel, call, PHASE.both, 0);
         }
-        const valued = times === null ? 0 : performance.now();
+        const valued = times === null ? 0 : monotonicMilliseconds();
         // One pass for both: timed as scores.
         if (negligibleProbability <= 0) scored = valued;
         threadKernel.mergeParts(
@@ -397,7 +402,7 @@ export class WasmAttention {
         if (times !== null) {
           times.scores += scored - started;
           times.values += valued - scored;
-          times.merge += performance.now() - valued;
+          times.merge += monotonicMilliseconds() - valued;
           times.calls += 1;
         }
       }
