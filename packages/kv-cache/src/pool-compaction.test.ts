@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryArena } from './arena.js';
 import { KvCache } from './kv-cache.js';
 import { fp16Values } from './random.test-utils.js';
-import { newMemory } from './memory.test-utils.js';
+import { newMemory, newPoolTestCache } from './memory.test-utils.js';
 
 describe('MemoryArena free ranges', () => {
   it('merges released neighbours, serves any size from them and gives a trailing range back to the bump region', () => {
@@ -71,19 +71,7 @@ describe('pool compaction', () => {
           arena: fc.boolean(),
         }),
         (options) => {
-          const arena = options.arena ? new MemoryArena(newMemory()) : null;
-          const cache = new KvCache(
-            {
-              layers: 1,
-              kvHeads: 2,
-              headDim: 16,
-              groupLayout: options.groupLayout,
-              outlierFraction: options.outlierFraction,
-              promotionTier: options.promotionTier,
-              initialCapacityTokens: 4,
-            },
-            { arena },
-          );
+          const { cache, arena } = newPoolTestCache(options);
           const data = fp16Values(options.tokens * 32, options.seed);
           cache.append(0, data, data, options.tokens, 8, 8);
           const keys = new Float32Array(options.tokens * 32);

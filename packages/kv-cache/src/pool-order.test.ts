@@ -1,11 +1,10 @@
 import { LayerPlan } from '@qaq/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryArena } from './arena.js';
 import type { GroupStore } from './group-store.js';
 import { KvCache } from './kv-cache.js';
 import { fp16Values } from './random.test-utils.js';
-import { newMemory } from './memory.test-utils.js';
+import { newPoolTestCache } from './memory.test-utils.js';
 
 /** Whether each width's groups sit at that pool's slots 0, 1, 2, … in group order. */
 function inGroupOrder(store: GroupStore): boolean {
@@ -35,19 +34,7 @@ describe('pools in group order (GroupStore.orderPools)', () => {
           seed: fc.integer({ min: 1, max: 1 << 30 }),
         }),
         (options) => {
-          const arena = options.arena ? new MemoryArena(newMemory()) : null;
-          const cache = new KvCache(
-            {
-              layers: 1,
-              kvHeads: 2,
-              headDim: 16,
-              groupLayout: options.groupLayout,
-              outlierFraction: options.outlierFraction,
-              promotionTier: options.promotionTier,
-              initialCapacityTokens: 4,
-            },
-            { arena },
-          );
+          const { cache } = newPoolTestCache(options);
           let seed = options.seed;
           for (const [tokens, keyBits, valueBits] of options.appends) {
             const data = fp16Values(tokens * 32, seed++);
