@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { MemoryArena, type GrowableMemory } from './arena.js';
 import type { GroupLayout } from '@qaq/policy';
 import { KvCache } from './kv-cache.js';
@@ -16,6 +17,14 @@ export interface PoolTestCacheOptions {
   readonly promotionTier: boolean;
   readonly arena: boolean;
 }
+
+/** fast-check fields for PoolTestCacheOptions (spread into a test's fc.record). */
+export const poolTestCacheFields = {
+  groupLayout: fc.constantFrom<GroupLayout>('token-layer-head', 'token-layer'),
+  outlierFraction: fc.constantFrom(0, 0.05),
+  promotionTier: fc.boolean(),
+  arena: fc.boolean(),
+};
 
 /**
  * One layer, 2 KV heads of 16 (32 elements per token and kind), room for 4 tokens at first so the pools must grow;

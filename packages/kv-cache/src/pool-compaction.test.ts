@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryArena } from './arena.js';
 import { KvCache } from './kv-cache.js';
 import { fp16Values } from './random.test-utils.js';
-import { newMemory, newPoolTestCache } from './memory.test-utils.js';
+import { newMemory, newPoolTestCache, poolTestCacheFields } from './memory.test-utils.js';
 
 describe('MemoryArena free ranges', () => {
   it('merges released neighbours, serves any size from them and gives a trailing range back to the bump region', () => {
@@ -62,13 +62,10 @@ describe('pool compaction', () => {
     fc.assert(
       fc.property(
         fc.record({
-          groupLayout: fc.constantFrom<'token-layer-head' | 'token-layer'>('token-layer-head', 'token-layer'),
-          outlierFraction: fc.constantFrom(0, 0.05),
-          promotionTier: fc.boolean(),
+          ...poolTestCacheFields,
           tokens: fc.integer({ min: 40, max: 400 }),
           keep: fc.integer({ min: 0, max: 10 }),
           seed: fc.integer({ min: 1, max: 1 << 30 }),
-          arena: fc.boolean(),
         }),
         (options) => {
           const { cache, arena } = newPoolTestCache(options);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { GroupStore } from './group-store.js';
 import { KvCache } from './kv-cache.js';
 import { fp16Values } from './random.test-utils.js';
-import { newPoolTestCache } from './memory.test-utils.js';
+import { newPoolTestCache, poolTestCacheFields } from './memory.test-utils.js';
 
 /** Whether each width's groups sit at that pool's slots 0, 1, 2, … in group order. */
 function inGroupOrder(store: GroupStore): boolean {
@@ -25,10 +25,7 @@ describe('pools in group order (GroupStore.orderPools)', () => {
     fc.assert(
       fc.property(
         fc.record({
-          groupLayout: fc.constantFrom<'token-layer-head' | 'token-layer'>('token-layer-head', 'token-layer'),
-          outlierFraction: fc.constantFrom(0, 0.05),
-          promotionTier: fc.boolean(),
-          arena: fc.boolean(),
+          ...poolTestCacheFields,
           appends: fc.array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.constantFrom(...WIDTHS), fc.constantFrom(...WIDTHS)), { minLength: 1, maxLength: 6 }),
           demotions: fc.array(fc.tuple(fc.nat(), fc.constantFrom(2, 3, 4)), { maxLength: 120 }),
           seed: fc.integer({ min: 1, max: 1 << 30 }),
