@@ -8,15 +8,15 @@ const largestStepCount = 2 ** 32 - 1;
 /**
  * Per layer, per KV head (or over heads, with mergeHeads) and token: the maximum of the token's attention
  * probability over the last `window` observed steps, for any plan cadence. Storage is slot-major: per layer `window`
- * rings of [rows, capacity] 16-bit codes (storedProbabilityRelativeError), one slot per step (a per-layer step
+ * rings of [rows, capacity] 8-bit codes (storedProbabilityRelativeError), one slot per step (a per-layer step
  * counter picks it), so an observation is one sequential pass per row. A token's observation count is derived from
  * the step it was first observed at (no per-step pass over tokens). Buffers are allocated once per layer and grown
  * by doubling; eviction shifts each row with copyWithin. With plans at least `window` steps apart the policy keeps
- * `RunningAttentionMaximum` instead (2 bytes per token and layer merged, against 24 here at a window of 10).
+ * `RunningAttentionMaximum` instead (1 byte per token and layer merged, against 14 here at a window of 10).
  */
 export class AttentionWindow extends CodeRowStore {
   /** Per layer: window · headRows rows of the layer's capacity (firstSteps[layer].length), row (slot · headRows + head). */
-  private readonly values: Uint16Array[] = [];
+  private readonly values: Uint8Array[] = [];
   /** Per layer and token: the layer's step count when the token was first observed; its length is the capacity. */
   private readonly firstSteps: Uint32Array[] = [];
   private readonly steps: Float64Array;
@@ -26,7 +26,7 @@ export class AttentionWindow extends CodeRowStore {
     this.steps = new Float64Array(layers);
     const capacity = Math.max(1, initialCapacityTokens);
     for (let layer = 0; layer < layers; layer += 1) {
-      this.values.push(new Uint16Array(capacity * this.headRows * window));
+      this.values.push(new Uint8Array(capacity * this.headRows * window));
       this.firstSteps.push(new Uint32Array(capacity));
     }
   }
@@ -44,7 +44,7 @@ export class AttentionWindow extends CodeRowStore {
       throw new QaqError('too-many-steps', 'a layer observed 2^32 − 1 steps; start a new sequence', { details: { layer, step } });
     }
     this.ensureCapacity(layer, tokenCount);
-    const values = this.values[layer] as Uint16Array;
+    const values = this.values[layer] as Uint8Array;
     const capacity = this.capacity(layer);
     const slot = step % this.window;
     // New tokens start with empty (all-zero) rings: zero is below every real probability.
@@ -62,7 +62,7 @@ export class AttentionWindow extends CodeRowStore {
 
   evictOldest(layer: number, count: number): void {
     const tokenCount = this.checkEviction(layer, count);
-    shiftRows(this.values[layer] as Uint16Array, this.capacity(layer), count, tokenCount);
+    shiftRows(this.values[layer] as Uint8Array, this.capacity(layer), count, tokenCount);
     (this.firstSteps[layer] as Uint32Array).copyWithin(0, count, tokenCount);
     this.tokenCounts[layer] = tokenCount - count;
   }
@@ -76,11 +76,11 @@ export class AttentionWindow extends CodeRowStore {
 
   liveByteLength(): number {
     // Per token: a code per slot and row, and the step it was first observed at.
-    return this.liveTokens() * (this.window * this.headRows * 2 + 4);
+    return this.liveTokens() * (this.window * this.headRows + 4);
   }
 
-  protected rows(layer: number): Uint16Array {
-    return this.values[layer] as Uint16Array;
+  protected rows(layer: number): Uint8Array {
+    return this.values[layer] as Uint8Array;
   }
 
   protected capacity(layer: number): number {
@@ -93,7 +93,7 @@ export class AttentionWindow extends CodeRowStore {
     let capacity = oldCapacity;
     while (capacity < tokenCount) capacity *= 2;
     const live = this.tokenCounts[layer] ?? 0;
-    this.values[layer] = growRows(this.values[layer] as Uint16Array, oldCapacity, capacity, live);
+    this.values[layer] = growRows(this.values[layer] as Uint8Array, oldCapacity, capacity, live);
     const firstSteps = new Uint32Array(capacity);
     firstSteps.set((this.firstSteps[layer] as Uint32Array).subarray(0, live));
     this.firstSteps[layer] = firstSteps;

@@ -4,7 +4,7 @@ import { maximumAlong, rowMaxima } from './code-rows.js';
 import { encodeProbability, validateProbabilities } from './stored-probability.js';
 
 /**
- * What both attention stores share: per layer, rows of `capacity` 16-bit probability codes (code-rows.ts), where row
+ * What both attention stores share: per layer, rows of `capacity` 8-bit probability codes (stored-probability.ts) (code-rows.ts), where row
  * r belongs to KV head r % kvHeads (or to every head, merged); the reads over them; and the checks that keep bad
  * input from changing anything.
  */
@@ -34,7 +34,7 @@ export abstract class CodeRowStore implements AttentionStatistics {
   abstract byteLength(): number;
   abstract liveByteLength(): number;
   /** The layer's rows of codes. */
-  protected abstract rows(layer: number): Uint16Array;
+  protected abstract rows(layer: number): Uint8Array;
   /** Tokens each of the layer's rows has room for. */
   protected abstract capacity(layer: number): number;
 
@@ -90,7 +90,7 @@ export abstract class CodeRowStore implements AttentionStatistics {
    * row, the maximum over heads, with mergeHeads): a running maximum, or a ring slot's value once that slot is zeroed.
    */
   protected recordStep(
-    rows: Uint16Array,
+    rows: Uint8Array,
     first: number,
     capacity: number,
     probabilities: Float32Array,

@@ -2,7 +2,7 @@ export { AttentionAwarePolicy } from './policy.js';
 export { AttentionWindow } from './attention-window.js';
 export type { AttentionStatistics, AttentionStatisticsOptions } from './attention-statistics.js';
 export { RunningAttentionMaximum } from './running-attention-maximum.js';
-export { storedProbabilityRelativeError } from './stored-probability.js';
+export { storedProbability, storedProbabilityAbsoluteError, storedProbabilityRelativeError } from './stored-probability.js';
 export type { CacheLayerView } from './cache-view.js';
 export { effectiveSigmaScoreMax, isAllowedBitWidth, keyBounds, resolvePolicyConfig } from './config.js';
 export type { GroupLayout, KeyBound, PolicyConfig, ResolvedPolicyConfig } from './config.js';

@@ -8,6 +8,7 @@ import { LayerPlan } from './layer-plan.js';
 import { AttentionAwarePolicy } from './policy.js';
 import { policyPreset, policyPresetNames } from './presets.js';
 import { CalibratedQueryNorms } from './query-norms.js';
+import { storedProbability } from './stored-probability.js';
 
 /** An array-backed CacheLayerView for tests. */
 class ArrayView implements CacheLayerView {
@@ -175,7 +176,7 @@ describe('AttentionAwarePolicy', () => {
           expect(plan.values.targetBits[group]).toBe(8);
           continue;
         }
-        const attention = Math.fround(token === 0 ? 0.6 : 0.1 / (head + 1));
+        const attention = storedProbability(token === 0 ? 0.6 : 0.1 / (head + 1));
         expect(plan.keys.targetBits[group]).toBe(bitsForRange(4, keyStd, 1, 8));
         expect(plan.values.targetBits[group]).toBe(bitsForRange(4, valueAllowedStd(0.02, 5, attention), 1, 8));
       }
@@ -208,7 +209,7 @@ describe('AttentionAwarePolicy', () => {
           // 'attention-shared': the T tokens share σ_S,max, each bounded at σ_S,max / √T.
           const tokenSigma = keyBound === 'attention' ? sigma : sigma / Math.sqrt(tokenCount);
           for (let token = 0; token < tokenCount; token += 1) {
-            const predicted = Math.fround(attention[token] as number);
+            const predicted = storedProbability(attention[token] as number);
             expect(plan.keys.targetBits[token]).toBe(bitsForRange(range, keyAllowedStdForAttention(tokenSigma, predicted, 3), 1, 8));
             for (let other = 0; other < tokenCount; other += 1) {
               if ((attention[other] as number) > (attention[token] as number)) {
@@ -238,9 +239,9 @@ describe('AttentionAwarePolicy', () => {
       policy.decide(0, new ArrayView(tokenCount, groupsPerToken, ranges, ranges, 8), plan);
       for (let token = 0; token < tokenCount; token += 1) {
         for (let group = 0; group < groupsPerToken; group += 1) {
-          const predicted = groupLayout === 'token-layer'
+          const predicted = storedProbability(groupLayout === 'token-layer'
             ? Math.max(attention[token] as number, attention[tokenCount + token] as number)
-            : (attention[group * tokenCount + token] as number);
+            : (attention[group * tokenCount + token] as number));
           const norm = groupLayout === 'token-layer' ? 9 : group === 0 ? 1 : 9;
           expect(plan.keys.targetBits[token * groupsPerToken + group]).toBe(bitsForRange(range, keyAllowedStdForAttention(sigma, predicted, norm), 1, 8));
         }
@@ -265,8 +266,8 @@ describe('AttentionAwarePolicy', () => {
   it('per-(token, layer) groups use the max over KV heads', () => {
     const policy = new AttentionAwarePolicy({ ...baseConfig, groupLayout: 'token-layer', window: 1 }, norms(1, 2, 2));
     policy.observe(0, new Float32Array([0.01, 0.9, 0.8, 0.02]), 2);
-    expect(policy.predictedAttention(0, 0, 0)).toBeCloseTo(0.8, 3);
-    expect(policy.predictedAttention(0, 1, 0)).toBeCloseTo(0.9, 3);
+    expect(policy.predictedAttention(0, 0, 0)).toBe(storedProbability(0.8));
+    expect(policy.predictedAttention(0, 1, 0)).toBe(storedProbability(0.9));
     const plan = new LayerPlan();
     expectCode(() => policy.decide(0, new ArrayView(2, 2, new Float64Array(4), new Float64Array(4), 8), plan), 'group-layout-mismatch');
     expectCode(() => policy.decide(0, new ArrayView(3, 1, new Float64Array(3), new Float64Array(3), 8), plan), 'token-count-mismatch');

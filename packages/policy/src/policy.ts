@@ -197,7 +197,7 @@ export class AttentionAwarePolicy {
 
   /**
    * Bytes of the attention statistics the policy keeps beside the cache (they grow with the tokens): the running
-   * maximum's 16-bit code per token and row when plans are at least `window` steps apart, else the ring's `window`.
+   * maximum's 8-bit code per token and row when plans are at least `window` steps apart, else the ring's `window`.
    */
   statisticsByteLength(): number {
     return this.attention.byteLength();

@@ -95,7 +95,7 @@ export interface PolicyPreset {
 // tokens waiting at 8 bits: our reading is that a demotion is permanent without the tier, and both demote fewer tokens
 // during a passing dip of their attention. Plans every 32 steps also cut the policy's decode work to a quarter; the
 // window of 10 cost no memory since session 10: plans every 32 steps keep one running maximum per token
-// (RunningAttentionMaximum, 2 bytes per token and layer) whatever the window.
+// (RunningAttentionMaximum, 2 bytes per token and layer then, 1 since session 19) whatever the window.
 // Watchful is lean watching attention over every step between two plans (window 32 = the plan interval), the keys'
 // budget loosened to σ_S,max 0.0012 to pay for it. Chosen in session 10 once longer windows cost no memory.
 // SmolLM2-135M, Moby-Dick from Chapter 1, first 4095 tokens in two windows of 2048 (`STRIDE=2047 node

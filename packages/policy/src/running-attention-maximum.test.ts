@@ -210,11 +210,11 @@ describe('RunningAttentionMaximum', () => {
     expect(ring.recordsNextStep(0)).toBe(true);
   });
 
-  it('holds 2 bytes per token and layer with merged heads, growing by doubling, and checks its input', () => {
+  it('holds 1 byte per token and layer with merged heads, growing by doubling, and checks its input', () => {
     const store = new RunningAttentionMaximum(2, 3, 10, 1024, { mergeHeads: true });
     const before = store.byteLength();
     store.observe(1, new Float32Array(3 * 1500).fill(0.25), 1500);
-    expect(store.byteLength() - before).toBe((2048 - 1024) * 2);
+    expect(store.byteLength() - before).toBe(2048 - 1024);
     expect(store.windowMaxOverHeads(1, 1499)).toBe(0.25);
     expect(store.observationCount(1, 0)).toBe(1);
     expect(() => store.windowMax(1, 0, 0)).toThrow(/per-head/);

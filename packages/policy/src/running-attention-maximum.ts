@@ -4,16 +4,16 @@ import { growRows, shiftRows } from './code-rows.js';
 
 /**
  * Per layer, per KV head (or over heads, with mergeHeads) and token: the running maximum of the token's attention
- * probability since the layer's last `restart` — one 16-bit code per token and row (storedProbabilityRelativeError)
+ * probability since the layer's last `restart` — one 8-bit code per token and row (storedProbabilityRelativeError)
  * instead of `window` of them. The policy uses it when plans are at least `window` steps apart: it records only
  * the last `window` steps before each plan and restarts after planning, so at every plan this holds exactly what a
  * ring of the last `window` steps (`AttentionWindow`) would. Observation counts come from the token counts of the
  * block's last `window` steps (tokens arrive in order), so nothing else is kept per token: SmolLM2-135M (three KV
- * heads, merged) holds 2 bytes per token and layer here, against 24 with the ring of 10 steps.
+ * heads, merged) holds 1 byte per token and layer here, against 14 with the ring of 10 steps.
  */
 export class RunningAttentionMaximum extends CodeRowStore {
   /** Per layer: headRows rows of the layer's capacity, codes of the running maxima. */
-  private readonly maxima: Uint16Array[] = [];
+  private readonly maxima: Uint8Array[] = [];
   private readonly capacities: Int32Array;
   /** Per layer: ring of the token counts of the block's last `window` steps (layer · window + step % window). */
   private readonly stepTokenCounts: Int32Array;
@@ -29,7 +29,7 @@ export class RunningAttentionMaximum extends CodeRowStore {
     this.stepTokenCounts = new Int32Array(layers * window);
     this.blockSteps = new Float64Array(layers);
     this.restartPending = new Uint8Array(layers);
-    for (let layer = 0; layer < layers; layer += 1) this.maxima.push(new Uint16Array(capacity * this.headRows));
+    for (let layer = 0; layer < layers; layer += 1) this.maxima.push(new Uint8Array(capacity * this.headRows));
   }
 
   observationCount(layer: number, token: number): number {
@@ -52,7 +52,7 @@ export class RunningAttentionMaximum extends CodeRowStore {
     const previous = this.checkObservation(layer, probabilities, tokenCount, offset, headStride);
     this.ensureCapacity(layer, tokenCount);
     const capacity = this.capacity(layer);
-    const maxima = this.maxima[layer] as Uint16Array;
+    const maxima = this.maxima[layer] as Uint8Array;
     // A new block forgets every token; otherwise only the new tokens start from zero.
     const cleared = this.restartPending[layer] === 1 ? 0 : previous;
     if (this.restartPending[layer] === 1) {
@@ -69,7 +69,7 @@ export class RunningAttentionMaximum extends CodeRowStore {
 
   evictOldest(layer: number, count: number): void {
     const tokenCount = this.checkEviction(layer, count);
-    shiftRows(this.maxima[layer] as Uint16Array, this.capacity(layer), count, tokenCount);
+    shiftRows(this.maxima[layer] as Uint8Array, this.capacity(layer), count, tokenCount);
     for (let index = layer * this.window; index < (layer + 1) * this.window; index += 1) {
       this.stepTokenCounts[index] = Math.max(0, (this.stepTokenCounts[index] as number) - count);
     }
@@ -88,11 +88,11 @@ export class RunningAttentionMaximum extends CodeRowStore {
   }
 
   liveByteLength(): number {
-    return this.liveTokens() * this.headRows * 2;
+    return this.liveTokens() * this.headRows;
   }
 
-  protected rows(layer: number): Uint16Array {
-    return this.maxima[layer] as Uint16Array;
+  protected rows(layer: number): Uint8Array {
+    return this.maxima[layer] as Uint8Array;
   }
 
   protected capacity(layer: number): number {
@@ -104,7 +104,7 @@ export class RunningAttentionMaximum extends CodeRowStore {
     if (tokenCount <= oldCapacity) return;
     let capacity = oldCapacity;
     while (capacity < tokenCount) capacity *= 2;
-    this.maxima[layer] = growRows(this.maxima[layer] as Uint16Array, oldCapacity, capacity, this.tokenCounts[layer] ?? 0);
+    this.maxima[layer] = growRows(this.maxima[layer] as Uint8Array, oldCapacity, capacity, this.tokenCounts[layer] ?? 0);
     this.capacities[layer] = capacity;
   }
 }

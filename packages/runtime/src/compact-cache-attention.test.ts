@@ -282,7 +282,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(Math.min(...bits)).toBeLessThan(4);
     // Same tokens, same groups: fewer bytes than every group at B_max (overhead at D = 8 is 7 bits/element).
     expect(qaq.memory().elements).toBe(atMaxBits.memory().elements);
-    // memory() counts the policy's attention statistics too (2 bytes per token and layer here, large beside D = 8).
+    // memory() counts the policy's attention statistics too (1 byte per token and layer here, large beside D = 8).
     const { bytes, policyBytes } = qaq.memory();
     expect(policyBytes).toBe(qaq.policy?.statisticsLiveByteLength());
     expect(policyBytes).toBeGreaterThan(0);
