@@ -169,7 +169,9 @@ let sliceOutlierPositions: usize = 0;
  * and returns the address of its codes.
  */
 @inline function locateGroup(descriptor: usize, group: i32): usize {
-  const bits = <i32>load<u8>(<usize>word(descriptor, DESCRIPTOR_BITS) + <usize>group);
+  // Tags are 4 bits, two per byte (GroupStore): the width for 1..8, 0 for 16.
+  const nibble = (<i32>load<u8>(<usize>word(descriptor, DESCRIPTOR_BITS) + (<usize>group >> 1)) >> ((group & 1) << 2)) & 15;
+  const bits = ((nibble - 1) & 15) + 1;
   const slots = <usize>word(descriptor, DESCRIPTOR_SLOTS);
   const slot = word(descriptor, DESCRIPTOR_SLOT_BYTES) == 2 ? <i32>load<u16>(slots + (<usize>group << 1)) : load<i32>(slots + (<usize>group << 2));
   const pool = DESCRIPTOR_POOLS + bits * POOL_WORDS;

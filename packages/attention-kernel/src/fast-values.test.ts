@@ -20,12 +20,12 @@ function valueBound(cache: KvCache, probabilities: Float32Array, shape: Shape): 
   for (let head = 0; head < shape.kvHeads; head += 1) {
     const weights = new Float64Array(tokenCount);
     for (let token = 0; token < tokenCount; token += 1) {
-      const bits = store.bits[token] as number;
+      const bits = store.bitsOf(token);
       weights[token] = bits === 16 ? 0 : (probabilities[head * tokenCount + token] as number) * (store.range(token) / 2 ** bits);
     }
     let sum = 0;
     for (let token = 0; token < tokenCount; token += 1) {
-      const bits = store.bits[token] as number;
+      const bits = store.bitsOf(token);
       if (bits === 16) continue;
       let largest = 0;
       for (let other = Math.max(0, token - 63); other <= Math.min(tokenCount - 1, token + 63); other += 1) largest = Math.max(largest, weights[other] as number);

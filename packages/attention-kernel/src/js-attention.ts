@@ -196,7 +196,7 @@ export class JsAttention {
 
   /** Codes (or fp16 values) of one group's head slice into `slice`, and the group's parameters. */
   private readSlice(store: GroupStore, group: number, elementOffset: number, headDim: number): void {
-    const bits = store.bits[group] as number;
+    const bits = store.bitsOf(group);
     const slot = store.slots[group] as number;
     const pool = store.pool(bits);
     const codeOffset = slot * pool.layout.codeBytes;

@@ -54,7 +54,7 @@ describe('cache accounting', () => {
               if (quantized === 0) continue;
               const group = action.group % quantized;
               const kind = action.keys ? 'keys' : 'values';
-              const current = cache.store(kind, action.layer).bits[group] as number;
+              const current = cache.store(kind, action.layer).bitsOf(group);
               if (action.bits > current && !options.promotionTier) continue;
               cache.setGroupBits(kind, action.layer, group, action.bits);
             }
@@ -76,12 +76,13 @@ describe('cache accounting', () => {
     const data = fp16Values(16 * 128, 9);
     cache.append(0, data, data, 16, 2, 2);
     const accounting = cache.accounting();
-    // Per group: 32 bytes of codes, 2 + 2 parameters, 1 tag, 2 slot index, 2 outliers · (2 value + 1 position).
+    // Per group: 32 bytes of codes, 2 + 2 parameters, half a byte of tag, 2 slot index, 2 outliers · (2 value + 1 position).
     expect(accounting.codeBytes).toBe(2 * 16 * 32);
     expect(accounting.outlierValueBytes).toBe(2 * 16 * 4);
     expect(accounting.outlierPositionBytes).toBe(2 * 16 * 2);
-    expect(accounting.bitsPerElement).toBeCloseTo(((32 + 4 + 1 + 2 + 6) * 8) / 128, 12);
-    expect(accounting.compressionRatio).toBeCloseTo(16 / (((32 + 4 + 1 + 2 + 6) * 8) / 128), 12);
+    expect(accounting.bitWidthTagBytes).toBe(2 * 16 * 0.5);
+    expect(accounting.bitsPerElement).toBeCloseTo(((32 + 4 + 0.5 + 2 + 6) * 8) / 128, 12);
+    expect(accounting.compressionRatio).toBeCloseTo(16 / (((32 + 4 + 0.5 + 2 + 6) * 8) / 128), 12);
   });
 
   it('widens slot indices past 65536 slots and still accounts exactly', () => {

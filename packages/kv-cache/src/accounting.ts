@@ -10,7 +10,7 @@ export interface CacheAccounting {
   scaleBytes: number;
   /** fp16 minima of live groups outside the recent window. */
   minimumBytes: number;
-  /** One bit-width tag byte per live group. */
+  /** One 4-bit bit-width tag per live group (half a byte; two share a byte). */
   bitWidthTagBytes: number;
   /** One slot index per live group (which slot of its width's pool holds it). */
   slotIndexBytes: number;

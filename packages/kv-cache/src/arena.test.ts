@@ -73,7 +73,7 @@ describe('KvCache in an arena', () => {
               const quantized = cache.recentStart(1) * cache.groupsPerToken;
               if (quantized > 0) {
                 const group = step.demote % quantized;
-                if ((cache.store('keys', 1).bits[group] as number) > 1) cache.setGroupBits('keys', 1, group, 1);
+                if ((cache.store('keys', 1).bitsOf(group)) > 1) cache.setGroupBits('keys', 1, group, 1);
               }
               cache.evictOldest(1, Math.min(step.evict, cache.tokenCount(1)));
             }
@@ -90,8 +90,8 @@ describe('KvCache in an arena', () => {
           expect(placed.accounting()).toEqual(heap.accounting());
           expect(placed.accounting().totalBytes).toBe(placed.heldBytes());
           const store = placed.store('keys', 1);
-          const bitsView = new Uint8Array(memory.buffer, store.arenaOffsets.bits, store.groupCount);
-          expect(bitsView).toEqual(store.bits.subarray(0, store.groupCount));
+          const tagView = new Uint8Array(memory.buffer, store.arenaOffsets.bits, (store.groupCount + 1) >>> 1);
+          expect(tagView).toEqual(store.packedTags.subarray(0, (store.groupCount + 1) >>> 1));
           const before = arena.liveBytes;
           placed.dispose();
           expect(arena.liveBytes).toBeLessThan(before);

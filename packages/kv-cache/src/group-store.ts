@@ -37,7 +37,9 @@ export interface GroupStoreOptions {
 
 /**
  * The groups of one kind (keys or values) of one layer. Group g (token-major: token · groupsPerToken + head)
- * lives in the pool of its bit width at a slot; `bits[g]` is its bit-width tag and `slots[g]` its slot.
+ * lives in the pool of its bit width at a slot; `bitsOf(g)` is its bit-width tag and `slots[g]` its slot. Tags are
+ * 4 bits, two per byte (group g in byte g >> 1, the low nibble for even g): the width itself for 1..8 and 0 for 16
+ * (`bits & 15`; read back as ((nibble − 1) & 15) + 1), so a tag costs half a byte per group.
  * 16-bit slots hold fp16 codes and, in their two parameters, the fp16 minimum and range of the group
  * without its outliers (what the policy needs); they keep no separate outliers since fp16 is already exact.
  */
@@ -50,7 +52,10 @@ export class GroupStore {
   readonly pools: (SlotPool | undefined)[] = [];
   readonly tier: SlotPool | null;
   readonly arena: ByteArena | null;
+  /** Packed 4-bit tags (see the class comment): capacityGroups / 2 bytes, rounded up. */
   private bitsBlock: ArenaBlock<Uint8Array>;
+  /** Groups the tag, slot and pending arrays have room for. */
+  capacityGroups: number;
   private slotsBlock: ArenaBlock<SlotIndexArray>;
   tierSlots: SlotIndexArray;
   /** Bits a group gets when it leaves the recent window. */
@@ -77,7 +82,8 @@ export class GroupStore {
     this.initialCapacityGroups = Math.max(1, options.initialCapacityTokens * options.groupsPerToken);
     const capacity = this.initialCapacityGroups;
     this.arena = options.arena ?? null;
-    this.bitsBlock = new ArenaBlock(this.arena, uint8View, 1, capacity);
+    this.capacityGroups = capacity;
+    this.bitsBlock = new ArenaBlock(this.arena, uint8View, 1, tagBytes(capacity));
     this.slotsBlock = slotBlock(this.arena, 2, capacity);
     this.tierSlots = new Uint16Array(options.promotionTier ? capacity : 0);
     this.pendingBits = new Uint8Array(capacity);
@@ -91,9 +97,33 @@ export class GroupStore {
     this.outlierValues = new Uint16Array(Math.max(1, this.outlierCount));
   }
 
-  /** Bit-width tag per group (a view: re-read after anything that may allocate). */
-  get bits(): Uint8Array {
+  /** The packed tag bytes (a view: re-read after anything that may allocate); read a tag with bitsOf. */
+  get packedTags(): Uint8Array {
     return this.bitsBlock.array;
+  }
+
+  /** Group `group`'s bit width (1..8 or 16). */
+  bitsOf(group: number): number {
+    return tagBits(this.bitsBlock.array, group);
+  }
+
+  /** Every live group's bit width, unpacked into `out` (at least groupCount long): tools, tests, graph inputs. */
+  readTags(out: Uint8Array): Uint8Array {
+    const tags = this.bitsBlock.array;
+    for (let group = 0; group < this.groupCount; group += 1) out[group] = tagBits(tags, group);
+    return out;
+  }
+
+  /** Every live group's bit width in a new array (tools and tests; readTags fills a caller's buffer). */
+  tags(): Uint8Array {
+    return this.readTags(new Uint8Array(this.groupCount));
+  }
+
+  private setBits(group: number, bits: number): void {
+    const tags = this.bitsBlock.array;
+    const index = group >>> 1;
+    const shift = (group & 1) << 2;
+    tags[index] = ((tags[index] as number) & ~(15 << shift)) | ((bits & 15) << shift);
   }
 
   /** Slot indices: Uint16Array while every slot index fits 16 bits, widened to Uint32Array once one does not. */
@@ -127,9 +157,6 @@ export class GroupStore {
     this.slotsBlock.free();
   }
 
-  get capacityGroups(): number {
-    return this.bits.length;
-  }
 
   pool(bits: number): SlotPool {
     let pool = this.pools[bits];
@@ -157,9 +184,9 @@ export class GroupStore {
     let capacity = this.capacityGroups;
     while (capacity < groupCount) capacity = grownCapacity(capacity);
     // Allocate both first (the arena may grow and replace its buffer), then copy through fresh views.
-    const bits = new ArenaBlock(this.arena, uint8View, 1, capacity);
+    const bits = new ArenaBlock(this.arena, uint8View, 1, tagBytes(capacity));
     const slots = slotBlock(this.arena, this.slotsBlock.elementBytes, capacity);
-    bits.array.set(this.bits);
+    bits.array.set(this.packedTags);
     slots.array.set(this.slots);
     this.bitsBlock.free();
     this.slotsBlock.free();
@@ -173,6 +200,7 @@ export class GroupStore {
     this.bitsBlock = bits;
     this.slotsBlock = slots;
     this.pendingBits = pending;
+    this.capacityGroups = capacity;
   }
 
   /** Appends one group from source[offset…offset+groupLength) at `bits`; validated input only. */
@@ -182,7 +210,7 @@ export class GroupStore {
     const pool = this.pool(bits);
     const slot = pool.allocate();
     this.encode(pool, slot, bits, source, offset);
-    this.bits[group] = bits;
+    this.setBits(group, bits);
     this.widenSlotsFor(slot);
     this.slots[group] = slot;
     this.pendingBits[group] = pendingBits;
@@ -203,7 +231,7 @@ export class GroupStore {
    * dequantized into scratch and quantized again — also when a clipped range is due (clipsFrom).
    */
   requantize(group: number, bits: number): void {
-    const current = this.bits[group] as number;
+    const current = this.bitsOf(group);
     if (current === bits) return;
     if (this.tier === null && bits < current && current <= 8 && !this.clipsFrom(current, bits) && this.nestedDemotion(group, current, bits)) return;
     if (this.tier !== null) {
@@ -217,7 +245,7 @@ export class GroupStore {
     const slot = newPool.allocate();
     this.encode(newPool, slot, bits, this.scratch, 0);
     oldPool.release(this.slots[group] as number);
-    this.bits[group] = bits;
+    this.setBits(group, bits);
     this.widenSlotsFor(slot);
     this.slots[group] = slot;
   }
@@ -268,7 +296,7 @@ export class GroupStore {
       }
     }
     oldPool.release(oldSlot);
-    this.bits[group] = bits;
+    this.setBits(group, bits);
     this.widenSlotsFor(slot);
     this.slots[group] = slot;
     return true;
@@ -276,7 +304,7 @@ export class GroupStore {
 
   /** Dequantizes group `group` into target[offset…offset+groupLength). */
   decode(group: number, target: Float32Array, offset: number): void {
-    const bits = this.bits[group] as number;
+    const bits = this.bitsOf(group);
     const slot = this.slots[group] as number;
     const pool = this.pool(bits);
     const codeOffset = slot * pool.layout.codeBytes;
@@ -304,7 +332,7 @@ export class GroupStore {
    * with a clipped range (clippedRangeMaxBits) the clipped range.
    */
   range(group: number): number {
-    const bits = this.bits[group] as number;
+    const bits = this.bitsOf(group);
     const slot = this.slots[group] as number;
     const pool = this.pool(bits);
     const step = float16BitsToFloat32(pool.parameters[slot * 2 + 1] as number);
@@ -319,10 +347,10 @@ export class GroupStore {
         details: { groups: count, bitsLength: bitsOut.length, rangesLength: rangesOut.length },
       });
     }
-    const bitsArray = this.bits;
+    const tags = this.packedTags;
     const slots = this.slots;
     for (let group = 0; group < count; group += 1) {
-      const bits = bitsArray[group] as number;
+      const bits = tagBits(tags, group);
       const pool = this.pools[bits] as SlotPool;
       const step = float16BitsToFloat32(pool.parameters[(slots[group] as number) * 2 + 1] as number);
       bitsOut[group] = bits;
@@ -342,13 +370,13 @@ export class GroupStore {
    */
   orderPools(): number {
     const count = this.groupCount;
-    const tags = this.bits;
+    const tags = this.packedTags;
     const slots = this.slots;
     const next = this.nextSlotScratch;
     next.fill(0);
     let disordered = 0;
     for (let group = 0; group < count; group += 1) {
-      const bits = tags[group] as number;
+      const bits = tagBits(tags, group);
       const expected = next[bits] as number;
       if ((slots[group] as number) !== expected) disordered |= 1 << bits;
       next[bits] = expected + 1;
@@ -361,7 +389,7 @@ export class GroupStore {
       const order = new Int32Array(live);
       let index = 0;
       for (let group = 0; group < count; group += 1) {
-        if (tags[group] !== bits) continue;
+        if (tagBits(tags, group) !== bits) continue;
         order[index] = slots[group] as number;
         slots[group] = index;
         index += 1;
@@ -387,7 +415,7 @@ export class GroupStore {
       const target = pool.shrinkTarget(POOL_MINIMUM_SLOTS);
       if (target === 0) continue;
       // Fresh views each time: shrinking may grow the arena and detach older ones.
-      this.compactPool(pool, target, this.bits, bits, this.slots);
+      this.compactPool(pool, target, this.packedTags, bits, this.slots);
       shrunk += 1;
     }
     const tier = this.tier;
@@ -402,7 +430,7 @@ export class GroupStore {
   }
 
   /**
-   * Moves the live slots of `pool` (groups whose tag is `bits`, or every group when `tags` is null) below
+   * Moves the live slots of `pool` (groups whose packed tag is `bits`, or every group when `tags` is null) below
    * `target` and shrinks it. `slots` is edited in place before anything allocates.
    */
   private compactPool(pool: SlotPool, target: number, tags: Uint8Array | null, bits: number, slots: SlotIndexArray): void {
@@ -410,11 +438,11 @@ export class GroupStore {
     const live = new Uint8Array(capacity);
     const count = this.groupCount;
     for (let group = 0; group < count; group += 1) {
-      if (tags === null || tags[group] === bits) live[slots[group] as number] = 1;
+      if (tags === null || tagBits(tags, group) === bits) live[slots[group] as number] = 1;
     }
     let free = 0;
     for (let group = 0; group < count; group += 1) {
-      if (tags !== null && tags[group] !== bits) continue;
+      if (tags !== null && tagBits(tags, group) !== bits) continue;
       const slot = slots[group] as number;
       if (slot < target) continue;
       while (live[free] === 1) free += 1;
@@ -429,10 +457,13 @@ export class GroupStore {
   /** Drops the oldest `count` tokens' groups, freeing their slots. */
   evictOldestGroups(count: number): void {
     for (let group = 0; group < count; group += 1) {
-      this.pool(this.bits[group] as number).release(this.slots[group] as number);
+      this.pool(this.bitsOf(group)).release(this.slots[group] as number);
       if (this.tier !== null) this.tier.release(this.tierSlots[group] as number);
     }
-    this.bits.copyWithin(0, count, this.groupCount);
+    // Tags move by `count` nibbles: whole bytes when count is even, else one nibble at a time.
+    const remaining = this.groupCount - count;
+    if ((count & 1) === 0) this.packedTags.copyWithin(0, count >>> 1, tagBytes(this.groupCount));
+    else for (let group = 0; group < remaining; group += 1) this.setBits(group, this.bitsOf(group + count));
     this.slots.copyWithin(0, count, this.groupCount);
     this.pendingBits.copyWithin(0, count, this.groupCount);
     if (this.tier !== null) this.tierSlots.copyWithin(0, count, this.groupCount);
@@ -448,7 +479,7 @@ export class GroupStore {
 
   /** Writes group `group`: bits, pending bits, codes, parameters, outliers, tier copy. */
   exportGroup(group: number, writer: ByteWriter): void {
-    const bits = this.bits[group] as number;
+    const bits = this.bitsOf(group);
     const pool = this.pool(bits);
     const slot = this.slots[group] as number;
     const { codeBytes, outlierCount, positionBytes } = pool.layout;
@@ -506,7 +537,7 @@ export class GroupStore {
       if (position >= this.groupLength) corrupt('outlier position out of range', { position });
       pool.outlierPositions[slot * outlierCount + index] = position;
     }
-    this.bits[group] = bits;
+    this.setBits(group, bits);
     this.widenSlotsFor(slot);
     this.slots[group] = slot;
     this.pendingBits[group] = pending;
@@ -528,7 +559,7 @@ export class GroupStore {
   addAccounting(accounting: CacheAccounting, recentStart: number): void {
     const live = this.groupCount;
     for (let group = 0; group < live; group += 1) {
-      const bits = this.bits[group] as number;
+      const bits = this.bitsOf(group);
       const layout = this.pool(bits).layout;
       if (group >= recentStart) {
         accounting.recentWindowBytes += layout.codeBytes + 2 * layout.parameterCount;
@@ -541,9 +572,9 @@ export class GroupStore {
       accounting.outlierPositionBytes += layout.positionBytes * layout.outlierCount;
     }
     const spare = this.capacityGroups - live;
-    accounting.bitWidthTagBytes += live * this.bits.BYTES_PER_ELEMENT;
+    accounting.bitWidthTagBytes += live / 2;
     accounting.slotIndexBytes += live * this.slots.BYTES_PER_ELEMENT;
-    accounting.slackBytes += spare * (this.bits.BYTES_PER_ELEMENT + this.slots.BYTES_PER_ELEMENT);
+    accounting.slackBytes += (this.packedTags.byteLength - live / 2) + spare * this.slots.BYTES_PER_ELEMENT;
     accounting.bookkeepingBytes += this.pendingBits.byteLength;
     for (const pool of this.pools) {
       if (pool === undefined) continue;
@@ -561,7 +592,7 @@ export class GroupStore {
   /** Sum of byteLength over every typed array this store owns (independent of the accounting above). */
   heldBytes(): number {
     let total =
-      this.bits.byteLength +
+      this.packedTags.byteLength +
       this.slots.byteLength +
       this.tierSlots.byteLength +
       this.pendingBits.byteLength +
@@ -650,6 +681,17 @@ function isFiniteFloat16(bits: number): boolean {
 }
 
 type SlotIndexArray = Uint16Array | Uint32Array;
+
+/** Bytes of packed 4-bit tags for `groups` groups. */
+function tagBytes(groups: number): number {
+  return (groups + 1) >>> 1;
+}
+
+/** The bit width group `group`'s packed tag holds: its nibble, 0 meaning 16. */
+function tagBits(tags: Uint8Array, group: number): number {
+  const nibble = ((tags[group >>> 1] as number) >>> ((group & 1) << 2)) & 15;
+  return ((nibble - 1) & 15) + 1;
+}
 
 /** Pools never shrink below this many slots (what a freshly created pool starts with at most). */
 const POOL_MINIMUM_SLOTS = 16;

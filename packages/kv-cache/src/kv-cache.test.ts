@@ -27,8 +27,8 @@ function snapshot(cache: KvCache): unknown {
     layers.push({
       keys: Array.from(keys),
       values: Array.from(values),
-      keyBits: Array.from(cache.store('keys', layer).bits.subarray(0, count * cache.groupsPerToken)),
-      valueBits: Array.from(cache.store('values', layer).bits.subarray(0, count * cache.groupsPerToken)),
+      keyBits: Array.from(cache.store('keys', layer).tags().subarray(0, count * cache.groupsPerToken)),
+      valueBits: Array.from(cache.store('values', layer).tags().subarray(0, count * cache.groupsPerToken)),
     });
   }
   return { layers, accounting: cache.accounting() };
@@ -40,7 +40,7 @@ function expectWithinBound(cache: KvCache, kind: KvKind, layer: number, original
   const out = new Float32Array(cache.groupLength);
   for (let group = 0; group < store.groupCount; group += 1) {
     store.decode(group, out, 0);
-    const bits = store.bits[group] as number;
+    const bits = store.bitsOf(group);
     const pool = store.pool(bits);
     const step = bits === 16 ? 0 : float16BitsToFloat32(pool.parameters[(store.slots[group] as number) * 2 + 1] as number);
     for (let element = 0; element < cache.groupLength; element += 1) {
@@ -114,7 +114,7 @@ describe('KvCache', () => {
     const eightBitStep = float16BitsToFloat32(store.pool(8).parameters[(store.slots[1] as number) * 2 + 1] as number);
     oneWay.setGroupBits('values', 0, 1, 5);
     oneWay.setGroupBits('values', 0, 1, 3);
-    expect(store.bits[1]).toBe(3);
+    expect(store.bitsOf(1)).toBe(3);
     expect(store.pool(8).liveSlots).toBe(3);
     expect(store.pool(3).liveSlots).toBe(1);
     expect(float16BitsToFloat32(store.pool(3).parameters[(store.slots[1] as number) * 2 + 1] as number)).toBe(32 * eightBitStep);
@@ -162,7 +162,7 @@ describe('KvCache', () => {
           const scale = 2 ** (startBits - bits);
           const out = new Float32Array(headDim);
           for (let group = 0; group < tokens; group += 1) {
-            expect(store.bits[group]).toBe(bits);
+            expect(store.bitsOf(group)).toBe(bits);
             store.decode(group, out, 0);
             const gridStep = (step[group] as number) * scale;
             for (let element = 0; element < headDim; element += 1) {
@@ -233,10 +233,10 @@ describe('KvCache', () => {
     const data = fp16Values(5 * 16, 3);
     cache.append(0, data.subarray(0, 48), data.subarray(0, 48), 3, 2, 4);
     const keys = cache.store('keys', 0);
-    expect(Array.from(keys.bits.subarray(0, 3))).toEqual([2, 16, 16]);
+    expect(Array.from(keys.tags().subarray(0, 3))).toEqual([2, 16, 16]);
     cache.append(0, data.subarray(48, 64), data.subarray(48, 64), 1, 2, 4);
-    expect(Array.from(keys.bits.subarray(0, 4))).toEqual([2, 2, 16, 16]);
-    expect(Array.from(cache.store('values', 0).bits.subarray(0, 4))).toEqual([4, 4, 16, 16]);
+    expect(Array.from(keys.tags().subarray(0, 4))).toEqual([2, 2, 16, 16]);
+    expect(Array.from(cache.store('values', 0).tags().subarray(0, 4))).toEqual([4, 4, 16, 16]);
     expect(cache.view(0).recentTokens).toBe(2);
     expectCode(() => cache.setGroupBits('keys', 0, 3, 1), 'invalid-group');
     const accounting = cache.accounting();
@@ -250,19 +250,19 @@ describe('KvCache', () => {
     const data = fp16Values(6 * headDim, 5);
     cache.append(0, data.subarray(0, 3 * headDim), data.subarray(0, 3 * headDim), 3, 3, 2);
     const keys = cache.store('keys', 0);
-    expect(Array.from(keys.bits.subarray(0, 3))).toEqual([3, 8, 8]);
+    expect(Array.from(keys.tags().subarray(0, 3))).toEqual([3, 8, 8]);
     const eightBitStep = float16BitsToFloat32(keys.pool(8).parameters[(keys.slots[1] as number) * 2 + 1] as number);
     const eightBitMinimum = float16BitsToFloat32(keys.pool(8).parameters[(keys.slots[1] as number) * 2] as number);
     // A token bound for fp16 (a sink) is held at fp16 in the window too.
     cache.append(0, data.subarray(3 * headDim, 4 * headDim), data.subarray(3 * headDim, 4 * headDim), 1, 16, 16);
-    expect(Array.from(keys.bits.subarray(0, 4))).toEqual([3, 3, 8, 16]);
+    expect(Array.from(keys.tags().subarray(0, 4))).toEqual([3, 3, 8, 16]);
     // Token 1 left the window: its 3-bit group is the 8-bit grid's nested coarsening (same minimum, 32 × the step).
     expect(float16BitsToFloat32(keys.pool(3).parameters[(keys.slots[1] as number) * 2] as number)).toBe(eightBitMinimum);
     expect(float16BitsToFloat32(keys.pool(3).parameters[(keys.slots[1] as number) * 2 + 1] as number)).toBe(32 * eightBitStep);
     expectWithinBound(cache, 'keys', 0, data.subarray(0, 4 * headDim));
     cache.append(0, data.subarray(4 * headDim), data.subarray(4 * headDim), 2, 3, 2);
-    expect(Array.from(keys.bits.subarray(0, 6))).toEqual([3, 3, 3, 16, 8, 8]);
-    expect(Array.from(cache.store('values', 0).bits.subarray(0, 6))).toEqual([2, 2, 2, 16, 8, 8]);
+    expect(Array.from(keys.tags().subarray(0, 6))).toEqual([3, 3, 3, 16, 8, 8]);
+    expect(Array.from(cache.store('values', 0).tags().subarray(0, 6))).toEqual([2, 2, 2, 16, 8, 8]);
     const accounting = cache.accounting();
     expect(accounting.recentWindowBytes).toBe(2 * 2 * (headDim + 4));
     expect(accounting.totalBytes).toBe(cache.heldBytes());
@@ -350,7 +350,7 @@ describe('KvCache', () => {
     const uniform = new UniformKvCache({ layers: 1, kvHeads: 2, headDim: 64, outlierFraction: 0.01 }, 2);
     const data = fp16Values(10 * 128, 13);
     uniform.appendUniform(0, data, data, 10);
-    expect(Array.from(uniform.store('keys', 0).bits.subarray(0, 20)).every((bits) => bits === 2)).toBe(true);
+    expect(Array.from(uniform.store('keys', 0).tags().subarray(0, 20)).every((bits) => bits === 2)).toBe(true);
     expectWithinBound(uniform, 'keys', 0, data);
     expectCode(() => new UniformKvCache({ layers: 1, kvHeads: 1, headDim: 4 }, 12), 'invalid-bit-width');
   });

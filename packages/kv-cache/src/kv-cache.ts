@@ -169,7 +169,7 @@ export class KvCache implements AttentionSource {
               details: { layer, group, recentGroupStart },
             });
           }
-          const current = store.bits[group] as number;
+          const current = store.bitsOf(group);
           if (direction === -1 ? target >= current : target <= current) {
             throw new QaqError('invalid-plan', direction === -1 ? 'a demotion must lower the bits' : 'a promotion must raise the bits', {
               details: { layer, group, current, target },
@@ -198,7 +198,7 @@ export class KvCache implements AttentionSource {
     if (!Number.isInteger(group) || group < 0 || group >= this.recentStart(layer) * this.groupsPerToken) {
       throw new QaqError('invalid-group', 'group out of the quantized range', { details: { layer, group } });
     }
-    if (bits > (store.bits[group] as number) && store.tier === null) {
+    if (bits > (store.bitsOf(group)) && store.tier === null) {
       throw new QaqError('promotion-unavailable', 'promotion needs the full-precision tier', { details: { layer, group, bits } });
     }
     store.requantize(group, bits);
@@ -293,8 +293,8 @@ export class KvCache implements AttentionSource {
         return Math.min(cache.config.recentWindow, keyStore().groupCount / cache.groupsPerToken);
       },
       canPromote: this.config.promotionTier,
-      keyBits: (group: number): number => keyStore().bits[group] as number,
-      valueBits: (group: number): number => valueStore().bits[group] as number,
+      keyBits: (group: number): number => keyStore().bitsOf(group),
+      valueBits: (group: number): number => valueStore().bitsOf(group),
       keyRange: (group: number): number => keyStore().range(group),
       valueRange: (group: number): number => valueStore().range(group),
       readGroups: (kind: KvKind, bitsOut: Uint8Array, rangesOut: Float64Array): void =>

@@ -85,7 +85,7 @@ describe('pool compaction', () => {
           cache.readLayer(0, keys, values);
           const length = cache.groupLength;
           for (let group = 0; group < groups; group += 1) {
-            if (cache.store('keys', 0).bits[group] !== 8) continue;
+            if (cache.store('keys', 0).bitsOf(group) !== 8) continue;
             expect(keys.subarray(group * length, (group + 1) * length)).toEqual(before.subarray(group * length, (group + 1) * length));
           }
           const accounting = cache.accounting();

@@ -10,7 +10,7 @@ import { newPoolTestCache, poolTestCacheFields } from './memory.test-utils.js';
 function inGroupOrder(store: GroupStore): boolean {
   const next = new Map<number, number>();
   for (let group = 0; group < store.groupCount; group += 1) {
-    const bits = store.bits[group] as number;
+    const bits = store.bitsOf(group);
     const expected = next.get(bits) ?? 0;
     if (store.slots[group] !== expected) return false;
     next.set(bits, expected + 1);
@@ -43,13 +43,13 @@ describe('pools in group order (GroupStore.orderPools)', () => {
           for (const [pick, bits] of options.demotions) {
             const group = pick % groups;
             for (const kind of ['keys', 'values'] as const) {
-              if ((cache.store(kind, 0).bits[group] as number) > bits) cache.setGroupBits(kind, 0, group, bits);
+              if ((cache.store(kind, 0).bitsOf(group)) > bits) cache.setGroupBits(kind, 0, group, bits);
             }
           }
           const keysBefore = new Float32Array(tokens * 32);
           const valuesBefore = new Float32Array(tokens * 32);
           cache.readLayer(0, keysBefore, valuesBefore);
-          const bitsBefore = cache.store('keys', 0).bits.slice(0, groups);
+          const bitsBefore = cache.store('keys', 0).tags().slice(0, groups);
           for (const kind of ['keys', 'values'] as const) {
             const store = cache.store(kind, 0);
             const wasOrdered = inGroupOrder(store);
@@ -64,13 +64,13 @@ describe('pools in group order (GroupStore.orderPools)', () => {
           cache.readLayer(0, keys, values);
           expect(keys).toEqual(keysBefore);
           expect(values).toEqual(valuesBefore);
-          expect(cache.store('keys', 0).bits.slice(0, groups)).toEqual(bitsBefore);
+          expect(cache.store('keys', 0).tags().slice(0, groups)).toEqual(bitsBefore);
           expect(cache.accounting().totalBytes).toBe(cache.heldBytes());
           // The freed slots are handed out again, and nothing live is overwritten: the old tokens read as before and
           // the new ones as a fresh cache's (one new group demoted in both).
           // A demotion of an old group frees a slot low in its pool, so the next allocations search from there.
           for (let group = 0; group < groups; group += 1) {
-            if ((cache.store('values', 0).bits[group] as number) <= 2) continue;
+            if ((cache.store('values', 0).bitsOf(group)) <= 2) continue;
             cache.setGroupBits('values', 0, group, 2);
             break;
           }
@@ -110,7 +110,7 @@ describe('pools in group order (GroupStore.orderPools)', () => {
       plan.keys.reset(512);
       plan.values.reset(512);
       for (let token = 511; token >= 0; token -= 1) {
-        if (token % 3 === 0 || cache.store('keys', 0).bits[token] !== from) continue;
+        if (token % 3 === 0 || cache.store('keys', 0).bitsOf(token) !== from) continue;
         plan.keys.demoteGroups[plan.keys.demoteCount] = token;
         plan.keys.demoteBits[plan.keys.demoteCount] = to;
         plan.keys.demoteCount += 1;

@@ -40,7 +40,7 @@ export function serializeCache(cache: KvCache): Uint8Array {
     size += 4;
     for (const kind of ['keys', 'values'] as const) {
       const store = cache.store(kind, layer);
-      for (let group = 0; group < store.groupCount; group += 1) size += store.serializedGroupBytes(store.bits[group] as number);
+      for (let group = 0; group < store.groupCount; group += 1) size += store.serializedGroupBytes(store.bitsOf(group));
     }
   }
   const writer = new ByteWriter(size);

@@ -53,7 +53,7 @@ export function randomCompactCache(
     const store = cache.store(kind, 0);
     for (let group = 0; group < quantized; group += 1) {
       if (uniform() > 0.33) continue;
-      const current = store.bits[group] as number;
+      const current = store.bitsOf(group);
       const lower = widths.filter((width) => width < current);
       if (lower.length > 0) cache.setGroupBits(kind, 0, group, lower[Math.floor(uniform() * lower.length)] as number);
     }

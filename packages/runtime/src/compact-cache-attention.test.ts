@@ -278,7 +278,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(qaq.tokenCount(1)).toBe(14);
     // Old tokens of the full layer went below B_max = 4 (the compact preset), so the average is below it.
     const store = qaq.cache.store('keys', 1);
-    const bits = Array.from({ length: 14 * keyValueHeadCount }, (_, group) => store.bits[group] as number);
+    const bits = Array.from({ length: 14 * keyValueHeadCount }, (_, group) => store.bitsOf(group));
     expect(Math.min(...bits)).toBeLessThan(4);
     // Same tokens, same groups: fewer bytes than every group at B_max (overhead at D = 8 is 7 bits/element).
     expect(qaq.memory().elements).toBe(atMaxBits.memory().elements);
@@ -308,7 +308,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     }
     // The full layer holds 9 tokens: the first 3 stay at 16 bits on both sides, later ones were demoted below B_max.
     const bitsOf = (kind: 'keys' | 'values', layer: number, tokens: number): number[] =>
-      Array.from({ length: tokens * keyValueHeadCount }, (_, group) => qaq.cache.store(kind, layer).bits[group] as number);
+      Array.from({ length: tokens * keyValueHeadCount }, (_, group) => qaq.cache.store(kind, layer).bitsOf(group));
     for (const kind of ['keys', 'values'] as const) {
       const bits = bitsOf(kind, 1, 9);
       expect(bits.slice(0, 3 * keyValueHeadCount).every((width) => width === 16)).toBe(true);
@@ -326,7 +326,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
       centered.attend(1, fp16Exact(chunk * queryHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), fp16Exact(chunk * keyValueHeadCount * headDim, seed++), chunk, new Float32Array(chunk * queryHeadCount * headDim));
     }
     for (const kind of ['keys', 'values'] as const) {
-      const bits = Array.from({ length: 20 * keyValueHeadCount }, (_, group) => centered.cache.store(kind, 1).bits[group] as number);
+      const bits = Array.from({ length: 20 * keyValueHeadCount }, (_, group) => centered.cache.store(kind, 1).bitsOf(group));
       expect(bits.slice(0, 3 * keyValueHeadCount).every((width) => width === 16)).toBe(true);
       expect(bits.slice(3 * keyValueHeadCount).includes(16)).toBe(false);
     }
@@ -349,7 +349,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     }
     // Tokens 6..8 came in decode steps: planned (demoted from B_max = 4) every step, never with k = 1000.
     const decodedBits = (attention: CompactCacheAttention): number[] =>
-      [6, 7].flatMap((token) => [0, 1].map((head) => attention.cache.store('values', 1).bits[token * keyValueHeadCount + head] as number));
+      [6, 7].flatMap((token) => [0, 1].map((head) => attention.cache.store('values', 1).bitsOf(token * keyValueHeadCount + head)));
     expect(Math.min(...decodedBits(everyStep))).toBeLessThan(4);
     expect(decodedBits(rarely).every((bits) => bits === 4)).toBe(true);
     everyStep.dispose();
@@ -377,7 +377,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
       for (const attention of [waiting, demanding]) attention.attend(1, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
     }
     const bitsOf = (attention: CompactCacheAttention, kind: 'keys' | 'values'): number[] =>
-      Array.from({ length: 9 * keyValueHeadCount }, (_, group) => attention.cache.store(kind, 1).bits[group] as number);
+      Array.from({ length: 9 * keyValueHeadCount }, (_, group) => attention.cache.store(kind, 1).bitsOf(group));
     for (const attention of [waiting, demanding]) {
       expect(bitsOf(attention, 'keys').slice(6 * keyValueHeadCount)).toEqual(Array(3 * keyValueHeadCount).fill(3));
       expect(bitsOf(attention, 'values').slice(6 * keyValueHeadCount)).toEqual(Array(3 * keyValueHeadCount).fill(2));
@@ -398,7 +398,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     const firstOnly = new CompactCacheAttention({ shape, kernel, name: 'qaq:layers=0', mode: { kind: 'qaq', settings: { ...settings, plannedLayers: [0] } } });
     feedEveryLayer([every, firstOnly], [8, 1, 1, 1, 1, 1, 1], 7);
     const bitsOf = (attention: CompactCacheAttention, layer: number): number[] =>
-      Array.from({ length: attention.tokenCount(layer) * keyValueHeadCount }, (_, group) => attention.cache.store('keys', layer).bits[group] as number);
+      Array.from({ length: attention.tokenCount(layer) * keyValueHeadCount }, (_, group) => attention.cache.store('keys', layer).bitsOf(group));
     // Layer 1 is demoted when planned, and stays at B_max = 4 when not; layer 0 is planned the same in both.
     expect(Math.min(...bitsOf(every, 1))).toBeLessThan(4);
     expect(bitsOf(firstOnly, 1).every((bits) => bits === 4)).toBe(true);
@@ -421,7 +421,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     feedEveryLayer([qaq, unmixed], [4, 1, 1, 1], 51);
     const decodedValueBits = (attention: CompactCacheAttention, layer: number): number[] => {
       const tokens = attention.tokenCount(layer);
-      return Array.from({ length: 3 * keyValueHeadCount }, (_, index) => attention.cache.store('values', layer).bits[(tokens - 3) * keyValueHeadCount + index] as number);
+      return Array.from({ length: 3 * keyValueHeadCount }, (_, index) => attention.cache.store('values', layer).bitsOf((tokens - 3) * keyValueHeadCount + index));
     };
     // Layer 1's decoded tokens wait at B_max = 4 for a plan that does not come in a mixed model; planned otherwise.
     expect(decodedValueBits(qaq, 1).every((bits) => bits === 4)).toBe(true);
@@ -447,7 +447,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     expect(floored.policyOf(1)?.config).toMatchObject({ sigmaOutputMax: coarseSettings.sigmaOutputMax });
     feedEveryLayer([floored], [4, 1, 1, 1], 71);
     const keyBits = (layer: number): number[] =>
-      Array.from({ length: floored.tokenCount(layer) * keyValueHeadCount }, (_, group) => floored.cache.store('keys', layer).bits[group] as number);
+      Array.from({ length: floored.tokenCount(layer) * keyValueHeadCount }, (_, group) => floored.cache.store('keys', layer).bitsOf(group));
     expect(keyBits(0).every((bits) => bits === 4)).toBe(true);
     expect(Math.min(...keyBits(1))).toBeLessThan(4);
     floored.dispose();
@@ -503,7 +503,7 @@ describe.each(kernels)('CompactCacheAttention (%s kernel)', (_, makeKernel) => {
     const value = fp16Exact(chunk * keyValueHeadCount * headDim, 5);
     for (const attention of [loose, strict]) attention.attend(1, query, key, value, chunk, new Float32Array(chunk * queryHeadCount * headDim));
     const keyBits = (attention: CompactCacheAttention): number[] =>
-      Array.from({ length: chunk * keyValueHeadCount }, (_, group) => attention.cache.store('keys', 1).bits[group] as number);
+      Array.from({ length: chunk * keyValueHeadCount }, (_, group) => attention.cache.store('keys', 1).bitsOf(group));
     expect(keyBits(strict).every((bits) => bits === settings.maxBits)).toBe(true);
     expect(Math.max(...keyBits(loose))).toBeLessThan(settings.maxBits);
     loose.dispose();

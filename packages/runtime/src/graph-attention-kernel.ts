@@ -80,6 +80,8 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
   readonly #placeholders = new Map<number, Uint8Array>();
   /** Every query's probabilities when the caller keeps only the last rows (grown, reused). */
   #probabilityScratch = new Float32Array(0);
+  /** Per kind, the layer's tags unpacked to one byte per group (the cache packs two per byte; the graph reads bytes). */
+  readonly #tagScratch = { keys: new Uint8Array(0), values: new Uint8Array(0) };
   /** Bytes of every tensor fed to the last run (what a GPU provider uploads per call). */
   lastFedBytes = 0;
 
@@ -272,7 +274,9 @@ export class GraphAttentionKernel implements CacheAttentionKernel {
     }
     const slots = store.slots;
     const slotBytes = new Uint8Array(slots.buffer, slots.byteOffset, groups * slots.BYTES_PER_ELEMENT);
-    feeds[compactAttentionInput.bitWidths(kind)] = backend.createTensor('uint8', store.bits.subarray(0, groups), [groups]);
+    if (this.#tagScratch[kind].length < groups) this.#tagScratch[kind] = new Uint8Array(Math.max(groups, 2 * this.#tagScratch[kind].length));
+    const tags = store.readTags(this.#tagScratch[kind]);
+    feeds[compactAttentionInput.bitWidths(kind)] = backend.createTensor('uint8', tags.subarray(0, groups), [groups]);
     feeds[compactAttentionInput.slotBytes(kind)] = backend.createTensor('uint8', slotBytes, [groups, slots.BYTES_PER_ELEMENT]);
     feeds[compactAttentionInput.poolOffsets(kind)] = backend.createTensor('float32', offsets, [POOL_OFFSET_TABLE_LENGTH]);
     return bytes + groups * (1 + slots.BYTES_PER_ELEMENT);

@@ -37,7 +37,7 @@ export function readBitWidths(cache: KvCache): BitWidthMatrix {
 
 function fillRow(cache: KvCache, kind: KvKind, layer: number, row: Float32Array): void {
   const store = cache.store(kind, layer);
-  const bits = store.bits;
+  const bits = store.tags();
   const groupsPerToken = cache.groupsPerToken;
   const layerTokens = store.groupCount / groupsPerToken;
   // Sliding-window layers hold only their newest tokens: align them to the right (the latest positions).
