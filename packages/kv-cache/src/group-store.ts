@@ -53,9 +53,9 @@ export class GroupStore {
   readonly tier: SlotPool | null;
   readonly arena: ByteArena | null;
   /** Packed 4-bit tags (see the class comment): capacityGroups / 2 bytes, rounded up. */
-  private bitsBlock: ArenaBlock<Uint8Array>;
-  /** Groups the tag, slot and pending arrays have room for. */
-  capacityGroups: number;
+  private tagsBlock: ArenaBlock<Uint8Array>;
+  /** Groups the tag, slot and pending arrays have room for (capacityGroups). */
+  private groupCapacity: number;
   private slotsBlock: ArenaBlock<SlotIndexArray>;
   tierSlots: SlotIndexArray;
   /** Bits a group gets when it leaves the recent window. */
@@ -82,8 +82,8 @@ export class GroupStore {
     this.initialCapacityGroups = Math.max(1, options.initialCapacityTokens * options.groupsPerToken);
     const capacity = this.initialCapacityGroups;
     this.arena = options.arena ?? null;
-    this.capacityGroups = capacity;
-    this.bitsBlock = new ArenaBlock(this.arena, uint8View, 1, tagBytes(capacity));
+    this.groupCapacity = capacity;
+    this.tagsBlock = new ArenaBlock(this.arena, uint8View, 1, tagBytes(capacity));
     this.slotsBlock = slotBlock(this.arena, 2, capacity);
     this.tierSlots = new Uint16Array(options.promotionTier ? capacity : 0);
     this.pendingBits = new Uint8Array(capacity);
@@ -99,17 +99,17 @@ export class GroupStore {
 
   /** The packed tag bytes (a view: re-read after anything that may allocate); read a tag with bitsOf. */
   get packedTags(): Uint8Array {
-    return this.bitsBlock.array;
+    return this.tagsBlock.array;
   }
 
   /** Group `group`'s bit width (1..8 or 16). */
   bitsOf(group: number): number {
-    return tagBits(this.bitsBlock.array, group);
+    return tagBits(this.tagsBlock.array, group);
   }
 
   /** Every live group's bit width, unpacked into `out` (at least groupCount long): tools, tests, graph inputs. */
   readTags(out: Uint8Array): Uint8Array {
-    const tags = this.bitsBlock.array;
+    const tags = this.tagsBlock.array;
     for (let group = 0; group < this.groupCount; group += 1) out[group] = tagBits(tags, group);
     return out;
   }
@@ -120,7 +120,7 @@ export class GroupStore {
   }
 
   private setBits(group: number, bits: number): void {
-    const tags = this.bitsBlock.array;
+    const tags = this.tagsBlock.array;
     const index = group >>> 1;
     const shift = (group & 1) << 2;
     tags[index] = ((tags[index] as number) & ~(15 << shift)) | ((bits & 15) << shift);
@@ -133,7 +133,7 @@ export class GroupStore {
 
   /** Byte offset of the tag array in the arena (no allocation, for per-step use). */
   get bitsOffset(): number {
-    return this.bitsBlock.byteOffset;
+    return this.tagsBlock.byteOffset;
   }
 
   get slotsOffset(): number {
@@ -147,16 +147,20 @@ export class GroupStore {
 
   /** Where a kernel finds the tag and slot arrays in the arena, and the slot index width in bytes. */
   get arenaOffsets(): { bits: number; slots: number; slotIndexBytes: number } {
-    return { bits: this.bitsBlock.byteOffset, slots: this.slotsBlock.byteOffset, slotIndexBytes: this.slotsBlock.elementBytes };
+    return { bits: this.tagsBlock.byteOffset, slots: this.slotsBlock.byteOffset, slotIndexBytes: this.slotsBlock.elementBytes };
   }
 
   /** Returns the pools and arrays to the arena; the store must not be used afterwards. */
   free(): void {
     for (const pool of this.pools) pool?.free();
-    this.bitsBlock.free();
+    this.tagsBlock.free();
     this.slotsBlock.free();
   }
 
+  /** Groups the tag, slot and pending arrays have room for. */
+  get capacityGroups(): number {
+    return this.groupCapacity;
+  }
 
   pool(bits: number): SlotPool {
     let pool = this.pools[bits];
@@ -188,7 +192,7 @@ export class GroupStore {
     const slots = slotBlock(this.arena, this.slotsBlock.elementBytes, capacity);
     bits.array.set(this.packedTags);
     slots.array.set(this.slots);
-    this.bitsBlock.free();
+    this.tagsBlock.free();
     this.slotsBlock.free();
     const pending = new Uint8Array(capacity);
     pending.set(this.pendingBits);
@@ -197,10 +201,10 @@ export class GroupStore {
       tierSlots.set(this.tierSlots);
       this.tierSlots = tierSlots;
     }
-    this.bitsBlock = bits;
+    this.tagsBlock = bits;
     this.slotsBlock = slots;
     this.pendingBits = pending;
-    this.capacityGroups = capacity;
+    this.groupCapacity = capacity;
   }
 
   /** Appends one group from source[offset…offset+groupLength) at `bits`; validated input only. */
