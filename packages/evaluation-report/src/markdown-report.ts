@@ -60,7 +60,7 @@ export function barsTable(bars: readonly BarResult[]): string {
 
 /** The report's README.md: what was run where, the bars with PASS/FAIL, the table, the failures and the plots. */
 export function markdownReport(records: readonly ReportRecord[], failures: readonly FailedMethod[], description: ReportDescription): string {
-  const bars = evaluateBars(records);
+  const bars = evaluateBars(records, failures.map((failure) => failure.method));
   const sizeNote = measurementSizeNote(records);
   const sections = [
     `# ${description.title}`,

@@ -27,6 +27,8 @@ describe('the bars', () => {
     expect(baselineBar([baseline, fixtureRecord('qaq', { bits_per_element: 4.9, kl_mean: 0.02 })], 'uniform:4').verdict).toBe('FAIL');
     expect(baselineBar([baseline, fixtureRecord('qaq', { bits_per_element: 4, kl_mean: 0.08 })], 'uniform:4').verdict).toBe('FAIL');
     expect(baselineBar([fixtureRecord('qaq')], 'ort-int4').verdict).toBe('NOT MEASURED');
+    expect(baselineBar([fixtureRecord('qaq')], 'ort-int4').figures).toBe("ort-int4 was not evaluated: it was not among this sweep's methods");
+    expect(baselineBar([fixtureRecord('qaq')], 'ort-int4', ['ort-int4']).figures).toBe('ort-int4 was not evaluated: its run failed (see failures)');
     expect(evaluateBars([baseline]).map((bar) => bar.verdict)).toEqual(['NOT MEASURED', 'NOT MEASURED', 'NOT MEASURED', 'NOT MEASURED']);
   });
 

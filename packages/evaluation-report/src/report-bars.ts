@@ -43,12 +43,18 @@ export function presetBar(records: readonly ReportRecord[]): BarResult {
   return { name, verdict: passing.length > 0 ? 'PASS' : 'FAIL', figures: (passing.length > 0 ? passing : presets).map(describe).join('; ') };
 }
 
-/** One baseline bar: some QAQ preset has a lower kl_mean than `baseline` at equal or fewer bits per element. */
-export function baselineBar(records: readonly ReportRecord[], baseline: string): BarResult {
+/**
+ * One baseline bar: some QAQ preset has a lower kl_mean than `baseline` at equal or fewer bits per element.
+ * `failedMethods`: the methods the sweep ran and lost, so a missing baseline says whether it failed or was not run.
+ */
+export function baselineBar(records: readonly ReportRecord[], baseline: string, failedMethods: readonly string[] = []): BarResult {
   const name = `QAQ lower kl_mean than \`${baseline}\` at equal or fewer bits/element`;
   const reference = records.find((record) => record.method === baseline);
   const presets = records.filter((record) => isQaqPreset(record.method));
-  if (reference === undefined) return { name, verdict: 'NOT MEASURED', figures: `${baseline} was not evaluated (see failures)` };
+  if (reference === undefined) {
+    const why = failedMethods.includes(baseline) ? 'its run failed (see failures)' : "it was not among this sweep's methods";
+    return { name, verdict: 'NOT MEASURED', figures: `${baseline} was not evaluated: ${why}` };
+  }
   if (presets.length === 0) return { name, verdict: 'NOT MEASURED', figures: 'no QAQ preset was evaluated' };
   const winners = presets.filter(
     (record) => record.bits_per_element <= reference.bits_per_element && record.kl_mean < reference.kl_mean,
@@ -75,6 +81,6 @@ export function measurementSizeNote(records: readonly ReportRecord[]): string {
   return `The bars ask for ${evaluationBars.tokens} tokens at context ${evaluationBars.context}; ${[...notes].join(', ')}.`;
 }
 
-export function evaluateBars(records: readonly ReportRecord[]): BarResult[] {
-  return [presetBar(records), ...evaluationBars.baselines.map((baseline) => baselineBar(records, baseline))];
+export function evaluateBars(records: readonly ReportRecord[], failedMethods: readonly string[] = []): BarResult[] {
+  return [presetBar(records), ...evaluationBars.baselines.map((baseline) => baselineBar(records, baseline, failedMethods))];
 }

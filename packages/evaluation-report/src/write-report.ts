@@ -50,7 +50,7 @@ export async function writeEvaluationReport(folder: string, input: EvaluationRep
     machine: input.machine,
     text: input.text,
     notes: input.notes ?? [],
-    bars: evaluateBars(records),
+    bars: evaluateBars(records, input.failures.map((failure) => failure.method)),
     records,
     failures: input.failures,
   };
