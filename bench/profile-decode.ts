@@ -257,10 +257,10 @@ function slotsInTokenOrder(attention: CompactCacheAttention): number {
   for (let layer = 0; layer < attention.cache.config.layers; layer += 1) {
     for (const kind of ['keys', 'values'] as const) {
       const store = attention.cache.store(kind, layer);
-      const { bits, slots } = store;
+      const { slots } = store;
       const lastSlot = new Map<number, number>();
       for (let group = 0; group < store.groupCount; group += 1) {
-        const width = bits[group] as number;
+        const width = store.bitsOf(group);
         if (width === 16) continue;
         const slot = slots[group] as number;
         if (lastSlot.get(width) === slot - 1) followers += 1;

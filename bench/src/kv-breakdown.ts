@@ -51,9 +51,8 @@ function histogram(cache: KvCache, kind: KvKind): Record<string, number> {
   const counts: Record<string, number> = {};
   for (let layer = 0; layer < cache.config.layers; layer++) {
     const store = cache.store(kind, layer);
-    const bits = store.bits;
     for (let group = 0; group < store.groupCount; group++) {
-      const key = String(bits[group]);
+      const key = String(store.bitsOf(group));
       counts[key] = (counts[key] ?? 0) + 1;
     }
   }
