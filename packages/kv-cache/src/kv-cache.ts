@@ -198,7 +198,7 @@ export class KvCache implements AttentionSource {
     if (!Number.isInteger(group) || group < 0 || group >= this.recentStart(layer) * this.groupsPerToken) {
       throw new QaqError('invalid-group', 'group out of the quantized range', { details: { layer, group } });
     }
-    if (bits > (store.bitsOf(group)) && store.tier === null) {
+    if (bits > store.bitsOf(group) && store.tier === null) {
       throw new QaqError('promotion-unavailable', 'promotion needs the full-precision tier', { details: { layer, group, bits } });
     }
     store.requantize(group, bits);
