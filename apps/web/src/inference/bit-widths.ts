@@ -37,14 +37,13 @@ export function readBitWidths(cache: KvCache): BitWidthMatrix {
 
 function fillRow(cache: KvCache, kind: KvKind, layer: number, row: Float32Array): void {
   const store = cache.store(kind, layer);
-  const bits = store.tags();
   const groupsPerToken = cache.groupsPerToken;
   const layerTokens = store.groupCount / groupsPerToken;
   // Sliding-window layers hold only their newest tokens: align them to the right (the latest positions).
   const firstColumn = row.length - layerTokens;
   for (let token = 0; token < layerTokens; token++) {
     let sum = 0;
-    for (let head = 0; head < groupsPerToken; head++) sum += bits[token * groupsPerToken + head] as number;
+    for (let head = 0; head < groupsPerToken; head++) sum += store.bitsOf(token * groupsPerToken + head);
     row[firstColumn + token] = sum / groupsPerToken;
   }
 }
